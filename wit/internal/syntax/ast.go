@@ -33,7 +33,7 @@ type File struct {
 type PackageDecl struct {
 	Docs      string
 	Namespace string // colon-joined for nested namespaces
-	Name      string
+	Name      string // slash-joined when the 🪺 form nests packages
 	Version   string // "" when absent
 	Pos       Pos
 }
