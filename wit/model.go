@@ -68,20 +68,24 @@ type Interface struct {
 	// Types are the named types the interface defines or brings in with
 	// use, in source order.
 	Types []*TypeDef
-	// Functions are in source order; resource constructors, methods and
-	// static functions are included, with Resource set.
+	// Functions are the constructors, methods and static functions of
+	// the interface's resources (Resource set), grouped by resource in
+	// the order of Types, followed by the freestanding functions; each
+	// group is in source order. This is the order printing preserves.
 	Functions []*Function
 	Pos       Pos
 }
 
 // QualifiedName returns ns:pkg/name@version, or just the name when the
 // interface has no package.
-func (i *Interface) QualifiedName() string {
-	if i.Package == nil {
-		return i.Name
+func (i *Interface) QualifiedName() string { return qualify(i.Package, i.Name) }
+
+func qualify(pkg *Package, name string) string {
+	if pkg == nil {
+		return name
 	}
-	p := i.Package.Name
-	s := p.Namespace + ":" + p.Name + "/" + i.Name
+	p := pkg.Name
+	s := p.Namespace + ":" + p.Name + "/" + name
 	if p.Version != "" {
 		s += "@" + p.Version
 	}
@@ -101,6 +105,10 @@ type World struct {
 	Pos       Pos
 }
 
+// QualifiedName returns ns:pkg/name@version, or just the name when the
+// world has no package.
+func (w *World) QualifiedName() string { return qualify(w.Package, w.Name) }
+
 // WorldItem is one import or export of a world: exactly one of Interface,
 // Function and Type is set. (Types only ever appear in Imports.)
 type WorldItem struct {
@@ -112,7 +120,9 @@ type WorldItem struct {
 	Type      *TypeDef
 	Docs      string
 	Stability Stability
-	Pos       Pos
+	// ExternalID is the @external-id("...") annotation, if any.
+	ExternalID string
+	Pos        Pos
 }
 
 // Key is the name the item is imported or exported under: Name if set,
@@ -363,48 +373,54 @@ func (*Alias) isKind()     {}
 
 // kindString spells an anonymous type the way WIT writes it.
 func kindString(k TypeDefKind) string {
+	return spellKind(k, Type.String, func(name string) string { return name })
+}
+
+// spellKind spells an anonymous type, using typ for the types inside it
+// and name for resource names, so the printer can escape keywords.
+func spellKind(k TypeDefKind, typ func(Type) string, name func(string) string) string {
 	switch k := k.(type) {
 	case *Handle:
 		if k.Borrow {
-			return "borrow<" + k.Resource.Name + ">"
+			return "borrow<" + name(k.Resource.Name) + ">"
 		}
-		return k.Resource.Name
+		return name(k.Resource.Name)
 	case *Option:
-		return "option<" + k.Type.String() + ">"
+		return "option<" + typ(k.Type) + ">"
 	case *Result:
 		switch {
 		case k.OK == nil && k.Err == nil:
 			return "result"
 		case k.Err == nil:
-			return "result<" + k.OK.String() + ">"
+			return "result<" + typ(k.OK) + ">"
 		case k.OK == nil:
-			return "result<_, " + k.Err.String() + ">"
+			return "result<_, " + typ(k.Err) + ">"
 		}
-		return "result<" + k.OK.String() + ", " + k.Err.String() + ">"
+		return "result<" + typ(k.OK) + ", " + typ(k.Err) + ">"
 	case *Tuple:
 		parts := make([]string, len(k.Types))
 		for i, t := range k.Types {
-			parts[i] = t.String()
+			parts[i] = typ(t)
 		}
 		return "tuple<" + strings.Join(parts, ", ") + ">"
 	case *List:
-		return "list<" + k.Elem.String() + ">"
+		return "list<" + typ(k.Elem) + ">"
 	case *FixedList:
-		return "list<" + k.Elem.String() + ", " + strconv.FormatUint(uint64(k.Len), 10) + ">"
+		return "list<" + typ(k.Elem) + ", " + strconv.FormatUint(uint64(k.Len), 10) + ">"
 	case *Map:
-		return "map<" + k.Key.String() + ", " + k.Value.String() + ">"
+		return "map<" + typ(k.Key) + ", " + typ(k.Value) + ">"
 	case *Future:
 		if k.Elem == nil {
 			return "future"
 		}
-		return "future<" + k.Elem.String() + ">"
+		return "future<" + typ(k.Elem) + ">"
 	case *Stream:
 		if k.Elem == nil {
 			return "stream"
 		}
-		return "stream<" + k.Elem.String() + ">"
+		return "stream<" + typ(k.Elem) + ">"
 	case *Alias:
-		return k.Target.String()
+		return typ(k.Target)
 	case *Record:
 		return "record"
 	case *Variant:

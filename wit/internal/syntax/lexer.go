@@ -55,6 +55,10 @@ var keywords = map[string]bool{
 	"u8": true, "use": true, "variant": true, "with": true, "world": true,
 }
 
+// IsKeyword reports whether s is a WIT keyword, which must be written
+// with a '%' prefix to be used as a name.
+func IsKeyword(s string) bool { return keywords[s] }
+
 type token struct {
 	kind tokKind
 	// text is the identifier (without '%'), keyword, number text or the
