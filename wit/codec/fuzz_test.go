@@ -1,0 +1,120 @@
+package codec_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/theater-go/theater/wit"
+	"github.com/theater-go/theater/wit/codec"
+)
+
+// fuzzTypes are the types the fuzz targets check input against; the first
+// input byte picks one. Together they reach every kind of type.
+var fuzzTypes = []wit.Type{
+	record("msg",
+		field("id", wit.U64),
+		field("tags", list(wit.String)),
+		field("body", variant("body",
+			vcase("text", wit.String),
+			vcase("bin", list(wit.U8)),
+			vcase("num", wit.F32),
+			vcase("none", nil))),
+		field("opt", option(tuple(wit.S8, wit.Char))),
+		field("m", mapOf(wit.U32, result(color, perms))),
+		field("f", wit.F64),
+		field("b", fixed(wit.U8, 4)),
+		field("h", own(resource)),
+		field("ok", wit.Bool),
+	),
+	list(wit.U8),
+	mapOf(wit.String, list(option(wit.S16))),
+	list(tuple(alias("n", wit.S32), fixed(wit.Bool, 2), result(nil, wit.String))),
+}
+
+// fuzzCodec has small limits so that the limit paths get exercised too.
+var fuzzCodec = codec.Codec{Limits: codec.Limits{MaxDepth: 8, MaxBytes: 1 << 16}}
+
+func checkCodecErr(t *testing.T, err error) {
+	t.Helper()
+	var e *codec.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v (%T) is not a *codec.Error", err, err)
+	}
+	if !errors.Is(err, codec.ErrInvalid) && !errors.Is(err, codec.ErrMalformed) &&
+		!errors.Is(err, codec.ErrLimit) && !errors.Is(err, codec.ErrUnsupported) {
+		t.Fatalf("error %v has no sentinel", err)
+	}
+}
+
+func FuzzValidate(f *testing.F) {
+	f.Fuzz(func(t *testing.T, sel byte, data []byte) {
+		typ := fuzzTypes[int(sel)%len(fuzzTypes)]
+		c := fuzzCodec
+		verr := c.Validate(typ, data)
+		js, jerr := c.ToJSON(typ, data)
+		v, uerr := c.Unmarshal(typ, data)
+		for _, err := range []error{verr, jerr, uerr} {
+			if err != nil {
+				checkCodecErr(t, err)
+			}
+		}
+		if verr != nil {
+			if jerr == nil || uerr == nil {
+				t.Fatalf("Validate: %v, but ToJSON: %v and Unmarshal: %v", verr, jerr, uerr)
+			}
+			return
+		}
+		if errors.Is(jerr, codec.ErrLimit) || errors.Is(uerr, codec.ErrLimit) {
+			return // outputs may outgrow the input
+		}
+		if jerr != nil || uerr != nil {
+			t.Fatalf("Validate ok, but ToJSON: %v and Unmarshal: %v", jerr, uerr)
+		}
+		// Every direction agrees on the canonical form.
+		canon, err := c.FromJSON(typ, js)
+		if err != nil {
+			t.Fatalf("FromJSON(ToJSON(data) = %s): %v", js, err)
+		}
+		if err := c.Validate(typ, canon); err != nil {
+			t.Fatalf("Validate(FromJSON(%s)): %v", js, err)
+		}
+		// Marshal keeps NaN payloads that JSON cannot, so compare as JSON.
+		marshaled, err := c.Marshal(typ, v)
+		if err != nil {
+			t.Fatalf("Marshal(Unmarshal(data)): %v", err)
+		}
+		if mjs, err := c.ToJSON(typ, marshaled); err != nil || !bytes.Equal(mjs, js) {
+			t.Fatalf("ToJSON(Marshal(Unmarshal(data))) = %s, %v; want %s", mjs, err, js)
+		}
+		if js2, err := c.ToJSON(typ, canon); err != nil || !bytes.Equal(js2, js) {
+			t.Fatalf("ToJSON(canonical) = %s, %v; want %s", js2, err, js)
+		}
+	})
+}
+
+func FuzzFromJSON(f *testing.F) {
+	f.Fuzz(func(t *testing.T, sel byte, js []byte) {
+		typ := fuzzTypes[int(sel)%len(fuzzTypes)]
+		c := fuzzCodec
+		mp, err := c.FromJSON(typ, js)
+		if err != nil {
+			checkCodecErr(t, err)
+			return
+		}
+		if err := c.Validate(typ, mp); err != nil {
+			t.Fatalf("Validate(FromJSON(%q)): %v", js, err)
+		}
+		js2, err := c.ToJSON(typ, mp)
+		if errors.Is(err, codec.ErrLimit) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("ToJSON(FromJSON(%q)): %v", js, err)
+		}
+		mp2, err := c.FromJSON(typ, js2)
+		if err != nil || !bytes.Equal(mp2, mp) {
+			t.Fatalf("FromJSON(%s) = %x, %v; want %x", js2, mp2, err, mp)
+		}
+	})
+}
