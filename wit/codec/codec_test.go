@@ -268,7 +268,7 @@ func TestValidateErrors(t *testing.T) {
 		{shape, "81 a46e6f6e65 01", `codec: none: expected nil, got int 1`, codec.ErrInvalid},
 		{shape, "81 a6636972636c65 a0", `codec: circle: expected f32, got string ""`, codec.ErrInvalid},
 		{shape, "a46e6f6e65", `codec: expected variant shape (a map with one key), got string "none"`, codec.ErrInvalid},
-		{color, "a4 70696e6b", `codec: expected enum color, got string "pink"`, codec.ErrInvalid},
+		{color, "a4 70696e6b", `codec: unknown case "pink" of enum color`, codec.ErrInvalid},
 		{color, "00", `codec: expected enum color, got int 0`, codec.ErrInvalid},
 		{perms, "92 a472656164 a472656164", `codec: [1]: duplicate flag "read"`, codec.ErrInvalid},
 		{perms, "91 a3626f6f", `codec: [0]: unknown flag "boo" of flags perms`, codec.ErrInvalid},

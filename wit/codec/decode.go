@@ -337,7 +337,7 @@ func (d *decoder) readEnum(t wit.Type, e *wit.Enum) (int, error) {
 	}
 	i := findEnum(e.Cases, s)
 	if i < 0 {
-		return 0, mismatch(describe(t), "string "+quote(s))
+		return 0, invalid("unknown case " + quote(s) + " of " + describe(t))
 	}
 	d.b = rest
 	return i, nil

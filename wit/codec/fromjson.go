@@ -579,7 +579,7 @@ func (p *jsonReader) readEnum(t wit.Type, e *wit.Enum) (int, error) {
 	}
 	i := findEnum(e.Cases, s)
 	if i < 0 {
-		return 0, mismatch(describe(t), "string "+quote(s))
+		return 0, invalid("unknown case " + quote(s) + " of " + describe(t))
 	}
 	return i, nil
 }

@@ -234,7 +234,7 @@ func (e *encoder) typeDef(t *wit.TypeDef, v any, depth int) error {
 			return bad()
 		}
 		if findEnum(k.Cases, []byte(s)) < 0 {
-			return mismatch(describe(t), "string "+quote([]byte(s)))
+			return invalid("unknown case " + quote([]byte(s)) + " of " + describe(t))
 		}
 		e.out = msgp.AppendString(e.out, s)
 	case *wit.Flags:
