@@ -1,0 +1,318 @@
+// theater.ts: the AssemblyScript SDK for Theater actors (docs/ABI.md,
+// version 1). Compile the actor's entry file with the stub runtime and no
+// abort import:
+//
+//   asc actor.ts -o actor.wasm -O3 --noAssert --runtime stub --use abort=
+//
+// The entry file re-exports cabi_realloc and theater_abi_version from here
+// and exports the four handlers, each a one-line call into this library:
+//
+//   export { cabi_realloc, theater_abi_version } from ".../theater";
+//   export function theater_handle_send(sp: usize, sl: usize, mp: usize, ml: usize): usize {
+//     return theater.handleSend(sp, sl, mp, ml, (state: Uint8Array, msg: Uint8Array): theater.Result => ...);
+//   }
+//
+// Memory: the stub runtime never frees, so the SDK empties the whole heap
+// the first time the guest is entered after a handler returned (the ABI's
+// lifetime for what a handler returns; not at handler entry, because the
+// host allocates a handler's arguments just before calling it). So an
+// actor must keep nothing on the heap between calls -- not even objects
+// made by top-level code; lasting data belongs in the state.
+
+// ---- memory ---------------------------------------------------------------
+
+let resetPending = false;
+
+function enter(): void {
+  if (resetPending) {
+    resetPending = false;
+    __reset(); // the stub runtime's "forget every allocation"
+  }
+}
+
+export function cabi_realloc(oldPtr: usize, oldSize: usize, align: usize, newSize: usize): usize {
+  enter();
+  // __alloc aligns to 16; over-allocate for larger alignments.
+  let p = __alloc(align > 16 ? newSize + align : newSize);
+  if (align > 16) p = (p + align - 1) & ~(align - 1);
+  if (oldPtr != 0) memory.copy(p, oldPtr, min(oldSize, newSize));
+  return p;
+}
+
+export function theater_abi_version(): i32 {
+  return 1;
+}
+
+// ---- handlers --------------------------------------------------------------
+
+// What a handler returns: ok with the new state (and a reply, for
+// requests), or an error message.
+export class Result {
+  constructor(
+    public error: string | null,
+    public state: Uint8Array | null,
+    public reply: Uint8Array | null,
+  ) {}
+}
+
+export function ok(state: Uint8Array): Result {
+  return new Result(null, state, null);
+}
+
+export function okReply(state: Uint8Array, reply: Uint8Array): Result {
+  return new Result(null, state, reply);
+}
+
+export function fail(message: string): Result {
+  return new Result(message, null, null);
+}
+
+// bytes copies len bytes at ptr (handler arguments) into a Uint8Array.
+export function bytes(ptr: usize, len: usize): Uint8Array {
+  const a = new Uint8Array(<i32>len);
+  memory.copy(a.dataStart, ptr, len);
+  return a;
+}
+
+function putPart(area: usize, i: i32, b: Uint8Array | null): void {
+  if (b === null) return;
+  store<u32>(area + 4 + 8 * i, <u32>b.dataStart);
+  store<u32>(area + 8 + 8 * i, <u32>b.byteLength);
+}
+
+// finish writes the return area: tag at byte 0, (ptr, len) pairs at 4.
+function finish(r: Result): usize {
+  const area = __alloc(20);
+  memory.fill(area, 0, 20);
+  const err = r.error;
+  if (err !== null) {
+    store<u32>(area, 1);
+    putPart(area, 0, Uint8Array.wrap(String.UTF8.encode(err)));
+  } else {
+    putPart(area, 0, r.state);
+    putPart(area, 1, r.reply);
+  }
+  resetPending = true;
+  return area;
+}
+
+export function init(sp: usize, sl: usize, f: (state: Uint8Array) => Result): usize {
+  enter();
+  return finish(f(bytes(sp, sl)));
+}
+
+export function onStop(sp: usize, sl: usize, f: (state: Uint8Array) => Result): usize {
+  enter();
+  return finish(f(bytes(sp, sl)));
+}
+
+export function handleSend(
+  sp: usize, sl: usize, mp: usize, ml: usize,
+  f: (state: Uint8Array, msg: Uint8Array) => Result,
+): usize {
+  enter();
+  return finish(f(bytes(sp, sl), bytes(mp, ml)));
+}
+
+export function handleRequest(
+  sp: usize, sl: usize, mp: usize, ml: usize,
+  f: (state: Uint8Array, msg: Uint8Array) => Result,
+): usize {
+  enter();
+  return finish(f(bytes(sp, sl), bytes(mp, ml)));
+}
+
+// ---- host functions -------------------------------------------------------
+
+// Status codes of host calls (ABI.md).
+export const OK: i32 = 0;
+export const ERR: i32 = 1; // value holds the msgpack message.error
+export const FAULT: i32 = -1;
+export const INVALID: i32 = -2;
+export const NO_MEMORY: i32 = -3;
+export const TOO_LARGE: i32 = -4;
+export const UNAVAILABLE: i32 = -5;
+
+// log.level
+export const DEBUG: i32 = 0;
+export const INFO: i32 = 1;
+export const WARN: i32 = 2;
+export const ERROR: i32 = 3;
+
+@external("theater:actor/log@0.1.0", "write")
+declare function logWrite(level: i32, ptr: usize, len: usize): i32;
+@external("theater:actor/runtime@0.1.0", "self-id")
+declare function runtimeSelfId(retptr: usize): i32;
+@external("theater:actor/message@0.1.0", "send")
+declare function messageSend(to: usize, toLen: usize, p: usize, pLen: usize, retptr: usize): i32;
+@external("theater:actor/message@0.1.0", "request")
+declare function messageRequest(to: usize, toLen: usize, p: usize, pLen: usize, timeoutMs: u32, retptr: usize): i32;
+@external("theater:actor/clock@0.1.0", "now")
+declare function clockNow(retptr: usize): i32;
+@external("theater:actor/random@0.1.0", "bytes")
+declare function randomBytes(n: u32, retptr: usize): i32;
+
+// What a host call gave back: its status, and its result when there is one.
+export class Returned {
+  constructor(public status: i32, public value: Uint8Array, public num: u64) {}
+}
+
+// Return area for imports, in static memory so it never moves.
+const ret = memory.data(8, 8);
+
+function returned(status: i32): Returned {
+  if (status == OK || status == ERR) {
+    return new Returned(status, bytes(load<u32>(ret), load<u32>(ret, 4)), 0);
+  }
+  return new Returned(status, new Uint8Array(0), 0);
+}
+
+export function log(level: i32, msg: string): i32 {
+  const b = String.UTF8.encode(msg);
+  return logWrite(level, changetype<usize>(b), <usize>b.byteLength);
+}
+
+export function selfId(): Returned {
+  return returned(runtimeSelfId(ret));
+}
+
+export function send(to: string, payload: Uint8Array): Returned {
+  const t = String.UTF8.encode(to);
+  return returned(messageSend(changetype<usize>(t), t.byteLength, payload.dataStart, payload.byteLength, ret));
+}
+
+export function request(to: string, payload: Uint8Array, timeoutMs: u32): Returned {
+  const t = String.UTF8.encode(to);
+  return returned(messageRequest(changetype<usize>(t), t.byteLength, payload.dataStart, payload.byteLength, timeoutMs, ret));
+}
+
+export function now(): Returned {
+  const st = clockNow(ret);
+  return new Returned(st, new Uint8Array(0), st == OK ? load<u64>(ret) : 0);
+}
+
+export function random(n: u32): Returned {
+  return returned(randomBytes(n, ret));
+}
+
+// ---- msgpack (smallest encodings out, every encoding in) -------------------
+
+// Writer builds a msgpack value.
+export class Writer {
+  buf: Uint8Array = new Uint8Array(16);
+  len: i32 = 0;
+
+  private grow(n: i32): void {
+    if (this.len + n <= this.buf.length) return;
+    const b = new Uint8Array(max(this.buf.length * 2, this.len + n));
+    b.set(this.buf);
+    this.buf = b;
+  }
+
+  private be(marker: u8, v: u64, size: i32): void {
+    this.grow(1 + size);
+    this.buf[this.len++] = marker;
+    for (let i = size - 1; i >= 0; i--) this.buf[this.len++] = <u8>(v >> (8 * <u64>i));
+  }
+
+  uint(v: u64): Writer {
+    if (v < 0x80) this.be(<u8>v, 0, 0);
+    else if (v <= 0xff) this.be(0xcc, v, 1);
+    else if (v <= 0xffff) this.be(0xcd, v, 2);
+    else if (v <= 0xffffffff) this.be(0xce, v, 4);
+    else this.be(0xcf, v, 8);
+    return this;
+  }
+
+  str(s: string): Writer {
+    const b = Uint8Array.wrap(String.UTF8.encode(s));
+    const n = <u64>b.length;
+    if (n < 32) this.be(<u8>(0xa0 | n), 0, 0);
+    else if (n <= 0xff) this.be(0xd9, n, 1);
+    else if (n <= 0xffff) this.be(0xda, n, 2);
+    else this.be(0xdb, n, 4);
+    return this.raw(b);
+  }
+
+  bin(b: Uint8Array): Writer {
+    const n = <u64>b.length;
+    if (n <= 0xff) this.be(0xc4, n, 1);
+    else if (n <= 0xffff) this.be(0xc5, n, 2);
+    else this.be(0xc6, n, 4);
+    return this.raw(b);
+  }
+
+  private raw(b: Uint8Array): Writer {
+    this.grow(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+    return this;
+  }
+
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+// Reader takes msgpack values from the front of some bytes. A read that
+// finds something else sets ok to false and returns a zero value.
+export class Reader {
+  pos: i32 = 0;
+  ok: bool = true;
+
+  constructor(public b: Uint8Array) {}
+
+  done(): bool {
+    return this.pos == this.b.length;
+  }
+
+  private be(size: i32): u64 {
+    if (!this.ok || this.pos + size > this.b.length) {
+      this.ok = false;
+      return 0;
+    }
+    let v: u64 = 0;
+    for (let i = 0; i < size; i++) v = (v << 8) | <u64>this.b[this.pos++];
+    return v;
+  }
+
+  private marker(): i32 {
+    if (!this.ok || this.pos >= this.b.length) {
+      this.ok = false;
+      return -1;
+    }
+    return this.b[this.pos++];
+  }
+
+  uint(): u64 {
+    const c = this.marker();
+    if (c >= 0 && c < 0x80) return <u64>c;
+    if (c >= 0xcc && c <= 0xcf) return this.be(1 << (c - 0xcc));
+    this.ok = false;
+    return 0;
+  }
+
+  private sized(fix: i32, fixMax: i32, first: i32): Uint8Array {
+    const c = this.marker();
+    let n: u64 = 0;
+    if (c >= fix && c < fix + fixMax) n = <u64>(c - fix);
+    else if (c >= first && c <= first + 2) n = this.be(1 << (c - first));
+    else this.ok = false;
+    if (!this.ok || n > <u64>(this.b.length - this.pos)) {
+      this.ok = false;
+      return new Uint8Array(0);
+    }
+    const out = this.b.subarray(this.pos, this.pos + <i32>n);
+    this.pos += <i32>n;
+    return out;
+  }
+
+  str(): string {
+    const b = this.sized(0xa0, 32, 0xd9);
+    return String.UTF8.decodeUnsafe(b.dataStart, b.length);
+  }
+
+  bin(): Uint8Array {
+    return this.sized(0, 0, 0xc4);
+  }
+}

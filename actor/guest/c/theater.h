@@ -1,0 +1,139 @@
+/*
+ * theater.h: the C SDK for Theater actors (clang + wasi-libc).
+ *
+ * It implements the guest side of docs/ABI.md (version 1). theater.c
+ * defines the required exports (cabi_realloc, theater_abi_version,
+ * theater_init, theater_handle_send, theater_handle_request,
+ * theater_on_stop) and calls the actor_* functions below, which the actor
+ * defines. Build a reactor module with both files:
+ *
+ *   clang --target=wasm32-wasi --sysroot=/usr -mexec-model=reactor -O2 \
+ *     -Wl,--strip-all -I actor/guest/c -o actor.wasm actor.c actor/guest/c/theater.c
+ *
+ * Memory: theater_alloc hands out memory from an arena that lives until
+ * the guest is next entered after the handler returns (the ABI's lifetime
+ * for everything a handler returns). Handler arguments live as long.
+ * Use malloc for anything that must outlive a call -- but an actor's
+ * lasting data belongs in its state.
+ */
+#ifndef THEATER_H
+#define THEATER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define THEATER_ABI_VERSION 1
+
+/* A byte range in guest memory. */
+typedef struct {
+  const uint8_t *ptr;
+  size_t len;
+} theater_bytes;
+
+/* What a handler returns: err == NULL for ok, with the new state (and for
+ * a request the reply); otherwise err is the message for the caller. */
+typedef struct {
+  const char *err;
+  theater_bytes state;
+  theater_bytes reply;
+} theater_result;
+
+static inline theater_result theater_ok(theater_bytes state) {
+  theater_result r = {0};
+  r.state = state;
+  return r;
+}
+
+static inline theater_result theater_ok_reply(theater_bytes state, theater_bytes reply) {
+  theater_result r = {0};
+  r.state = state;
+  r.reply = reply;
+  return r;
+}
+
+static inline theater_result theater_fail(const char *msg) {
+  theater_result r = {0};
+  r.err = msg;
+  return r;
+}
+
+/* ---- defined by the actor ------------------------------------------- */
+
+theater_result actor_init(theater_bytes state);
+theater_result actor_handle_send(theater_bytes state, theater_bytes msg);
+theater_result actor_handle_request(theater_bytes state, theater_bytes msg);
+/* Optional: without it, on-stop keeps the state unchanged. */
+__attribute__((weak)) theater_result actor_on_stop(theater_bytes state);
+
+/* ---- host functions --------------------------------------------------- */
+
+/* Status codes of host calls (ABI.md). */
+enum {
+  THEATER_OK = 0,
+  THEATER_ERR = 1, /* the WIT result is err; see the call's comment */
+  THEATER_FAULT = -1,
+  THEATER_INVALID = -2,
+  THEATER_NO_MEMORY = -3,
+  THEATER_TOO_LARGE = -4,
+  THEATER_UNAVAILABLE = -5,
+};
+
+/* log.level */
+enum { THEATER_DEBUG = 0, THEATER_INFO = 1, THEATER_WARN = 2, THEATER_ERROR = 3 };
+
+#define THEATER_IMPORT(iface, fn) \
+  __attribute__((import_module("theater:actor/" iface "@0.1.0"), import_name(fn)))
+
+/* Raw imports, exactly as ABI.md lowers theater.wit. retptr points to a
+ * return area of two uint32_t (ptr, len) or one uint64_t. */
+THEATER_IMPORT("log", "write")
+int32_t theater_log_write(int32_t level, const char *msg, size_t len);
+THEATER_IMPORT("runtime", "self-id")
+int32_t theater_runtime_self_id(void *retptr);
+THEATER_IMPORT("message", "send")
+int32_t theater_message_send(const char *to, size_t to_len, const uint8_t *payload,
+                             size_t payload_len, void *retptr);
+THEATER_IMPORT("message", "request")
+int32_t theater_message_request(const char *to, size_t to_len, const uint8_t *payload,
+                                size_t payload_len, uint32_t timeout_ms, void *retptr);
+THEATER_IMPORT("clock", "now")
+int32_t theater_clock_now(void *retptr);
+THEATER_IMPORT("random", "bytes")
+int32_t theater_random_bytes(uint32_t n, void *retptr);
+
+/* Convenience wrappers; each returns the status. Returned bytes are in
+ * host-allocated guest memory, valid like handler arguments. On
+ * THEATER_ERR from send/request, *out is the msgpack message.error. */
+int32_t theater_log(int32_t level, const char *msg); /* NUL-terminated */
+int32_t theater_self_id(theater_bytes *out);
+int32_t theater_send(const char *to, theater_bytes payload, theater_bytes *err_out);
+int32_t theater_request(const char *to, theater_bytes payload, uint32_t timeout_ms,
+                        theater_bytes *out);
+int32_t theater_now(uint64_t *out);
+int32_t theater_random(uint32_t n, theater_bytes *out);
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* Arena memory valid until the guest is next entered after this handler
+ * returns. align must be a power of two. NULL when memory is exhausted. */
+void *theater_alloc(size_t size, size_t align);
+
+/* ---- msgpack (smallest encodings out, every encoding in) ------------- */
+
+/* Bytes the largest encoding of each kind can take. */
+#define THEATER_MP_UINT_MAX 9
+#define THEATER_MP_HEADER_MAX 5
+
+/* Encoders write to buf and return the number of bytes written. */
+size_t theater_mp_put_uint(uint8_t *buf, uint64_t v);
+size_t theater_mp_put_str_header(uint8_t *buf, uint32_t len); /* then len bytes */
+size_t theater_mp_put_bin_header(uint8_t *buf, uint32_t len); /* then len bytes */
+
+/* Decoders consume one value from the front of *in and return false
+ * (leaving *in unchanged) when it is not there. */
+bool theater_mp_get_uint(theater_bytes *in, uint64_t *v);
+bool theater_mp_get_str(theater_bytes *in, theater_bytes *s);
+bool theater_mp_get_bin(theater_bytes *in, theater_bytes *b);
+
+#endif /* THEATER_H */

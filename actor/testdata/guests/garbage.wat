@@ -1,0 +1,63 @@
+;; garbage.wat: handlers return bytes that are not msgpack (0xc1 is a
+;; marker msgpack never uses) where msgpack is required. handle-send
+;; returns them as the new state. handle-request picks by its message, a
+;; msgpack positive fixint (anything else means 0):
+;;   0 state unchanged, reply is garbage
+;;   1 state is garbage, reply is msgpack nil
+;;   2 err whose message is not UTF-8
+;; Everything else is a complete, ABI-conforming actor (docs/ABI.md v1).
+(module
+  (memory (export "memory") 1)
+
+  ;; Bump allocator that never frees: a test makes only a few calls.
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "cabi_realloc") (param $old_ptr i32) (param $old_size i32) (param $align i32) (param $new_size i32) (result i32)
+    (local $p i32) (local $end i64)
+    (local.set $p (i32.and (i32.add (global.get $heap) (i32.const 7)) (i32.const -8)))
+    (local.set $end (i64.add (i64.extend_i32_u (local.get $p)) (i64.extend_i32_u (local.get $new_size))))
+    (if (i64.gt_u (local.get $end) (i64.shl (i64.extend_i32_u (memory.size)) (i64.const 16)))
+      (then
+        (if (i32.eq (i32.const -1)
+              (memory.grow (i32.wrap_i64 (i64.shr_u
+                (i64.sub (i64.add (local.get $end) (i64.const 0xffff))
+                         (i64.shl (i64.extend_i32_u (memory.size)) (i64.const 16)))
+                (i64.const 16)))))
+          (then (return (i32.const 0))))))
+    (global.set $heap (i32.wrap_i64 (local.get $end)))
+    (local.get $p))
+
+  (func (export "theater_abi_version") (result i32) (i32.const 1))
+
+  ;; Return area at 16: tag, then (ptr, len) pairs. init behaves: the
+  ;; state comes back unchanged, so the actor spawns.
+  (func $ok (param $sp i32) (param $sl i32) (param $rp i32) (param $rl i32) (result i32)
+    (i32.store (i32.const 16) (i32.const 0))
+    (i32.store (i32.const 20) (local.get $sp))
+    (i32.store (i32.const 24) (local.get $sl))
+    (i32.store (i32.const 28) (local.get $rp))
+    (i32.store (i32.const 32) (local.get $rl))
+    (i32.const 16))
+
+  (func (export "theater_init") (param $sp i32) (param $sl i32) (result i32)
+    (call $ok (local.get $sp) (local.get $sl) (i32.const 0) (i32.const 0)))
+
+  (data (i32.const 96) "\c1\ff\00\de\ad\be\ef") ;; 7 bytes of garbage
+  (data (i32.const 112) "\c0")                ;; msgpack nil
+  (data (i32.const 120) "\ff\fe\80")           ;; invalid UTF-8
+
+  (func (export "theater_handle_send") (param i32 i32 i32 i32) (result i32)
+    (call $ok (i32.const 96) (i32.const 7) (i32.const 0) (i32.const 0)))
+
+  (func (export "theater_handle_request") (param $sp i32) (param $sl i32) (param $mp i32) (param $ml i32) (result i32)
+    (local $mode i32)
+    (if (i32.ne (local.get $ml) (i32.const 0))
+      (then (local.set $mode (i32.load8_u (local.get $mp)))))
+    (if (i32.eq (local.get $mode) (i32.const 1))
+      (then (return (call $ok (i32.const 96) (i32.const 7) (i32.const 112) (i32.const 1)))))
+    (if (i32.eq (local.get $mode) (i32.const 2))
+      (then
+        (i32.store (i32.const 16) (i32.const 1))
+        (i32.store (i32.const 20) (i32.const 120))
+        (i32.store (i32.const 24) (i32.const 3))
+        (return (i32.const 16))))
+    (call $ok (local.get $sp) (local.get $sl) (i32.const 96) (i32.const 7))))
