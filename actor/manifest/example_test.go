@@ -1,0 +1,49 @@
+package manifest_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/theater-go/theater/actor/manifest"
+)
+
+func Example() {
+	m, err := manifest.Parse("bank.toml", []byte(`
+name = "bank"
+module = "bank.wasm"
+wit = "wit"
+
+[types]
+request = "api.request"
+reply = "api.reply"
+
+[capabilities.log]
+[capabilities.message]
+allow = ["ledger-*"]
+
+[limits]
+handler_deadline = "2s"
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(m.Name, m.Module, m.Types.Request, m.Types.Reply)
+	fmt.Println("log:", m.Grants("log"), m.Capabilities.Log.Level, "clock:", m.Grants("clock"))
+	fmt.Println("ledger-eu:", m.AllowsTarget("ledger-eu"), "bank-2:", m.AllowsTarget("bank-2"))
+	fmt.Println(m.Limits.MemoryPages, time.Duration(m.Limits.HandlerDeadline), m.Supervision.Restart)
+
+	_, err = manifest.Parse("bank.toml", []byte(`name = "bank"
+module = "bank.wasm"
+
+[limits]
+memry_pages = 512
+`))
+	fmt.Println(err)
+	// Output:
+	// bank bank.wasm api.request api.reply
+	// log: true info clock: false
+	// ledger-eu: true bank-2: false
+	// 256 2s permanent
+	// manifest: bank.toml:5:1: unknown key "limits.memry_pages"
+}

@@ -1,0 +1,268 @@
+package manifest
+
+import (
+	"encoding/base64"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+)
+
+// Manifest is one actor's manifest. It is plain data: the node stores it
+// as JSON in a KV bucket and any node can start the actor from it, so every
+// field has both a toml and a json tag with the same name.
+//
+// A zero field means "the default" (see [Manifest.WithDefaults]); Parse and
+// Load return manifests with the defaults filled in, so the JSON a node
+// ships is explicit and does not depend on the defaults of the node that
+// later reads it.
+type Manifest struct {
+	Name         string       `toml:"name" json:"name"`
+	Module       string       `toml:"module" json:"module"`
+	WIT          string       `toml:"wit" json:"wit,omitempty"`
+	Types        Types        `toml:"types" json:"types,omitzero"`
+	State        State        `toml:"state" json:"state,omitzero"`
+	Capabilities Capabilities `toml:"capabilities" json:"capabilities,omitzero"`
+	Limits       Limits       `toml:"limits" json:"limits,omitzero"`
+	Supervision  Supervision  `toml:"supervision" json:"supervision,omitzero"`
+}
+
+// Types names the WIT types of the values the actor accepts, returns and
+// keeps. An empty field means the actor has no such value: with no Send
+// type it refuses one-way messages, with no Request type it refuses
+// requests.
+type Types struct {
+	Send    string `toml:"send" json:"send,omitempty"`
+	Request string `toml:"request" json:"request,omitempty"`
+	Reply   string `toml:"reply" json:"reply,omitempty"`
+	State   string `toml:"state" json:"state,omitempty"`
+}
+
+// State is the state an actor starts from: JSON text (converted to msgpack
+// under Types.State by the actor package) or raw msgpack bytes, or neither
+// (the guest's init gets empty bytes).
+type State struct {
+	Initial        string  `toml:"initial" json:"initial,omitempty"`
+	InitialMsgpack Msgpack `toml:"initial_base64" json:"initial_base64,omitempty"`
+}
+
+// Capabilities lists the granted host interfaces. A nil field is not
+// granted; a non-nil one is granted with that configuration.
+type Capabilities struct {
+	Clock   *ClockConfig   `toml:"clock" json:"clock,omitempty"`
+	Log     *LogConfig     `toml:"log" json:"log,omitempty"`
+	Message *MessageConfig `toml:"message" json:"message,omitempty"`
+	Random  *RandomConfig  `toml:"random" json:"random,omitempty"`
+	Runtime *RuntimeConfig `toml:"runtime" json:"runtime,omitempty"`
+}
+
+// ClockConfig configures theater:actor/clock. It has no settings yet; it
+// is a struct of its own so that settings can be added without changing
+// the manifest's shape.
+type ClockConfig struct{}
+
+// RandomConfig configures theater:actor/random. It has no settings yet.
+type RandomConfig struct{}
+
+// RuntimeConfig configures theater:actor/runtime. It has no settings yet.
+type RuntimeConfig struct{}
+
+// LogConfig configures theater:actor/log.
+type LogConfig struct {
+	// Level is the least important level that is written; lines below it
+	// are dropped by the host. Empty means LevelInfo.
+	Level LogLevel `toml:"level" json:"level,omitempty"`
+}
+
+// LogLevel is a level of theater:actor/log, as named in theater.wit.
+type LogLevel string
+
+// The log levels, least important first.
+const (
+	LevelDebug LogLevel = "debug"
+	LevelInfo  LogLevel = "info"
+	LevelWarn  LogLevel = "warn"
+	LevelError LogLevel = "error"
+)
+
+// MessageConfig configures theater:actor/message.
+type MessageConfig struct {
+	// Allow holds path.Match patterns of the actor ids the actor may send
+	// to or request from. No patterns means no target is allowed. TOML has
+	// no null, so a nil Allow is written as no key (omitzero) and an empty
+	// one as [], and each reads back as it was.
+	Allow []string `toml:"allow,omitzero" json:"allow"`
+}
+
+// Limits bound what one actor may use. Zero fields mean the defaults.
+type Limits struct {
+	MemoryPages     int      `toml:"memory_pages" json:"memory_pages,omitempty"`
+	HandlerDeadline Duration `toml:"handler_deadline" json:"handler_deadline,omitempty"`
+	Mailbox         int      `toml:"mailbox" json:"mailbox,omitempty"`
+	MaxMessageBytes int      `toml:"max_message_bytes" json:"max_message_bytes,omitempty"`
+	Idle            Duration `toml:"idle" json:"idle,omitempty"`
+}
+
+// Supervision says what the actor's supervisor does when the actor ends.
+type Supervision struct {
+	Restart   Restart   `toml:"restart" json:"restart,omitempty"`
+	StartFrom StartFrom `toml:"start_from" json:"start_from,omitempty"`
+}
+
+// Restart is an OTP restart type: which endings restart the actor.
+type Restart string
+
+// The restart types.
+const (
+	// RestartPermanent restarts the actor whenever it ends.
+	RestartPermanent Restart = "permanent"
+	// RestartTransient restarts it only when it fails.
+	RestartTransient Restart = "transient"
+	// RestartTemporary never restarts it.
+	RestartTemporary Restart = "temporary"
+)
+
+// StartFrom is the state a restarted actor starts from.
+type StartFrom string
+
+// The states a restart can start from.
+const (
+	// StartInitial runs init again with the manifest's initial state.
+	StartInitial StartFrom = "initial"
+	// StartLast continues from the last state recorded in the chain.
+	StartLast StartFrom = "last"
+)
+
+// Defaults and bounds of the limits. The message bounds follow NATS: its
+// default max_payload is 1 MiB and the server refuses anything above
+// 64 MiB, so a larger limit could never be used.
+const (
+	DefaultMemoryPages     = 256 // 16 MiB
+	MaxMemoryPages         = 65536
+	DefaultHandlerDeadline = 5 * time.Second
+	MaxHandlerDeadline     = 10 * time.Minute
+	DefaultMailbox         = 1024
+	MaxMailbox             = 1 << 20
+	DefaultMaxMessageBytes = 1 << 20
+	MaxMaxMessageBytes     = 64 << 20
+	pageBytes              = 65536
+)
+
+// Duration is a time.Duration written as a Go duration string ("5s",
+// "1m30s") in TOML and JSON.
+type Duration time.Duration
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(text []byte) error {
+	v, err := time.ParseDuration(string(text))
+	if err != nil {
+		// time's message repeats its own prefix and quotes; ours names
+		// the value once.
+		return fmt.Errorf("invalid duration %q", text)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the duration as time.Duration.String does.
+func (d Duration) MarshalText() ([]byte, error) {
+	return []byte(time.Duration(d).String()), nil
+}
+
+// Msgpack is raw msgpack bytes written as standard base64 in TOML and JSON.
+type Msgpack []byte
+
+// UnmarshalText decodes standard base64.
+func (b *Msgpack) UnmarshalText(text []byte) error {
+	v, err := base64.StdEncoding.DecodeString(string(text))
+	if err != nil {
+		return fmt.Errorf("invalid base64: %v", err)
+	}
+	if len(v) == 0 {
+		v = nil // no state, as when the key is absent
+	}
+	*b = v
+	return nil
+}
+
+// MarshalText encodes standard base64.
+func (b Msgpack) MarshalText() ([]byte, error) {
+	return []byte(base64.StdEncoding.EncodeToString(b)), nil
+}
+
+// WithDefaults returns a copy of m with every zero field that has a
+// default set to it. m is not changed.
+func (m *Manifest) WithDefaults() *Manifest {
+	d := *m
+	l := &d.Limits
+	if l.MemoryPages == 0 {
+		l.MemoryPages = DefaultMemoryPages
+	}
+	if l.HandlerDeadline == 0 {
+		l.HandlerDeadline = Duration(DefaultHandlerDeadline)
+	}
+	if l.Mailbox == 0 {
+		l.Mailbox = DefaultMailbox
+	}
+	if l.MaxMessageBytes == 0 {
+		l.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if d.Capabilities.Log != nil && d.Capabilities.Log.Level == "" {
+		// Copy so that m's LogConfig is left alone.
+		lc := *d.Capabilities.Log
+		lc.Level = LevelInfo
+		d.Capabilities.Log = &lc
+	}
+	if d.Supervision.Restart == "" {
+		d.Supervision.Restart = RestartPermanent
+	}
+	if d.Supervision.StartFrom == "" {
+		d.Supervision.StartFrom = StartLast
+	}
+	return &d
+}
+
+// Grants reports whether the manifest grants the named capability ("log",
+// "runtime", "message", "clock", "random"). Unknown names are not granted.
+func (m *Manifest) Grants(capability string) bool {
+	c := &m.Capabilities
+	switch capability {
+	case "clock":
+		return c.Clock != nil
+	case "log":
+		return c.Log != nil
+	case "message":
+		return c.Message != nil
+	case "random":
+		return c.Random != nil
+	case "runtime":
+		return c.Runtime != nil
+	}
+	return false
+}
+
+// AllowsTarget reports whether the actor may send to or request from the
+// actor with this id: message is granted and id matches one of its Allow
+// patterns with path.Match. Actor ids contain no '/', so '*' matches any
+// run of characters. A malformed pattern matches nothing (Validate
+// rejects it).
+func (m *Manifest) AllowsTarget(id string) bool {
+	if m.Capabilities.Message == nil {
+		return false
+	}
+	for _, p := range m.Capabilities.Message.Allow {
+		if ok, _ := path.Match(p, id); ok {
+			return true
+		}
+	}
+	return false
+}
+
+const digestPrefix = "sha256:"
+
+// ModuleDigest returns the lowercase hex SHA-256 digest when Module names
+// a module by digest ("sha256:<64 hex>"), and false when it is a path.
+func (m *Manifest) ModuleDigest() (string, bool) {
+	hex, ok := strings.CutPrefix(m.Module, digestPrefix)
+	return hex, ok
+}
