@@ -1,0 +1,246 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// StoreConfig tunes the JetStream assets [Layout.Ensure] creates. It is
+// plain data, loaded from flags or a file; zero fields take the defaults
+// named below, in Ensure and in the *Config methods that show what Ensure
+// creates.
+type StoreConfig struct {
+	// Replicas is how many servers keep each stream, bucket and object
+	// store: 1 (default) for a single server, 3 for a cluster that must
+	// survive losing one server. At most 5.
+	Replicas int `toml:"replicas" json:"replicas,omitempty"`
+	// MailboxDepth is how many unprocessed sends one actor's mailbox
+	// holds (default 10000). A send to a full mailbox is refused with an
+	// error to its sender rather than dropping an older, acknowledged one.
+	MailboxDepth int64 `toml:"mailbox_depth" json:"mailbox_depth,omitempty"`
+	// MaxMessageSize bounds one send and one registry entry, in bytes
+	// (default 1 MiB, nats-server's default max payload).
+	MaxMessageSize int32 `toml:"max_message_size" json:"max_message_size,omitempty"`
+	// DuplicateWindow is how long JetStream remembers Nats-Msg-Id headers
+	// to drop a retried publish (default 2m).
+	DuplicateWindow time.Duration `toml:"duplicate_window" json:"duplicate_window,omitempty"`
+	// EventsMaxAge is how long lifecycle events are kept (default 24h).
+	EventsMaxAge time.Duration `toml:"events_max_age" json:"events_max_age,omitempty"`
+	// NodeTTL is how long a node's heartbeat entry lives without being
+	// renewed (default 15s); a node beats well within it.
+	NodeTTL time.Duration `toml:"node_ttl" json:"node_ttl,omitempty"`
+}
+
+// Defaults of [StoreConfig].
+const (
+	DefaultMailboxDepth    = 10_000
+	DefaultMaxMessageSize  = 1 << 20
+	DefaultDuplicateWindow = 2 * time.Minute
+	DefaultEventsMaxAge    = 24 * time.Hour
+	DefaultNodeTTL         = 15 * time.Second
+)
+
+// resolved fills c's zero fields with the defaults.
+func (c StoreConfig) resolved() StoreConfig {
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.MailboxDepth == 0 {
+		c.MailboxDepth = DefaultMailboxDepth
+	}
+	if c.MaxMessageSize == 0 {
+		c.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = DefaultDuplicateWindow
+	}
+	if c.EventsMaxAge == 0 {
+		c.EventsMaxAge = DefaultEventsMaxAge
+	}
+	if c.NodeTTL == 0 {
+		c.NodeTTL = DefaultNodeTTL
+	}
+	return c
+}
+
+func (c StoreConfig) validate() error {
+	switch {
+	case c.Replicas < 1 || c.Replicas > 5:
+		return configError(fmt.Sprintf("transport: replicas %d: JetStream allows 1 to 5", c.Replicas), nil)
+	case c.MailboxDepth < 0 || c.MaxMessageSize < 0 || c.DuplicateWindow < 0 || c.EventsMaxAge < 0:
+		return configError("transport: store limits must not be negative", nil)
+	case c.NodeTTL < time.Second:
+		// JetStream's subject delete markers, which tell watchers a node
+		// expired, need at least a second.
+		return configError(fmt.Sprintf("transport: node TTL %v is under 1s", c.NodeTTL), nil)
+	}
+	return nil
+}
+
+// MailboxStreamConfig is the stream of durable sends.
+//
+// It keeps messages under limits, not as a work queue: a send is
+// processed exactly once because the actor's chain records the mailbox
+// sequence it consumed, and the chain append is the one atomic, fenced
+// write. Reading goes through short-lived ordered consumers filtered to
+// the actors a node hosts, so a hibernated actor costs the server only its
+// stored messages; a work queue would need acks (a second write that can
+// disagree with the chain) and forbids overlapping consumers while
+// ownership moves. Messages never age out; the owner purges an actor's
+// subject up to the sequence its chain has recorded. Each actor's
+// mailbox is bounded by MailboxDepth with discard-new-per-subject, so a
+// full mailbox refuses new sends (the sender's publish fails) instead of
+// losing acknowledged ones. The duplicate window drops retried publishes
+// carrying the same Nats-Msg-Id.
+func (l Layout) MailboxStreamConfig(c StoreConfig) jetstream.StreamConfig {
+	c = c.resolved()
+	return jetstream.StreamConfig{
+		Name:                 l.MailboxStream(),
+		Description:          "Theater durable sends, one subject per actor: " + l.SendSubject("<id>"),
+		Subjects:             []string{l.SendSubject("*")},
+		Retention:            jetstream.LimitsPolicy,
+		Storage:              jetstream.FileStorage,
+		Replicas:             c.Replicas,
+		Discard:              jetstream.DiscardNew,
+		DiscardNewPerSubject: true,
+		MaxMsgsPerSubject:    c.MailboxDepth,
+		MaxMsgs:              -1,
+		MaxBytes:             -1,
+		MaxMsgSize:           c.MaxMessageSize,
+		Duplicates:           c.DuplicateWindow,
+		AllowDirect:          true,
+	}
+}
+
+// ChainStreamConfig is the stream of actor histories, one subject per
+// actor.
+//
+// Appends are fenced with the expected-last-subject-sequence header, so
+// the chain stays linear even when two nodes believe they own an actor.
+// Nothing ages out and nothing is discarded: with discard-new, hitting a
+// limit fails the append instead of silently dropping the oldest history.
+// Deleting single messages is denied (a chain with a hole cannot be
+// verified); purging an actor's whole subject stays possible for retiring
+// it. Direct get serves "last entry of this actor" from any replica.
+func (l Layout) ChainStreamConfig(c StoreConfig) jetstream.StreamConfig {
+	c = c.resolved()
+	return jetstream.StreamConfig{
+		Name:        l.ChainStream(),
+		Description: "Theater actor histories (hash-chained), one subject per actor: " + l.ChainSubject("<id>"),
+		Subjects:    []string{l.ChainSubject("*")},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+		Discard:     jetstream.DiscardNew,
+		MaxMsgs:     -1,
+		MaxBytes:    -1,
+		MaxMsgSize:  -1,
+		Duplicates:  c.DuplicateWindow,
+		DenyDelete:  true,
+		AllowDirect: true,
+	}
+}
+
+// EventsStreamConfig is the stream of lifecycle events (started, stopped,
+// failed, restarted...). It is a feed for people and tools, not a record
+// (the chain is), so it keeps EventsMaxAge of them and discards the
+// oldest.
+func (l Layout) EventsStreamConfig(c StoreConfig) jetstream.StreamConfig {
+	c = c.resolved()
+	return jetstream.StreamConfig{
+		Name:        l.EventsStream(),
+		Description: "Theater lifecycle events: " + l.EventSubject("<id>", "<kind>"),
+		Subjects:    []string{l.EventSubject("*", "*")},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+		Discard:     jetstream.DiscardOld,
+		MaxMsgs:     -1,
+		MaxBytes:    -1,
+		MaxAge:      c.EventsMaxAge,
+		Duplicates:  min(c.DuplicateWindow, c.EventsMaxAge),
+	}
+}
+
+// ActorsKVConfig is the actor registry: one key per actor id holding
+// where its module is and which node owns it. Ownership is a lease taken
+// by create and renewed by update-on-revision, so one revision per key is
+// all it needs; ownership changes are recorded in the chains.
+func (l Layout) ActorsKVConfig(c StoreConfig) jetstream.KeyValueConfig {
+	c = c.resolved()
+	return jetstream.KeyValueConfig{
+		Bucket:       l.ActorsBucket(),
+		Description:  "Theater actor registry and ownership leases, keyed by actor id",
+		History:      1,
+		MaxValueSize: c.MaxMessageSize,
+		Storage:      jetstream.FileStorage,
+		Replicas:     c.Replicas,
+	}
+}
+
+// NodesKVConfig is the node heartbeat bucket: one key per node, expiring
+// NodeTTL after its last beat. Limit markers make the expiry visible to
+// watchers, so survivors learn of a dead node when its entry lapses
+// rather than by polling.
+func (l Layout) NodesKVConfig(c StoreConfig) jetstream.KeyValueConfig {
+	c = c.resolved()
+	return jetstream.KeyValueConfig{
+		Bucket:         l.NodesBucket(),
+		Description:    "Theater node heartbeats, keyed by node name",
+		History:        1,
+		TTL:            c.NodeTTL,
+		LimitMarkerTTL: c.NodeTTL,
+		MaxValueSize:   c.MaxMessageSize,
+		Storage:        jetstream.FileStorage,
+		Replicas:       c.Replicas,
+	}
+}
+
+// ModulesObjectStoreConfig is the object store of Wasm modules, one
+// object per module named by its SHA-256 digest, so any node can start
+// any actor. Modules are compressed at rest: Go guests are megabytes of
+// very compressible code, and nodes read them rarely (they cache compiled
+// modules on disk).
+func (l Layout) ModulesObjectStoreConfig(c StoreConfig) jetstream.ObjectStoreConfig {
+	c = c.resolved()
+	return jetstream.ObjectStoreConfig{
+		Bucket:      l.ModulesStore(),
+		Description: "Theater Wasm modules, named by SHA-256 digest",
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+		Compression: true,
+	}
+}
+
+// Ensure creates the layout's streams, KV buckets and object store, or
+// updates them to the configuration documented on each *Config method.
+// Running it again with the same config changes nothing, so every node
+// runs it at start. A change JetStream cannot apply to an existing asset
+// (its storage type, say) fails with the asset's name in the error.
+func (l Layout) Ensure(ctx context.Context, js jetstream.JetStream, c StoreConfig) error {
+	if err := validPrefix(l.prefix()); err != nil {
+		return err
+	}
+	c = c.resolved()
+	if err := c.validate(); err != nil {
+		return err
+	}
+	for _, sc := range []jetstream.StreamConfig{l.MailboxStreamConfig(c), l.ChainStreamConfig(c), l.EventsStreamConfig(c)} {
+		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return fmt.Errorf("transport: ensure stream %s: %w", sc.Name, err)
+		}
+	}
+	for _, kc := range []jetstream.KeyValueConfig{l.ActorsKVConfig(c), l.NodesKVConfig(c)} {
+		if _, err := js.CreateOrUpdateKeyValue(ctx, kc); err != nil {
+			return fmt.Errorf("transport: ensure KV bucket %s: %w", kc.Bucket, err)
+		}
+	}
+	oc := l.ModulesObjectStoreConfig(c)
+	if _, err := js.CreateOrUpdateObjectStore(ctx, oc); err != nil {
+		return fmt.Errorf("transport: ensure object store %s: %w", oc.Bucket, err)
+	}
+	return nil
+}

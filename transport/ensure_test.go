@@ -1,0 +1,232 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func newJetStream(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	e := startServer(t, EmbeddedConfig{})
+	js, err := jetstream.New(connect(t, ClientConfig{URLs: e.ClientURL()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+func streamConfig(t *testing.T, ctx context.Context, js jetstream.JetStream, name string) jetstream.StreamConfig {
+	t.Helper()
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		t.Fatalf("stream %s: %v", name, err)
+	}
+	return s.CachedInfo().Config
+}
+
+func TestEnsureIdempotent(t *testing.T) {
+	js := newJetStream(t)
+	ctx := testContext(t)
+	l := Layout{}
+	for range 2 {
+		if err := l.Ensure(ctx, js, StoreConfig{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// What `nats stream ls`, `nats kv ls` and `nats object ls` show.
+	var streams []string
+	names := js.StreamNames(ctx)
+	for n := range names.Name() {
+		streams = append(streams, n)
+	}
+	if err := names.Err(); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(streams)
+	want := []string{"KV_theater_actors", "KV_theater_nodes", "OBJ_theater_modules", "theater_chain", "theater_events", "theater_mailbox"}
+	if !slices.Equal(streams, want) {
+		t.Errorf("streams %v, want %v", streams, want)
+	}
+	var buckets []string
+	kvs := js.KeyValueStoreNames(ctx)
+	for n := range kvs.Name() {
+		buckets = append(buckets, n)
+	}
+	slices.Sort(buckets)
+	if !slices.Equal(buckets, []string{"theater_actors", "theater_nodes"}) {
+		t.Errorf("KV buckets %v", buckets)
+	}
+	if _, err := js.ObjectStore(ctx, "theater_modules"); err != nil {
+		t.Errorf("object store: %v", err)
+	}
+
+	mb := streamConfig(t, ctx, js, "theater_mailbox")
+	if !slices.Equal(mb.Subjects, []string{"theater.actor.*.send"}) || mb.Retention != jetstream.LimitsPolicy ||
+		mb.Storage != jetstream.FileStorage || mb.Discard != jetstream.DiscardNew || !mb.DiscardNewPerSubject ||
+		mb.MaxMsgsPerSubject != DefaultMailboxDepth || mb.MaxMsgSize != DefaultMaxMessageSize ||
+		mb.Duplicates != DefaultDuplicateWindow || mb.MaxAge != 0 || mb.Replicas != 1 || !mb.AllowDirect {
+		t.Errorf("mailbox config %+v", mb)
+	}
+	ch := streamConfig(t, ctx, js, "theater_chain")
+	if !slices.Equal(ch.Subjects, []string{"theater.chain.*"}) || ch.Discard != jetstream.DiscardNew ||
+		!ch.DenyDelete || ch.DenyPurge || ch.MaxAge != 0 || !ch.AllowDirect {
+		t.Errorf("chain config %+v", ch)
+	}
+	ev := streamConfig(t, ctx, js, "theater_events")
+	if !slices.Equal(ev.Subjects, []string{"theater.events.*.*"}) || ev.Discard != jetstream.DiscardOld || ev.MaxAge != DefaultEventsMaxAge {
+		t.Errorf("events config %+v", ev)
+	}
+	nodes := streamConfig(t, ctx, js, "KV_theater_nodes")
+	if nodes.MaxAge != DefaultNodeTTL || nodes.SubjectDeleteMarkerTTL != DefaultNodeTTL {
+		t.Errorf("nodes bucket config %+v", nodes)
+	}
+	if obj := streamConfig(t, ctx, js, "OBJ_theater_modules"); obj.Compression != jetstream.S2Compression {
+		t.Errorf("modules compression %v", obj.Compression)
+	}
+
+	// A changed config updates what exists.
+	if err := l.Ensure(ctx, js, StoreConfig{EventsMaxAge: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := streamConfig(t, ctx, js, "theater_events"); ev.MaxAge != time.Hour {
+		t.Errorf("events MaxAge after update %v", ev.MaxAge)
+	}
+}
+
+func TestEnsureErrors(t *testing.T) {
+	js := newJetStream(t)
+	ctx := testContext(t)
+	for _, tc := range []struct {
+		l Layout
+		c StoreConfig
+	}{
+		{Layout{Prefix: "a.b"}, StoreConfig{}},
+		{Layout{}, StoreConfig{Replicas: 6}},
+		{Layout{}, StoreConfig{MailboxDepth: -1}},
+		{Layout{}, StoreConfig{NodeTTL: time.Millisecond}},
+	} {
+		if err := tc.l.Ensure(ctx, js, tc.c); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v %+v: err = %v, want ErrConfig", tc.l, tc.c, err)
+		}
+	}
+	// Replicas beyond the servers present: JetStream's refusal, named.
+	err := Layout{}.Ensure(ctx, js, StoreConfig{Replicas: 3})
+	if err == nil || !strings.HasPrefix(err.Error(), "transport: ensure stream theater_mailbox: ") {
+		t.Errorf("replicas 3 on one server: %v", err)
+	}
+}
+
+// TestLayoutBehaviour checks the guarantees the stream configs exist for.
+func TestLayoutBehaviour(t *testing.T) {
+	js := newJetStream(t)
+	ctx := testContext(t)
+	l := Layout{}
+	if err := l.Ensure(ctx, js, StoreConfig{MailboxDepth: 2, NodeTTL: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("full mailbox refuses, keeps the acknowledged", func(t *testing.T) {
+		for i := range 2 {
+			if _, err := js.Publish(ctx, l.SendSubject("a"), fmt.Appendf(nil, "m%d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := js.Publish(ctx, l.SendSubject("a"), []byte("m2")); err == nil {
+			t.Fatal("third send to a mailbox of depth 2 was accepted")
+		}
+		// Another actor's mailbox is unaffected.
+		if _, err := js.Publish(ctx, l.SendSubject("b"), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("retried send is deduplicated", func(t *testing.T) {
+		a1, err := js.Publish(ctx, l.SendSubject("c"), []byte("x"), jetstream.WithMsgID("send-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a2, err := js.Publish(ctx, l.SendSubject("c"), []byte("x"), jetstream.WithMsgID("send-1"))
+		if err != nil || !a2.Duplicate || a2.Sequence != a1.Sequence {
+			t.Fatalf("retry: %+v, %v", a2, err)
+		}
+	})
+
+	t.Run("chain append is fenced", func(t *testing.T) {
+		subj := l.ChainSubject("a")
+		ack, err := js.Publish(ctx, subj, []byte("e0"), jetstream.WithExpectLastSequencePerSubject(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.Publish(ctx, subj, []byte("e1"), jetstream.WithExpectLastSequencePerSubject(ack.Sequence)); err != nil {
+			t.Fatal(err)
+		}
+		// A stale owner that still believes e0 is last loses.
+		_, err = js.Publish(ctx, subj, []byte("e1'"), jetstream.WithExpectLastSequencePerSubject(ack.Sequence))
+		var apiErr *jetstream.APIError
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode != jetstream.JSErrCodeStreamWrongLastSequence {
+			t.Fatalf("stale append: %v", err)
+		}
+		s, err := js.Stream(ctx, l.ChainStream())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteMsg(ctx, ack.Sequence); err == nil {
+			t.Fatal("deleting a chain entry was allowed")
+		}
+	})
+
+	t.Run("requests are not captured", func(t *testing.T) {
+		// A stream capturing the subject would answer with an ack.
+		if _, err := js.Conn().Request(l.RequestSubject("a"), []byte("x"), 5*time.Second); !errors.Is(err, nats.ErrNoResponders) {
+			t.Fatalf("request to an actor nobody hosts: %v", err)
+		}
+	})
+
+	t.Run("expired node is announced", func(t *testing.T) {
+		kv, err := js.KeyValue(ctx, l.NodesBucket())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := kv.Watch(ctx, "n1", jetstream.UpdatesOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		if _, err := kv.Put(ctx, "n1", []byte("alive")); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			select {
+			case e := <-w.Updates():
+				if e != nil && e.Operation() != jetstream.KeyValuePut {
+					return
+				}
+			case <-ctx.Done():
+				t.Fatal("no expiry seen for a node that stopped beating")
+			}
+		}
+	})
+}
+
+func TestTwoPrefixesShareAServer(t *testing.T) {
+	js := newJetStream(t)
+	ctx := testContext(t)
+	for _, p := range []string{"alpha", "beta"} {
+		l, err := NewLayout(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Ensure(ctx, js, StoreConfig{}); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package transport
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// DefaultPrefix is the prefix of every subject, stream, bucket and
+// service name when none is configured.
+const DefaultPrefix = "theater"
+
+// MaxIDLen is the longest actor id, node name or event kind, in bytes.
+// Ids appear in every subject of an actor and as KV keys; bounding them
+// keeps subjects and headers small.
+const MaxIDLen = 128
+
+// maxPrefixLen keeps derived names (the longest is "OBJ_<prefix>_modules",
+// the object store's stream) well inside JetStream's name limits.
+const maxPrefixLen = 32
+
+// Layout names every subject, stream, bucket, object store and service a
+// Theater system uses on NATS. All names derive from one prefix, so two
+// systems can share a server. docs/NATS.md describes the whole layout.
+//
+// The zero Layout uses [DefaultPrefix]. The naming methods do not check
+// their arguments; ids coming from outside must pass [ValidID] first.
+type Layout struct {
+	Prefix string
+}
+
+// NewLayout returns the layout for prefix ("" means [DefaultPrefix]). The
+// prefix must be 1 to 32 of [A-Za-z0-9_-]: it is the first token of every
+// subject and part of every stream and bucket name, and those characters
+// are the ones valid in both.
+func NewLayout(prefix string) (Layout, error) {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	if err := validPrefix(prefix); err != nil {
+		return Layout{}, err
+	}
+	return Layout{Prefix: prefix}, nil
+}
+
+func validPrefix(p string) error {
+	if len(p) > maxPrefixLen {
+		return configError(fmt.Sprintf("transport: prefix %.40q is longer than %d bytes", p, maxPrefixLen), nil)
+	}
+	if i := badNameByte(p); i >= 0 || p == "" {
+		return configError(fmt.Sprintf("transport: prefix %q: use only letters, digits, '-' and '_'", p), nil)
+	}
+	return nil
+}
+
+// ValidID reports whether id can name an actor, a node or an event kind:
+// 1 to [MaxIDLen] bytes of ASCII letters, digits, '-' and '_'.
+//
+// An id is a single subject token (so no '.', '*', '>', whitespace or
+// control characters) and also a KV key in the registry buckets, read by
+// people with `nats kv get`. The intersection of what subjects and KV keys
+// allow, minus '=' and '/' which read as syntax, is the set above; ids
+// are therefore printable and never need escaping. Generated ids (NUIDs,
+// UUIDs) and names like "billing-agent_2" fit.
+func ValidID(id string) error {
+	switch {
+	case id == "":
+		return configError("transport: empty id", nil)
+	case len(id) > MaxIDLen:
+		return configError(fmt.Sprintf("transport: id %.40q... is %d bytes, longer than %d", id, len(id), MaxIDLen), nil)
+	}
+	if i := badNameByte(id); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(id[i:])
+		return configError(fmt.Sprintf("transport: id %q: %q at byte %d is not allowed (use letters, digits, '-' and '_')", id, r, i), nil)
+	}
+	return nil
+}
+
+// badNameByte returns the index of the first byte of s outside
+// [A-Za-z0-9_-], or -1.
+func badNameByte(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return i
+		}
+	}
+	return -1
+}
+
+func (l Layout) prefix() string {
+	if l.Prefix == "" {
+		return DefaultPrefix
+	}
+	return l.Prefix
+}
+
+// SendSubject is where durable sends to actor id are published:
+// <prefix>.actor.<id>.send, captured by the [Layout.MailboxStream].
+func (l Layout) SendSubject(id string) string { return l.prefix() + ".actor." + id + ".send" }
+
+// RequestSubject is the core NATS request/reply subject of actor id:
+// <prefix>.actor.<id>.req. The node hosting the actor subscribes to it.
+func (l Layout) RequestSubject(id string) string { return l.prefix() + ".actor." + id + ".req" }
+
+// EventSubject is where lifecycle events of kind for actor id are
+// published: <prefix>.events.<id>.<kind>, captured by the
+// [Layout.EventsStream].
+func (l Layout) EventSubject(id, kind string) string {
+	return l.prefix() + ".events." + id + "." + kind
+}
+
+// AllEvents matches every event of the system: <prefix>.events.>.
+func (l Layout) AllEvents() string { return l.prefix() + ".events.>" }
+
+// ChainSubject holds actor id's hash-chained history:
+// <prefix>.chain.<id>, in the [Layout.ChainStream].
+func (l Layout) ChainSubject(id string) string { return l.prefix() + ".chain." + id }
+
+// NodeSubject is a control endpoint of one node: <prefix>.node.<node>.<op>
+// (spawn, stop, status...), served as an endpoint of the
+// [Layout.ServiceName] micro service.
+func (l Layout) NodeSubject(node, op string) string {
+	return l.prefix() + ".node." + node + "." + op
+}
+
+// ControlSubject is a control endpoint any node may answer (a queue
+// group): <prefix>.ctl.<op>, e.g. a spawn that lets placement choose.
+func (l Layout) ControlSubject(op string) string { return l.prefix() + ".ctl." + op }
+
+// MailboxStream is the stream of durable sends: <prefix>_mailbox.
+func (l Layout) MailboxStream() string { return l.prefix() + "_mailbox" }
+
+// ChainStream is the stream of actor histories: <prefix>_chain.
+func (l Layout) ChainStream() string { return l.prefix() + "_chain" }
+
+// EventsStream is the stream of lifecycle events: <prefix>_events.
+func (l Layout) EventsStream() string { return l.prefix() + "_events" }
+
+// ActorsBucket is the KV registry of actors and their owners (leases):
+// <prefix>_actors, keyed by actor id.
+func (l Layout) ActorsBucket() string { return l.prefix() + "_actors" }
+
+// NodesBucket is the KV bucket of node heartbeats: <prefix>_nodes, keyed
+// by node name; entries expire when a node stops beating.
+func (l Layout) NodesBucket() string { return l.prefix() + "_nodes" }
+
+// ModulesStore is the object store of Wasm modules, named by SHA-256
+// digest: <prefix>_modules.
+func (l Layout) ModulesStore() string { return l.prefix() + "_modules" }
+
+// ServiceName is the name every node registers its micro service under:
+// the prefix itself, so `nats micro ls` tells two systems on one server
+// apart and the default system shows as "theater".
+func (l Layout) ServiceName() string { return l.prefix() }

@@ -1,0 +1,89 @@
+package transport
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestNewLayout(t *testing.T) {
+	for _, tc := range []struct {
+		prefix, want string
+		ok           bool
+	}{
+		{"", "theater", true},
+		{"theater", "theater", true},
+		{"Team-A_2", "Team-A_2", true},
+		{strings.Repeat("p", 32), strings.Repeat("p", 32), true},
+		{strings.Repeat("p", 33), "", false},
+		{"a.b", "", false},
+		{"a*", "", false},
+		{"a>", "", false},
+		{"a b", "", false},
+		{"a\tb", "", false},
+		{"ünï", "", false},
+		{"a/b", "", false},
+		{"$SYS", "", false},
+	} {
+		l, err := NewLayout(tc.prefix)
+		if tc.ok != (err == nil) {
+			t.Errorf("NewLayout(%q) error = %v, want ok=%v", tc.prefix, err, tc.ok)
+			continue
+		}
+		if err != nil && (!errors.Is(err, ErrConfig) || !strings.HasPrefix(err.Error(), "transport: prefix")) {
+			t.Errorf("NewLayout(%q) error = %v, want ErrConfig", tc.prefix, err)
+		}
+		if l.Prefix != tc.want {
+			t.Errorf("NewLayout(%q).Prefix = %q, want %q", tc.prefix, l.Prefix, tc.want)
+		}
+	}
+}
+
+func TestValidID(t *testing.T) {
+	good := []string{"a", "A1", "billing-agent_2", "0NUIDxyz", "0b5c5f3e-8c1d-4d0f-a4a8-9f1f1a2b3c4d", strings.Repeat("x", MaxIDLen)}
+	for _, id := range good {
+		if err := ValidID(id); err != nil {
+			t.Errorf("ValidID(%q) = %v", id, err)
+		}
+	}
+	bad := []string{"", "a.b", "*", ">", "a>", "a b", " a", "a\n", "a\x00", "a\x7f", "é", "a/b", "a=b", "a:b", strings.Repeat("x", MaxIDLen+1)}
+	for _, id := range bad {
+		err := ValidID(id)
+		if !errors.Is(err, ErrConfig) || !strings.HasPrefix(err.Error(), "transport: ") {
+			t.Errorf("ValidID(%q) = %v, want ErrConfig", id, err)
+		}
+	}
+	if err := ValidID("a b"); !strings.Contains(err.Error(), "' ' at byte 1") {
+		t.Errorf("message does not point at the bad byte: %v", err)
+	}
+}
+
+func TestLayoutNames(t *testing.T) {
+	l, err := NewLayout("t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for got, want := range map[string]string{
+		l.SendSubject("a"):         "t1.actor.a.send",
+		l.RequestSubject("a"):      "t1.actor.a.req",
+		l.EventSubject("a", "k"):   "t1.events.a.k",
+		l.AllEvents():              "t1.events.>",
+		l.ChainSubject("a"):        "t1.chain.a",
+		l.NodeSubject("n", "stop"): "t1.node.n.stop",
+		l.ControlSubject("spawn"):  "t1.ctl.spawn",
+		l.MailboxStream():          "t1_mailbox",
+		l.ChainStream():            "t1_chain",
+		l.EventsStream():           "t1_events",
+		l.ActorsBucket():           "t1_actors",
+		l.NodesBucket():            "t1_nodes",
+		l.ModulesStore():           "t1_modules",
+		l.ServiceName():            "t1",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+	if (Layout{}).SendSubject("a") != "theater.actor.a.send" {
+		t.Error("zero Layout does not use the default prefix")
+	}
+}
