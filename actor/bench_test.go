@@ -1,0 +1,221 @@
+package actor_test
+
+import (
+	"context"
+	"encoding/binary"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/theater-go/theater/actor"
+	"github.com/theater-go/theater/actor/abi"
+)
+
+// benchGuest is a guest and a request message for it.
+type benchGuest struct {
+	name string
+	wasm func(testing.TB) []byte
+	msg  func(testing.TB) []byte
+}
+
+// benchGuests: the four counters answer a 9-byte request (the largest
+// msgpack uint); the WAT echo guest answers a 64-byte one.
+func benchGuests() []benchGuest {
+	nine := func(t testing.TB) []byte { return u64(t, 1<<40) }
+	out := []benchGuest{{"echo-wat-64B", func(t testing.TB) []byte { return wasmFile(t, "../examples/echo/wat/echo.wasm") },
+		func(testing.TB) []byte { return make([]byte, 64) }}}
+	for _, lang := range languages {
+		out = append(out, benchGuest{"counter-" + lang + "-9B", func(t testing.TB) []byte { return counter(t, lang) }, nine})
+	}
+	return out
+}
+
+func benchSpec(id string, d actor.Digest) actor.Spec {
+	return actor.Spec{ID: id, Digest: d, Capabilities: []string{"log"}, Limits: actor.Limits{IdleTimeout: -1}}
+}
+
+// BenchmarkSpawn spawns from a compiled module: instantiate, _initialize,
+// theater_abi_version, theater_init. With 100 live instances at most, each
+// spawn past the first hundred also hibernates an older actor.
+func BenchmarkSpawn(b *testing.B) {
+	ctx := context.Background()
+	for _, g := range benchGuests() {
+		b.Run(g.name, func(b *testing.B) {
+			rt := newRuntime(b, actor.WithMaxLiveInstances(100), actor.WithLogger(discard()))
+			d, err := rt.Compile(ctx, g.wasm(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			i := 0
+			for b.Loop() {
+				if _, err := rt.Spawn(ctx, benchSpec("s"+strconv.Itoa(i), d)); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkRequest is a host->guest->host request on a live actor, next
+// to the same guest calls made with bare wazero on a runtime with the same
+// configuration ("bare"): cabi_realloc and a copy for the state and the
+// message, the handler export, reading the return area and copying the
+// reply. The ratio is the cost of the actor runtime: mailbox, deadline,
+// bounds checks, state bookkeeping.
+func BenchmarkRequest(b *testing.B) {
+	ctx := context.Background()
+	for _, g := range benchGuests() {
+		msg := g.msg(b)
+		b.Run(g.name+"/actor", func(b *testing.B) {
+			rt := newRuntime(b, actor.WithLogger(discard()))
+			a, err := rt.Spawn(ctx, actor.Spec{ID: "r", Module: g.wasm(b), Capabilities: []string{"log"},
+				Limits: actor.Limits{IdleTimeout: -1}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := a.Request(ctx, msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		for _, closeOnDone := range []bool{true, false} {
+			name := g.name + "/bare"
+			if !closeOnDone {
+				name += "-no-deadline-checks"
+			}
+			b.Run(name, func(b *testing.B) { benchBare(b, g.wasm(b), msg, closeOnDone) })
+		}
+	}
+}
+
+func benchBare(b *testing.B, wasm, msg []byte, closeOnDone bool) {
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(closeOnDone))
+	defer rt.Close(ctx)
+	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+	// The counters log in theater_init; a host function that does nothing
+	// stands in for the log capability.
+	_, err := rt.NewHostModuleBuilder("theater:actor/log@0.1.0").NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(func(_ context.Context, _ api.Module, s []uint64) { s[0] = 0 }),
+			[]api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI32}).
+		Export("write").Instantiate(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mod, err := rt.InstantiateWithConfig(ctx, wasm, wazero.NewModuleConfig().WithStartFunctions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if f := mod.ExportedFunction(abi.ExportInitialize); f != nil {
+		if _, err := f.Call(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	mem, realloc, handler := mod.Memory(), mod.ExportedFunction(abi.ExportRealloc), mod.ExportedFunction(abi.ExportHandleRequest)
+	state := []byte{0}
+	stack := make([]uint64, 4)
+	put := func(data []byte) uint64 {
+		stack[0], stack[1], stack[2], stack[3] = 0, 0, 1, uint64(len(data))
+		if err := realloc.CallWithStack(ctx, stack); err != nil {
+			b.Fatal(err)
+		}
+		mem.Write(uint32(stack[0]), data)
+		return stack[0]
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		sp := put(state)
+		mp := put(msg)
+		stack[0], stack[1], stack[2], stack[3] = sp, uint64(len(state)), mp, uint64(len(msg))
+		if err := handler.CallWithStack(ctx, stack); err != nil {
+			b.Fatal(err)
+		}
+		area, _ := mem.Read(uint32(stack[0]), 20)
+		st, _ := mem.Read(binary.LittleEndian.Uint32(area[4:]), binary.LittleEndian.Uint32(area[8:]))
+		r, _ := mem.Read(binary.LittleEndian.Uint32(area[12:]), binary.LittleEndian.Uint32(area[16:]))
+		state = append(state[:0], st...)
+		_ = append([]byte(nil), r...)
+	}
+}
+
+// BenchmarkWake measures a request to a hibernated actor: the instance is
+// recreated from the state (instantiate, _initialize, version check) and
+// the request handled. p50 and p99 are reported from sorted samples.
+func BenchmarkWake(b *testing.B) {
+	ctx := context.Background()
+	for _, g := range benchGuests() {
+		b.Run(g.name, func(b *testing.B) {
+			rt := newRuntime(b, actor.WithLogger(discard()))
+			a, err := rt.Spawn(ctx, actor.Spec{ID: "w", Module: g.wasm(b), Capabilities: []string{"log"},
+				Limits: actor.Limits{IdleTimeout: -1}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			msg := g.msg(b)
+			var samples []time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				if err := a.Hibernate(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				t0 := time.Now()
+				if _, err := a.Request(ctx, msg); err != nil {
+					b.Fatal(err)
+				}
+				samples = append(samples, time.Since(t0))
+			}
+			slices.Sort(samples)
+			b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds()), "p50-ns")
+			b.ReportMetric(float64(samples[len(samples)*99/100].Nanoseconds()), "p99-ns")
+		})
+	}
+}
+
+// BenchmarkLiveInstanceRSS reports the resident memory of one live
+// instance (after theater_init and one request). It spawns b.N live
+// actors, at most 500 (20 for Go), and reports the RSS growth per actor;
+// its ns/op means nothing.
+func BenchmarkLiveInstanceRSS(b *testing.B) {
+	ctx := context.Background()
+	for _, g := range benchGuests() {
+		b.Run(g.name, func(b *testing.B) {
+			rt := newRuntime(b, actor.WithMaxLiveInstances(0), actor.WithLogger(discard()))
+			d, err := rt.Compile(ctx, g.wasm(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			limit := 500
+			if g.name == "counter-go-9B" {
+				limit = 20
+			}
+			n := min(b.N, limit)
+			msg := g.msg(b)
+			debug.FreeOSMemory() // what earlier benchmarks freed must not count against this one
+			before := rssBytes()
+			for i := range n {
+				a, err := rt.Spawn(ctx, benchSpec("l"+strconv.Itoa(i), d))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := a.Request(ctx, msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			debug.FreeOSMemory()
+			b.ReportMetric(float64(int64(rssBytes())-int64(before))/float64(n), "rss-bytes/instance")
+			if rt.Live() != n {
+				b.Fatalf("%d live, want %d", rt.Live(), n)
+			}
+		})
+	}
+}

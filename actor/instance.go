@@ -1,0 +1,412 @@
+package actor
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/theater-go/theater/actor/abi"
+	"github.com/theater-go/theater/wit"
+	"github.com/theater-go/theater/wit/codec"
+)
+
+// instance is one module instance of an actor, with what its calls reuse.
+type instance struct {
+	a   *Actor
+	mod api.Module
+	mem api.Memory
+	// ctx carries the instance to the host functions (see host.go) and
+	// the deadline of the current call.
+	ctx             *callCtx
+	realloc         api.Function
+	hsend, hrequest api.Function // nil until first used
+	alloc           *memLimit
+	idle            *time.Timer
+	stack           []uint64 // params and results of handler calls
+	hstack          []uint64 // cabi_realloc calls, made while a handler's stack is in use
+}
+
+type instanceKey struct{}
+
+// instanceFrom finds the calling instance from the context wazero passes
+// to host functions: a context lookup, no map and no lock.
+func instanceFrom(ctx context.Context) *instance {
+	i, _ := ctx.Value(instanceKey{}).(*instance)
+	return i
+}
+
+// open creates the actor's instance; the caller holds the semaphore. It
+// runs _initialize and checks theater_abi_version, under the handler
+// deadline.
+func (a *Actor) open() (_ *instance, f *Failure) {
+	r := a.rt
+	inst := &instance{a: a, alloc: &memLimit{max: uint64(a.spec.Limits.MemoryPages) * 65536},
+		stack: make([]uint64, 4), hstack: make([]uint64, 4)}
+	inst.ctx = newCallCtx(context.WithValue(context.Background(), instanceKey{}, inst))
+	name := a.spec.ID + "#" + strconv.FormatUint(r.seq.Add(1), 10)
+	clk := &virtualClock{}
+	cfg := r.baseConfig.WithName(name).
+		WithWalltime(clk.walltime, 1).
+		WithNanotime(clk.nanotime, 1).
+		WithNanosleep(func(int64) {}).
+		WithOsyield(func() {}).
+		WithRandSource(newDetRand(a.spec.ID)).
+		WithStdout(logWriter{a: a, stream: "stdout"}).
+		WithStderr(logWriter{a: a, stream: "stderr"})
+	ctx := experimental.WithMemoryAllocator(inst.ctx, inst.alloc)
+	inst.ctx.arm(a.spec.Limits.HandlerTimeout)
+	handler := "instantiate"
+	defer func() {
+		if inst.ctx.disarm() && f == nil {
+			f = &Failure{Kind: Deadline, Actor: a.spec.ID, Handler: handler, Err: context.DeadlineExceeded}
+		}
+		// wazero turns guest and host-function panics into errors; this
+		// catches anything else rather than crash the node.
+		if p := recover(); p != nil {
+			f = a.failure(inst, handler, fmt.Errorf("panic: %v", p))
+		}
+		if f != nil {
+			inst.ctx.stop()
+			if inst.mod != nil {
+				inst.mod.Close(context.Background())
+			}
+		}
+	}()
+	mod, err := r.rt.InstantiateModule(ctx, a.mod.cm, cfg)
+	if err != nil {
+		return nil, a.failure(inst, handler, err)
+	}
+	inst.mod = mod
+	inst.mem = mod.Memory()
+	// Handler functions are looked up on first use: each one wazero hands
+	// out carries its own call stack, which a hibernating actor need not
+	// have paid for.
+	inst.realloc = mod.ExportedFunction(abi.ExportRealloc)
+	if a.mod.info.Initialize {
+		handler = abi.ExportInitialize
+		if err := mod.ExportedFunction(abi.ExportInitialize).CallWithStack(ctx, inst.stack); err != nil {
+			return nil, a.failure(inst, handler, err)
+		}
+	}
+	handler = abi.ExportVersion
+	if err := mod.ExportedFunction(abi.ExportVersion).CallWithStack(ctx, inst.stack); err != nil {
+		return nil, a.failure(inst, handler, err)
+	}
+	if v := int32(inst.stack[0]); v != abi.Version {
+		return nil, &Failure{Kind: ABI, Actor: a.spec.ID, Handler: handler,
+			Err: fmt.Errorf("%w: guest has version %d, host supports %d", abi.ErrVersion, v, abi.Version)}
+	}
+	if d := a.spec.Limits.IdleTimeout; d > 0 {
+		inst.idle = time.AfterFunc(d, func() { a.idleFire(inst) })
+	}
+	return inst, nil
+}
+
+func (i *instance) close() {
+	if i.idle != nil {
+		i.idle.Stop()
+	}
+	i.ctx.stop()
+	i.mod.Close(context.Background())
+}
+
+// idleFire hibernates an instance that sat unused for the idle time; a
+// busy actor re-arms the timer when its handler ends.
+func (a *Actor) idleFire(inst *instance) {
+	if !a.trySem() {
+		return
+	}
+	if a.inst == inst {
+		a.hibernate()
+	}
+	a.releaseSem()
+}
+
+// ensure returns the live instance, opening one from the state when the
+// actor is hibernated or its last instance was discarded.
+func (a *Actor) ensure() (*instance, *Failure) {
+	if a.inst != nil {
+		a.rt.touch(a)
+		return a.inst, nil
+	}
+	inst, f := a.open()
+	if f != nil {
+		return nil, f
+	}
+	a.inst = inst
+	a.live.Store(true)
+	a.rt.addLive(a)
+	return inst, nil
+}
+
+// discard closes a broken instance; the state stays as it was.
+func (a *Actor) discard() {
+	if a.inst != nil {
+		a.inst.close()
+		a.inst = nil
+		a.live.Store(false)
+		a.rt.removeLive(a)
+	}
+}
+
+// init runs theater_init with the spec's state; the caller holds the
+// semaphore.
+func (a *Actor) init() *Failure {
+	inst, f := a.ensure()
+	if f != nil {
+		return f
+	}
+	_, f = a.call(inst, inst.mod.ExportedFunction(abi.ExportInit), abi.ExportInit, a.spec.State, nil, false)
+	a.spec.State = nil
+	return f
+}
+
+// onStop runs theater_on_stop; the caller holds the semaphore.
+func (a *Actor) onStop() *Failure {
+	inst, f := a.ensure()
+	if f != nil {
+		return f
+	}
+	_, f = a.call(inst, inst.mod.ExportedFunction(abi.ExportOnStop), abi.ExportOnStop, a.state, nil, false)
+	return f
+}
+
+// handle runs one message; the caller holds the semaphore.
+func (a *Actor) handle(msg []byte, request bool) ([]byte, *Failure) {
+	inst, f := a.ensure()
+	if f != nil {
+		return nil, f
+	}
+	if request {
+		if inst.hrequest == nil {
+			inst.hrequest = inst.mod.ExportedFunction(abi.ExportHandleRequest)
+		}
+		return a.call(inst, inst.hrequest, abi.ExportHandleRequest, a.state, msg, true)
+	}
+	if inst.hsend == nil {
+		inst.hsend = inst.mod.ExportedFunction(abi.ExportHandleSend)
+	}
+	return a.call(inst, inst.hsend, abi.ExportHandleSend, a.state, msg, false)
+}
+
+// call runs one handler export: state (and msg, when not nil) are copied
+// into guest memory, the return area is checked and read, and on success
+// the new state replaces the old. Any failure but a guest error discards
+// the instance.
+func (a *Actor) call(inst *instance, fn api.Function, name string, state, msg []byte, request bool) (reply []byte, f *Failure) {
+	ctx := inst.ctx
+	ctx.arm(a.spec.Limits.HandlerTimeout)
+	defer func() {
+		ctx.disarm() // for the early returns; their failure is already known
+		if p := recover(); p != nil {
+			f = a.failure(inst, name, fmt.Errorf("panic: %v", p))
+		}
+		if f != nil && f.Kind != GuestError {
+			a.discard()
+		} else if inst.idle != nil {
+			inst.idle.Reset(a.spec.Limits.IdleTimeout)
+		}
+	}()
+	inst.alloc.refused = false
+	sp, err := inst.put(ctx, state)
+	if err != nil {
+		return nil, a.failure(inst, name, err)
+	}
+	stack := inst.stack
+	stack[0], stack[1] = uint64(sp), uint64(len(state))
+	if msg != nil {
+		mp, err := inst.put(ctx, msg)
+		if err != nil {
+			return nil, a.failure(inst, name, err)
+		}
+		stack[2], stack[3] = uint64(mp), uint64(len(msg))
+	}
+	err = fn.CallWithStack(ctx, stack)
+	expired := ctx.disarm()
+	if err != nil {
+		return nil, a.failure(inst, name, err)
+	}
+	if expired {
+		// The deadline passed as the call returned: wazero may be closing
+		// the module, so the result does not count.
+		return nil, &Failure{Kind: Deadline, Actor: a.spec.ID, Handler: name, Err: context.DeadlineExceeded}
+	}
+	if inst.alloc.refused {
+		// The guest survived a refused memory.grow, but ABI.md makes
+		// exceeding the limit a failure: the instance is discarded.
+		return nil, a.failure(inst, name, errors.New("memory.grow refused"))
+	}
+	ret := uint32(stack[0])
+	area, ok := inst.mem.Read(ret, 12) // tag, then ptr, len: the layout of every err and of send's ok
+	if !ok {
+		return nil, a.fault(name, "return area %#x is outside memory", ret)
+	}
+	switch area[0] {
+	case 0:
+	case 1:
+		text, err := inst.view(area[4:12])
+		if err != nil {
+			return nil, a.fault(name, "error message: %v", err)
+		}
+		if len(text) > a.spec.Limits.MaxMessageSize {
+			text = text[:a.spec.Limits.MaxMessageSize]
+		}
+		return nil, &Failure{Kind: GuestError, Actor: a.spec.ID, Handler: name,
+			Err: errors.New(strings.ToValidUTF8(string(text), "\uFFFD"))}
+	default:
+		return nil, a.fault(name, "result tag %d", area[0])
+	}
+	if request {
+		if area, ok = inst.mem.Read(ret, 20); !ok {
+			return nil, a.fault(name, "return area %#x is outside memory", ret)
+		}
+	}
+	newState, err := inst.view(area[4:12])
+	if err != nil {
+		return nil, a.fault(name, "state: %v", err)
+	}
+	if err := a.checkOutput("state", newState, a.spec.Limits.MaxStateSize, a.spec.Types.State); err != nil {
+		return nil, &Failure{Kind: Fault, Actor: a.spec.ID, Handler: name, Err: err}
+	}
+	if request {
+		r, err := inst.view(area[12:20])
+		if err != nil {
+			return nil, a.fault(name, "reply: %v", err)
+		}
+		if err := a.checkOutput("reply", r, a.spec.Limits.MaxMessageSize, a.spec.Types.Reply); err != nil {
+			return nil, &Failure{Kind: Fault, Actor: a.spec.ID, Handler: name, Err: err}
+		}
+		reply = append([]byte(nil), r...)
+	}
+	// Double buffering: the old state stays intact until the swap, and
+	// the two buffers are reused from call to call.
+	next := append(a.spare[:0], newState...)
+	a.mu.Lock()
+	a.spare, a.state = a.state, next
+	a.mu.Unlock()
+	return reply, nil
+}
+
+// checkOutput checks a state or reply the guest returned, before it is
+// copied: its size, then its type.
+func (a *Actor) checkOutput(what string, b []byte, limit int, t wit.Type) error {
+	if len(b) > limit {
+		return fmt.Errorf("%s: %w", what, &TooLargeError{Size: len(b), Limit: limit})
+	}
+	if t != nil {
+		if err := codec.Validate(t, b); err != nil {
+			return fmt.Errorf("%s: %w: %w", what, ErrInvalidMessage, err)
+		}
+	}
+	return nil
+}
+
+// put copies data into a block the guest allocates with cabi_realloc.
+func (i *instance) put(ctx context.Context, data []byte) (uint32, error) {
+	s := i.hstack
+	s[0], s[1], s[2], s[3] = 0, 0, 1, uint64(len(data))
+	if err := i.realloc.CallWithStack(ctx, s); err != nil {
+		return 0, err
+	}
+	p := uint32(s[0])
+	if !i.mem.Write(p, data) {
+		return 0, faultErr{fmt.Sprintf("cabi_realloc returned %#x for %d bytes, outside memory", p, len(data))}
+	}
+	return p, nil
+}
+
+// view returns the guest bytes named by a ptr, len pair (two
+// little-endian u32) without copying.
+func (i *instance) view(pair []byte) ([]byte, error) {
+	p, n := binary.LittleEndian.Uint32(pair), binary.LittleEndian.Uint32(pair[4:])
+	b, ok := i.mem.Read(p, n) // wazero checks p+n in 64 bits: no overflow
+	if !ok {
+		return nil, fmt.Errorf("%#x+%d is outside memory", p, n)
+	}
+	return b, nil
+}
+
+// faultErr marks a bad pointer from the guest found by the host.
+type faultErr struct{ msg string }
+
+func (e faultErr) Error() string { return e.msg }
+
+func (a *Actor) fault(handler, format string, args ...any) *Failure {
+	return &Failure{Kind: Fault, Actor: a.spec.ID, Handler: handler, Err: fmt.Errorf(format, args...)}
+}
+
+// failure classifies an error from a guest call.
+func (a *Actor) failure(inst *instance, handler string, err error) *Failure {
+	f := &Failure{Kind: Trap, Actor: a.spec.ID, Handler: handler, Err: err}
+	var exit *sys.ExitError
+	var fe faultErr
+	switch {
+	case inst.alloc.refused:
+		f.Kind = MemoryLimit
+	case errors.As(err, &exit):
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded, sys.ExitCodeContextCanceled:
+			f.Kind = Deadline
+		default:
+			f.Kind, f.ExitCode = Exit, exit.ExitCode()
+		}
+	case errors.As(err, &fe):
+		f.Kind = Fault
+	}
+	return f
+}
+
+// memLimit is the linear memory of one instance, refusing to grow past
+// max. wazero's own page limit is runtime-wide; an allocator given per
+// instantiation makes the limit per actor while all actors share one
+// runtime and one compiled module per digest.
+type memLimit struct {
+	max     uint64
+	buf     []byte
+	refused bool // a grow was refused since the current call began
+}
+
+func (m *memLimit) Allocate(capacity, _ uint64) experimental.LinearMemory {
+	m.buf = make([]byte, 0, min(capacity, m.max))
+	return m
+}
+
+func (m *memLimit) Reallocate(size uint64) []byte {
+	if size > m.max {
+		m.refused = true
+		return nil
+	}
+	if size > uint64(cap(m.buf)) {
+		// Grow geometrically, as append would, so a guest growing a page at
+		// a time does not copy its memory every time.
+		nb := make([]byte, size, min(max(size, 2*uint64(cap(m.buf))), m.max))
+		copy(nb, m.buf)
+		m.buf = nb
+	}
+	m.buf = m.buf[:size]
+	return m.buf
+}
+
+func (m *memLimit) Free() { m.buf = nil }
+
+// logWriter turns the guest's stdout and stderr into log lines.
+type logWriter struct {
+	a      *Actor
+	stream string
+}
+
+func (w logWriter) Write(p []byte) (int, error) {
+	line := strings.TrimRight(string(p[:min(len(p), w.a.spec.Limits.MaxMessageSize)]), "\n")
+	if line != "" {
+		w.a.spec.Logger.Info(strings.ToValidUTF8(line, "\uFFFD"), "actor", w.a.spec.ID, "stream", w.stream)
+	}
+	return len(p), nil
+}

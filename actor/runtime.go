@@ -1,0 +1,391 @@
+package actor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/theater-go/theater/actor/abi"
+	"github.com/theater-go/theater/wit"
+	"github.com/theater-go/theater/wit/codec"
+)
+
+// Option configures a [Runtime].
+type Option func(*options)
+
+type options struct {
+	cacheDir string
+	maxLive  int
+	limits   Limits
+	logger   *slog.Logger
+}
+
+// WithCacheDir keeps compiled machine code in dir, so a module compiles
+// once per machine rather than once per process. Empty (the default)
+// keeps it in memory only.
+func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = dir } }
+
+// WithMaxLiveInstances bounds the number of module instances kept open;
+// past it, the least recently used actor hibernates. Zero or less means no
+// bound. The default is 1000.
+func WithMaxLiveInstances(n int) Option { return func(o *options) { o.maxLive = n } }
+
+// WithDefaultLimits sets the limits used for a zero field of a
+// [Spec]'s Limits. Zero fields of l keep [DefaultLimits].
+func WithDefaultLimits(l Limits) Option {
+	return func(o *options) { o.limits = l.withDefaults(DefaultLimits) }
+}
+
+// WithLogger sets the logger of actors whose spec has none.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// Runtime runs actors: one wazero runtime per node, compiled modules
+// cached by digest, the host modules of every capability, and a bound on
+// live instances. It is safe for concurrent use.
+type Runtime struct {
+	opts   options
+	abi    *abi.ABI
+	rt     wazero.Runtime
+	cache  wazero.CompilationCache
+	wasi   map[string]api.FunctionDefinition
+	errTyp wit.Type // message.error, for the status-1 results of send and request
+	seq    atomic.Uint64
+
+	modMu   sync.Mutex
+	modules map[Digest]*module
+
+	actMu  sync.RWMutex
+	actors map[string]*Actor
+	closed bool
+
+	lruMu      sync.Mutex
+	lruHead    *Actor // most recently used live actor
+	lruTail    *Actor
+	live       int
+	baseConfig wazero.ModuleConfig
+}
+
+// module is a compiled guest, checked once against the ABI.
+type module struct {
+	once sync.Once
+	cm   wazero.CompiledModule
+	info *abi.Module
+	err  error
+}
+
+// NewRuntime starts a runtime: the wazero runtime, the WASI module and the
+// host modules. Close it to release them.
+func NewRuntime(ctx context.Context, opts ...Option) (*Runtime, error) {
+	o := options{maxLive: 1000, limits: DefaultLimits, logger: slog.Default()}
+	for _, f := range opts {
+		f(&o)
+	}
+	a, err := abi.Load()
+	if err != nil {
+		return nil, fmt.Errorf("actor: %w", err)
+	}
+	errTyp, ok := a.Type("message", "error")
+	if !ok {
+		return nil, fmt.Errorf("actor: %w: no message.error type", abi.ErrWIT)
+	}
+	r := &Runtime{opts: o, abi: a, errTyp: errTyp, modules: map[Digest]*module{}, actors: map[string]*Actor{}}
+	if o.cacheDir != "" {
+		r.cache, err = wazero.NewCompilationCacheWithDir(o.cacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("actor: compilation cache: %w", err)
+		}
+	} else {
+		r.cache = wazero.NewCompilationCache()
+	}
+	// CloseOnContextDone makes the compiled code check for a closed module
+	// in loops and calls, which is what lets a handler deadline stop an
+	// infinite loop. Memory is bounded per instance by an allocator
+	// (memory.go), not by the runtime-wide page limit.
+	cfg := wazero.NewRuntimeConfig().WithCloseOnContextDone(true).WithCompilationCache(r.cache)
+	r.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r.rt); err != nil {
+		r.rt.Close(ctx)
+		return nil, fmt.Errorf("actor: wasi: %w", err)
+	}
+	r.wasi = r.rt.Module(abi.WASIModule).ExportedFunctionDefinitions()
+	if err := r.instantiateHosts(ctx); err != nil {
+		r.rt.Close(ctx)
+		return nil, err
+	}
+	r.baseConfig = wazero.NewModuleConfig().WithStartFunctions() // _initialize runs under a deadline
+	return r, nil
+}
+
+// Close stops every actor without running theater_on_stop and releases
+// the wazero runtime.
+func (r *Runtime) Close(ctx context.Context) error {
+	r.actMu.Lock()
+	if r.closed {
+		r.actMu.Unlock()
+		return nil
+	}
+	r.closed = true
+	actors := make([]*Actor, 0, len(r.actors))
+	for _, a := range r.actors {
+		actors = append(actors, a)
+	}
+	r.actMu.Unlock()
+	for _, a := range actors {
+		a.kill(ctx)
+	}
+	err := r.rt.Close(ctx)
+	if cerr := r.cache.Close(ctx); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Compile compiles and checks a module once per digest and returns the
+// digest to spawn it by.
+func (r *Runtime) Compile(ctx context.Context, wasm []byte) (Digest, error) {
+	d := Digest(sha256.Sum256(wasm))
+	_, err := r.compile(ctx, d, wasm)
+	return d, err
+}
+
+func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte) (*module, error) {
+	r.modMu.Lock()
+	m, ok := r.modules[d]
+	if !ok {
+		if wasm == nil {
+			r.modMu.Unlock()
+			return nil, fmt.Errorf("%w: %s", ErrUnknownModule, hex.EncodeToString(d[:]))
+		}
+		m = &module{}
+		r.modules[d] = m
+	}
+	r.modMu.Unlock()
+	m.once.Do(func() {
+		m.cm, m.err = r.rt.CompileModule(ctx, wasm)
+		if m.err != nil {
+			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
+			return
+		}
+		m.info, m.err = r.abi.Inspect(m.cm, r.wasi)
+		if m.err != nil {
+			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
+			return
+		}
+		m.err = r.probe(m)
+	})
+	if m.err != nil {
+		// A failed compile is not cached: the next caller may bring a
+		// context that does not expire, and a refused module costs little
+		// to refuse again.
+		r.modMu.Lock()
+		if r.modules[d] == m {
+			delete(r.modules, d)
+		}
+		r.modMu.Unlock()
+	}
+	return m, m.err
+}
+
+// probe instantiates a module once, to refuse at spawn a guest whose
+// _initialize fails or whose theater_abi_version is not the host's.
+func (r *Runtime) probe(m *module) error {
+	p := &Actor{rt: r, mod: m, spec: Spec{ID: "probe", Logger: slog.New(slog.DiscardHandler),
+		Limits: Limits{MemoryPages: 65536, IdleTimeout: -1}.withDefaults(r.opts.limits)}}
+	inst, f := p.open()
+	if f != nil {
+		return fmt.Errorf("%w: %w", ErrRefused, *f)
+	}
+	inst.close()
+	return nil
+}
+
+// Actor returns the live or hibernated actor with the given id.
+func (r *Runtime) Actor(id string) (*Actor, bool) {
+	r.actMu.RLock()
+	a, ok := r.actors[id]
+	r.actMu.RUnlock()
+	return a, ok
+}
+
+// Len returns the number of actors, live and hibernated.
+func (r *Runtime) Len() int {
+	r.actMu.RLock()
+	defer r.actMu.RUnlock()
+	return len(r.actors)
+}
+
+// Live returns the number of open module instances.
+func (r *Runtime) Live() int {
+	r.lruMu.Lock()
+	defer r.lruMu.Unlock()
+	return r.live
+}
+
+func validID(id string) bool {
+	return id != "" && !strings.ContainsAny(id, ".*> \t\r\n\x00")
+}
+
+// Spawn starts an actor: it checks the module against the granted
+// capabilities and the memory limit, then, unless spec.Resume is set,
+// instantiates it and runs theater_init. A refused module's error names
+// the import and the actor.
+func (r *Runtime) Spawn(ctx context.Context, spec Spec) (*Actor, error) {
+	if !validID(spec.ID) {
+		return nil, fmt.Errorf("%w: %q", ErrInvalidID, spec.ID)
+	}
+	d := spec.Digest
+	if spec.Module != nil {
+		d = sha256.Sum256(spec.Module)
+	}
+	m, err := r.compile(ctx, d, spec.Module)
+	if err != nil {
+		return nil, fmt.Errorf("actor: spawn %q (manifest %q): %w", spec.ID, spec.Manifest, err)
+	}
+	granted := func(c string) bool {
+		for _, g := range spec.Capabilities {
+			if g == c {
+				return true
+			}
+		}
+		return false
+	}
+	if err := m.info.Granted(granted); err != nil {
+		return nil, fmt.Errorf("actor: spawn %q (manifest %q): %w: %w", spec.ID, spec.Manifest, ErrRefused, err)
+	}
+	spec.Limits = spec.Limits.withDefaults(r.opts.limits)
+	if m.info.MemoryMin > spec.Limits.MemoryPages {
+		return nil, fmt.Errorf("actor: spawn %q (manifest %q): %w: memory starts at %d pages, limit is %d",
+			spec.ID, spec.Manifest, ErrRefused, m.info.MemoryMin, spec.Limits.MemoryPages)
+	}
+	if spec.Logger == nil {
+		spec.Logger = r.opts.logger
+	}
+	if t := spec.Types.State; t != nil && (spec.Resume || len(spec.State) > 0) {
+		if err := codec.Validate(t, spec.State); err != nil {
+			return nil, fmt.Errorf("actor: spawn %q: state: %w: %w", spec.ID, ErrInvalidMessage, err)
+		}
+	}
+	spec.Module = nil // the compiled module is kept; the bytes are not needed
+	spec.Digest = d
+	a := &Actor{rt: r, mod: m, spec: spec, sem: make(chan struct{}, 1)}
+
+	r.actMu.Lock()
+	switch {
+	case r.closed:
+		r.actMu.Unlock()
+		return nil, ErrClosed
+	case r.actors[spec.ID] != nil:
+		r.actMu.Unlock()
+		return nil, fmt.Errorf("%w: %q", ErrExists, spec.ID)
+	}
+	r.actors[spec.ID] = a // reserve the id while theater_init runs
+	r.actMu.Unlock()
+
+	if spec.Resume {
+		a.state = append([]byte(nil), spec.State...)
+		a.spec.State = nil
+		return a, nil
+	}
+	a.sem <- struct{}{}
+	f := a.init()
+	<-a.sem
+	if f != nil {
+		r.remove(a)
+		return nil, fmt.Errorf("actor: spawn %q: %w", spec.ID, *f)
+	}
+	return a, nil
+}
+
+func (r *Runtime) remove(a *Actor) {
+	r.actMu.Lock()
+	if r.actors[a.spec.ID] == a {
+		delete(r.actors, a.spec.ID)
+	}
+	r.actMu.Unlock()
+}
+
+// touch marks a live actor as most recently used.
+func (r *Runtime) touch(a *Actor) {
+	r.lruMu.Lock()
+	if a.lruLinked && r.lruHead != a {
+		r.unlink(a)
+		r.pushFront(a)
+	}
+	r.lruMu.Unlock()
+}
+
+// addLive counts a new instance and hibernates the least recently used
+// idle actors beyond the bound. The caller holds a's semaphore.
+func (r *Runtime) addLive(a *Actor) {
+	r.lruMu.Lock()
+	r.live++
+	r.pushFront(a)
+	r.lruMu.Unlock()
+	for r.opts.maxLive > 0 {
+		r.lruMu.Lock()
+		if r.live <= r.opts.maxLive {
+			r.lruMu.Unlock()
+			return
+		}
+		var victim *Actor
+		for v := r.lruTail; v != nil; v = v.lruPrev {
+			if v != a && v.trySem() {
+				victim = v
+				break
+			}
+		}
+		r.lruMu.Unlock()
+		if victim == nil {
+			return // every other live actor is busy: stay over the bound until one is done
+		}
+		victim.hibernate()
+		victim.releaseSem()
+	}
+}
+
+// removeLive forgets a closed instance.
+func (r *Runtime) removeLive(a *Actor) {
+	r.lruMu.Lock()
+	if a.lruLinked {
+		r.unlink(a)
+		r.live--
+	}
+	r.lruMu.Unlock()
+}
+
+func (r *Runtime) pushFront(a *Actor) {
+	a.lruPrev, a.lruNext, a.lruLinked = nil, r.lruHead, true
+	if r.lruHead != nil {
+		r.lruHead.lruPrev = a
+	}
+	r.lruHead = a
+	if r.lruTail == nil {
+		r.lruTail = a
+	}
+}
+
+func (r *Runtime) unlink(a *Actor) {
+	if !a.lruLinked {
+		return
+	}
+	if a.lruPrev != nil {
+		a.lruPrev.lruNext = a.lruNext
+	} else {
+		r.lruHead = a.lruNext
+	}
+	if a.lruNext != nil {
+		a.lruNext.lruPrev = a.lruPrev
+	} else {
+		r.lruTail = a.lruPrev
+	}
+	a.lruPrev, a.lruNext, a.lruLinked = nil, nil, false
+}

@@ -1,0 +1,138 @@
+package actor
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"time"
+
+	"github.com/theater-go/theater/wit"
+)
+
+// Digest is the SHA-256 of a module's bytes; compiled modules are cached
+// under it.
+type Digest [sha256.Size]byte
+
+// Router carries the messages a guest sends with the message capability.
+// The node implements it over NATS; [LocalRouter] routes among the actors
+// of one [Runtime]. ctx carries the calling handler's deadline.
+type Router interface {
+	Send(ctx context.Context, from, to string, payload []byte) error
+	Request(ctx context.Context, from, to string, payload []byte, timeout time.Duration) ([]byte, error)
+}
+
+// Clock serves the clock capability. Its values reach the guest as they
+// are, so the node records them for replay.
+type Clock interface{ Now() time.Time }
+
+// Entropy serves the random capability; like [Clock], the node records
+// what it returns.
+type Entropy interface {
+	Read(p []byte) (int, error)
+}
+
+// Limits bound what one actor may use. A zero field takes the runtime's
+// default ([WithDefaultLimits]).
+type Limits struct {
+	// MemoryPages caps the guest's linear memory, in 64 KiB pages.
+	MemoryPages uint32
+	// HandlerTimeout bounds one guest call (a handler, _initialize).
+	HandlerTimeout time.Duration
+	// MailboxLen is how many messages may wait for the actor.
+	MailboxLen int
+	// MaxMessageSize bounds messages, replies and import arguments, in bytes.
+	MaxMessageSize int
+	// MaxStateSize bounds the state a handler returns, in bytes.
+	MaxStateSize int
+	// IdleTimeout is how long a live instance may sit unused before it is
+	// closed (hibernation). Negative disables it.
+	IdleTimeout time.Duration
+}
+
+// DefaultLimits are the limits a runtime starts with.
+var DefaultLimits = Limits{
+	MemoryPages:    1024, // 64 MiB: a Go guest needs a few MiB, a WAT guest one page
+	HandlerTimeout: 5 * time.Second,
+	MailboxLen:     64,
+	MaxMessageSize: 1 << 20,
+	MaxStateSize:   16 << 20,
+	IdleTimeout:    30 * time.Second,
+}
+
+func (l Limits) withDefaults(d Limits) Limits {
+	if l.MemoryPages == 0 {
+		l.MemoryPages = d.MemoryPages
+	}
+	if l.HandlerTimeout == 0 {
+		l.HandlerTimeout = d.HandlerTimeout
+	}
+	if l.MailboxLen == 0 {
+		l.MailboxLen = d.MailboxLen
+	}
+	if l.MaxMessageSize == 0 {
+		l.MaxMessageSize = d.MaxMessageSize
+	}
+	if l.MaxStateSize == 0 {
+		l.MaxStateSize = d.MaxStateSize
+	}
+	if l.IdleTimeout == 0 {
+		l.IdleTimeout = d.IdleTimeout
+	}
+	return l
+}
+
+// Spec describes one actor to [Runtime.Spawn]. The node fills it from the
+// manifest. Spawn keeps a copy; the slices and functions must not change
+// afterwards.
+type Spec struct {
+	// ID is the actor's id: a non-empty NATS subject token (no '.', '*',
+	// '>' or white space).
+	ID string
+	// Manifest is the name of the manifest the spec comes from; errors
+	// name it.
+	Manifest string
+	// Module is the Wasm binary, or nil to use Digest, a module already
+	// given to [Runtime.Compile] or an earlier Spawn.
+	Module []byte
+	Digest Digest
+
+	// Capabilities are the granted interface names ("log", "message", ...).
+	Capabilities []string
+	// AllowTarget is the message capability's allow-list: whether the
+	// actor may send to an id. Nil allows no target.
+	AllowTarget func(id string) bool
+	Limits      Limits
+	// Types are the WIT types of the actor's messages and state; a nil
+	// type is not checked.
+	Types Types
+
+	// State is passed to theater_init, which returns the state to start
+	// from. With Resume set, State is the state to resume from instead and
+	// theater_init is not called (a restart from last state, a migration).
+	State  []byte
+	Resume bool
+
+	// Router, Clock and Entropy serve the message, clock and random
+	// capabilities; a nil Router makes message imports answer
+	// "unavailable", nil Clock and Entropy use the real ones.
+	Router  Router
+	Clock   Clock
+	Entropy Entropy
+	// Logger receives the log capability and the guest's stdout and
+	// stderr, with an "actor" attribute; nil uses the runtime's.
+	Logger *slog.Logger
+
+	// OnFailure is told of every failed guest call, after the instance has
+	// been discarded and before the next message, on the goroutine that
+	// ran the call. It must not wait on this actor (Stop, Request): a
+	// supervisor hands the failure to its own goroutine. Nil ignores
+	// failures (requesters still get them as errors).
+	OnFailure func(Failure)
+}
+
+// Types are the declared WIT types of an actor's payloads. Incoming
+// messages are validated before they are accepted ([ErrInvalidMessage]);
+// a state or reply from the guest that does not fit is a [Fault].
+type Types struct {
+	Send, Request, Reply, State wit.Type
+}
