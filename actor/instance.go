@@ -216,18 +216,17 @@ func (a *Actor) call(inst *instance, fn api.Function, name string, state, msg []
 		}
 	}()
 	inst.alloc.refused = false
-	sp, err := inst.put(ctx, state)
+	// One block holds the state and then the message: every guest call
+	// costs a goroutine in wazero (see RATIONALE.md), so one allocation
+	// call instead of two is a third less per message.
+	sp, err := inst.put(ctx, state, msg)
 	if err != nil {
 		return nil, a.failure(inst, name, err)
 	}
 	stack := inst.stack
 	stack[0], stack[1] = uint64(sp), uint64(len(state))
 	if msg != nil {
-		mp, err := inst.put(ctx, msg)
-		if err != nil {
-			return nil, a.failure(inst, name, err)
-		}
-		stack[2], stack[3] = uint64(mp), uint64(len(msg))
+		stack[2], stack[3] = uint64(sp)+uint64(len(state)), uint64(len(msg))
 	}
 	err = fn.CallWithStack(ctx, stack)
 	expired := ctx.disarm()
@@ -309,16 +308,18 @@ func (a *Actor) checkOutput(what string, b []byte, limit int, t wit.Type) error 
 	return nil
 }
 
-// put copies data into a block the guest allocates with cabi_realloc.
-func (i *instance) put(ctx context.Context, data []byte) (uint32, error) {
+// put copies a and b, back to back, into one block the guest allocates
+// with cabi_realloc, and returns the block's address.
+func (i *instance) put(ctx context.Context, a, b []byte) (uint32, error) {
+	n := len(a) + len(b)
 	s := i.hstack
-	s[0], s[1], s[2], s[3] = 0, 0, 1, uint64(len(data))
+	s[0], s[1], s[2], s[3] = 0, 0, 1, uint64(n)
 	if err := i.realloc.CallWithStack(ctx, s); err != nil {
 		return 0, err
 	}
 	p := uint32(s[0])
-	if !i.mem.Write(p, data) {
-		return 0, faultErr{fmt.Sprintf("cabi_realloc returned %#x for %d bytes, outside memory", p, len(data))}
+	if uint64(p)+uint64(n) > uint64(i.mem.Size()) || !i.mem.Write(p, a) || !i.mem.Write(p+uint32(len(a)), b) {
+		return 0, faultErr{fmt.Sprintf("cabi_realloc returned %#x for %d bytes, outside memory", p, n)}
 	}
 	return p, nil
 }
