@@ -29,6 +29,7 @@ var importRules = []importRule{
 	{pkg: "wit/codec", allowed: []string{"wit", "wit/internal"}},
 	{pkg: "actor", allowed: []string{"actor", "wit"}, forbidden: []string{"github.com/nats-io/"}},
 	{pkg: "transport", allowed: []string{"transport", "wit"}, forbidden: []string{"github.com/tetratelabs/wazero"}},
+	{pkg: "cmd/theater/internal/node", allowed: []string{"actor", "transport", "wit"}},
 	{pkg: "supervisor", allowed: []string{"supervisor"}, forbidden: []string{"github.com/nats-io/", "github.com/tetratelabs/wazero"}},
 }
 

@@ -1,7 +1,8 @@
 // Command theater runs and inspects Theater nodes and their actors.
 //
 // Every command has --help. The wit subcommands read, check, print and
-// use WIT without any server.
+// use WIT without any server; serve and run start a node, and spawn, ls,
+// stop, send, request, state and nodes talk to one over NATS.
 package main
 
 import (
@@ -60,6 +61,7 @@ WebAssembly module with a NATS mailbox, talking in msgpack values typed by WIT.`
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newWitCmd())
+	root.AddCommand(newWitCmd(), newServeCmd(), newRunCmd(), newSpawnCmd(), newLsCmd(), newStopCmd(),
+		newSendCmd(), newRequestCmd(), newStateCmd(), newNodesCmd())
 	return root
 }

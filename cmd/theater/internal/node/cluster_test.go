@@ -1,0 +1,232 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/theater-go/theater/actor/manifest"
+)
+
+// msgpack spellings of the counter's values.
+var (
+	mp3   = []byte{0x03}                // u32 3
+	mp4   = []byte{0x04}                // u32 4
+	mpTen = []byte{0xa3, 't', 'e', 'n'} // str "ten"
+	mpBad = []byte{0xc1}                // never used by msgpack
+)
+
+// TestTwoNodes: the counter runs on node b; node a reaches it by id
+// through its Router (what a guest on a calls with the message
+// capability), in msgpack, and a client reaches it in JSON.
+func TestTwoNodes(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	a := startNode(t, srv, "a")
+	startNode(t, srv, "b")
+	c := newClient(t, srv)
+	info := spawnCounter(t, c, "count-b", "b")
+	if info.Node != "b" {
+		t.Fatalf("spawned on %s, want b", info.Node)
+	}
+
+	if err := a.Router().Send(ctx, "relay", "count-b", mp3); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, c, "count-b", "3")
+	reply, err := a.Router().Request(ctx, "relay", "count-b", mp4, time.Second)
+	if err != nil || string(reply) != "\x07" {
+		t.Fatalf("router request: %x, %v", reply, err)
+	}
+	if err := c.Send(ctx, "count-b", []byte("10"), true); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, c, "count-b", "17")
+	reply, err = c.Request(ctx, "count-b", []byte("1"), true, time.Second)
+	if err != nil || string(reply) != "18" {
+		t.Fatalf("JSON request: %s, %v", reply, err)
+	}
+	if _, err := a.Router().Request(ctx, "relay", "nobody", mp3, time.Second); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("router request to an unknown actor: %v", err)
+	}
+	checkFor(t, 5*time.Second, func() error {
+		nodes, err := c.Nodes(ctx)
+		if err != nil || len(nodes) != 2 || nodes[0].Node != "a" || nodes[1].Node != "b" || nodes[1].Actors != 1 {
+			return fmt.Errorf("nodes: %+v, %v", nodes, err)
+		}
+		return nil
+	})
+}
+
+// TestBadInput sends every kind of bad input through the server: each
+// gets its documented error, nothing reaches the actor, and the actor
+// keeps answering.
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	startNode(t, srv, "a")
+	c := newClient(t, srv)
+	nc := connect(t, srv)
+
+	m, err := manifest.Load(counterManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Limits.MaxMessageBytes = 64
+	if _, err := c.SpawnFile(ctx, counterManifest, SpawnOptions{ID: "gone"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Stop(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	spawnSmall(t, c, m, "small")
+	if err := c.Send(ctx, "small", []byte("5"), true); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, c, "small", "5")
+	big := make([]byte, 100)
+
+	for _, tc := range []struct {
+		name    string
+		id      string
+		payload []byte
+		json    bool
+		code    string
+		want    error
+	}{
+		{"malformed msgpack", "small", mpBad, false, CodeBadMsgpack, ErrBadMsgpack},
+		{"wrong type", "small", mpTen, false, CodeBadType, ErrBadType},
+		{"wrong type JSON", "small", []byte(`"ten"`), true, CodeBadType, ErrBadType},
+		{"bad JSON", "small", []byte(`{"amount":`), true, CodeBadJSON, ErrBadJSON},
+		{"oversize", "small", big, false, CodeTooLarge, ErrTooLarge},
+		{"unknown actor", "nobody", mp3, false, "", ErrUnknownActor},
+		{"invalid id", "a.b", mp3, false, "", ErrInvalidID},
+		{"stopped actor", "gone", mp3, false, "", ErrStopped},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.Request(ctx, tc.id, tc.payload, tc.json, time.Second)
+			if !errors.Is(err, tc.want) {
+				t.Errorf("request: %v, want %v", err, tc.want)
+			}
+			if err := c.Send(ctx, tc.id, tc.payload, tc.json); !errors.Is(err, tc.want) {
+				t.Errorf("send: %v, want %v", err, tc.want)
+			}
+			if tc.code != "" {
+				// The same through plain NATS: the code is in the header.
+				msg := nats.NewMsg("theater.actor." + tc.id + ".req")
+				msg.Data = tc.payload
+				if tc.json {
+					msg.Header.Set(ContentTypeHeader, ContentJSON)
+				}
+				reply, err := nc.RequestMsg(msg, time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := reply.Header.Get(ErrorHeader); got != tc.code || !strings.HasPrefix(string(reply.Data), "node: ") {
+					t.Errorf("nats request: header %q body %q, want code %q", got, reply.Data, tc.code)
+				}
+			}
+			if got := stateJSON(t, c, "small"); got != "5" {
+				t.Fatalf("state changed to %s", got)
+			}
+		})
+	}
+
+	// Control requests check ids the same way.
+	for subject, body := range map[string]string{
+		"theater.ctl.spawn":   `{"id": "a.b", "manifest": {"name": "x", "module": "sha256:00"}}`,
+		"theater.node.a.stop": `{"id": "a*"}`,
+	} {
+		reply, err := nc.Request(subject, []byte(body), time.Second)
+		if err != nil || reply.Header.Get(ErrorHeader) != CodeInvalidID {
+			t.Errorf("%s: %v, header %v", subject, err, reply.Header)
+		}
+	}
+
+	// Invalid sends stored by a publisher that skipped the checks are
+	// reported and skipped by the node; the next good send is handled.
+	js := natsJS(t, nc)
+	for _, p := range [][]byte{mpBad, mpTen, big} {
+		if _, err := js.Publish(ctx, "theater.actor.small.send", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Send(ctx, "small", mp3, false); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, c, "small", "8")
+	reply, err := c.Request(ctx, "small", []byte("0"), true, time.Second)
+	if err != nil || string(reply) != "8" {
+		t.Fatalf("actor stopped answering: %s, %v", reply, err)
+	}
+}
+
+func natsJS(t testing.TB, nc *nats.Conn) jetstream.JetStream {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+// spawnSmall spawns the counter from a modified manifest.
+func spawnSmall(t testing.TB, c *Client, m *manifest.Manifest, id string) {
+	t.Helper()
+	if _, err := c.Spawn(context.Background(), m, readFile(t, m.Module), readFile(t, m.WIT), SpawnOptions{ID: id}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestFencedNodeLetsGo: when the registry entry of an actor changes under
+// its node (another node took it), the node's next record fails on the
+// revision, and it stops hosting the actor instead of overwriting it.
+func TestFencedNodeLetsGo(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	startNode(t, srv, "a")
+	c := newClient(t, srv)
+	spawnCounter(t, c, "contested", "a")
+	kv, err := natsJS(t, connect(t, srv)).KeyValue(ctx, "theater_actors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kve, err := kv.Get(ctx, "contested")
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := strings.Replace(string(kve.Value()), `"node":"a"`, `"node":"elsewhere"`, 1)
+	if _, err := kv.Update(ctx, "contested", []byte(taken), kve.Revision()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(ctx, "contested", []byte("1"), true); err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 10*time.Second, func() error {
+		_, err := c.Request(ctx, "contested", []byte("0"), true, time.Second)
+		if !errors.Is(err, ErrUnavailable) {
+			return fmt.Errorf("request: %v, want ErrUnavailable once node a let go", err)
+		}
+		return nil
+	})
+	e, err := c.Entry(ctx, "contested")
+	if err != nil || e.Node != "elsewhere" || e.MailboxSeq != 0 {
+		t.Fatalf("entry %+v, %v: node a overwrote it", e, err)
+	}
+}

@@ -1,0 +1,260 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/theater-go/theater/actor/manifest"
+	"github.com/theater-go/theater/transport"
+)
+
+// Control operations. Spawn is served on <prefix>.ctl.spawn by every node
+// in one queue group (any node may take it) and on
+// <prefix>.node.<node>.spawn; the others only per node, since only the
+// node hosting an actor can act on it.
+const (
+	OpSpawn = "spawn"
+	OpStop  = "stop"
+	OpState = "state"
+	OpList  = "list"
+	OpInfo  = "info"
+)
+
+// SpawnRequest asks a node to start an actor. The manifest names its
+// module and WIT by digest; Client.Spawn uploads them first.
+type SpawnRequest struct {
+	ID       string            `json:"id"`
+	Manifest manifest.Manifest `json:"manifest"`
+}
+
+// ActorRequest names the actor of a stop or state request.
+type ActorRequest struct {
+	ID string `json:"id"`
+}
+
+// ActorInfo describes a hosted actor, in spawn, stop and list replies.
+type ActorInfo struct {
+	ID         string `json:"id"`
+	Node       string `json:"node"`
+	Name       string `json:"name"`
+	Digest     string `json:"digest"`
+	Status     string `json:"status"`
+	Live       bool   `json:"live"`
+	MailboxSeq uint64 `json:"mailbox_seq"`
+}
+
+func (n *Node) startService() (micro.Service, error) {
+	l := n.cfg.Layout
+	svc, err := micro.AddService(n.nc, micro.Config{
+		Name:        l.ServiceName(),
+		Version:     Version,
+		Description: "Theater node " + n.name + ": hosts WebAssembly actors",
+		Metadata:    map[string]string{"node": n.name},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: micro service: %w", ErrNATS, err)
+	}
+	eps := []struct {
+		name, subject string
+		queue         bool
+		h             func(context.Context, micro.Request) (any, error)
+	}{
+		{"spawn", l.ControlSubject(OpSpawn), true, n.ctlSpawn},
+		{"node-spawn", l.NodeSubject(n.name, OpSpawn), false, n.ctlSpawn},
+		{"stop", l.NodeSubject(n.name, OpStop), false, n.ctlStop},
+		{"state", l.NodeSubject(n.name, OpState), false, n.ctlState},
+		{"list", l.NodeSubject(n.name, OpList), false, n.ctlList},
+		{"info", l.NodeSubject(n.name, OpInfo), false, n.ctlInfo},
+	}
+	for _, ep := range eps {
+		opts := []micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}
+		if ep.queue {
+			opts = append(opts, micro.WithEndpointQueueGroup(l.ServiceName()))
+		} else {
+			opts = append(opts, micro.WithEndpointQueueGroupDisabled())
+		}
+		if err := svc.AddEndpoint(ep.name, n.endpoint(ep.h), opts...); err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("%w: endpoint %s: %w", ErrNATS, ep.name, err)
+		}
+	}
+	return svc, nil
+}
+
+// endpoint adapts a handler: a []byte result is the reply as is, anything
+// else is JSON; an error is answered with its code in ErrorHeader and in
+// the micro error headers, so `nats micro stats` counts it.
+func (n *Node) endpoint(h func(context.Context, micro.Request) (any, error)) micro.Handler {
+	return micro.HandlerFunc(func(req micro.Request) {
+		ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
+		defer cancel()
+		v, err := h(ctx, req)
+		if err != nil {
+			code, status := codeOf(err)
+			_ = req.Error(status, err.Error(), []byte(err.Error()), micro.WithHeaders(micro.Headers{ErrorHeader: {code}}))
+			return
+		}
+		if b, ok := v.([]byte); ok {
+			_ = req.Respond(b)
+			return
+		}
+		_ = req.RespondJSON(v)
+	})
+}
+
+func decodeJSON(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadJSON, err)
+	}
+	return nil
+}
+
+func (n *Node) ctlSpawn(ctx context.Context, req micro.Request) (any, error) {
+	var r SpawnRequest
+	if err := decodeJSON(req.Data(), &r); err != nil {
+		return nil, err
+	}
+	return n.Spawn(ctx, r.ID, &r.Manifest)
+}
+
+// Spawn starts an actor on this node from a manifest whose module (and
+// WIT, if any) are named by digest and stored in the object store. The id
+// must be free, or name a stopped actor, which starts anew.
+func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (ActorInfo, error) {
+	if err := transport.ValidID(id); err != nil {
+		return ActorInfo{}, fmt.Errorf("%w: %w", ErrInvalidID, err)
+	}
+	if err := m.Validate(); err != nil {
+		return ActorInfo{}, fmt.Errorf("%w: %w", ErrBadManifest, err)
+	}
+	m = m.WithDefaults()
+	if _, ok := m.ModuleDigest(); !ok {
+		return ActorInfo{}, fmt.Errorf("%w: module %q: a node takes modules by digest (sha256:...); upload the file with the client", ErrBadManifest, m.Module)
+	}
+	e := Entry{Node: n.name, Digest: m.Module, Manifest: *m, Status: StatusRunning, Updated: time.Now().UTC()}
+	b, _ := json.Marshal(e)
+	rev, err := n.actors.Create(ctx, id, b)
+	var prev []byte
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		old, oldRev, gerr := n.entry(ctx, id)
+		if gerr != nil {
+			return ActorInfo{}, gerr
+		}
+		if old.Status != StatusStopped {
+			return ActorInfo{}, fmt.Errorf("%w: %q runs on node %s; stop it first or choose another id", ErrExists, id, old.Node)
+		}
+		prev, _ = json.Marshal(old)
+		rev, err = n.actors.Update(ctx, id, b, oldRev)
+	}
+	if errors.Is(err, jetstream.ErrKeyExists) { // spawned elsewhere meanwhile
+		return ActorInfo{}, fmt.Errorf("%w: %q was just spawned by another request", ErrExists, id)
+	}
+	if err != nil {
+		return ActorInfo{}, fmt.Errorf("%w: register %q: %w", ErrNATS, id, err)
+	}
+	if err := n.host(ctx, id, e, rev, false); err != nil {
+		// Give the id back as it was: free, or a stopped actor's.
+		if prev != nil {
+			_, _ = n.actors.Put(ctx, id, prev)
+		} else {
+			_ = n.actors.Delete(ctx, id)
+		}
+		return ActorInfo{}, err
+	}
+	n.beatSoon()
+	return n.info(id)
+}
+
+func (n *Node) info(id string) (ActorInfo, error) {
+	h := n.lookup(id)
+	if h == nil {
+		return ActorInfo{}, fmt.Errorf("%w: %q is not hosted on node %s", ErrUnknownActor, id, n.name)
+	}
+	h.turn.Lock()
+	defer h.turn.Unlock()
+	return ActorInfo{ID: id, Node: n.name, Name: h.entry.Manifest.Name, Digest: h.entry.Digest,
+		Status: h.entry.Status, Live: h.a.Live(), MailboxSeq: h.entry.MailboxSeq}, nil
+}
+
+func (n *Node) lookup(id string) *hosted {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.hosted[id]
+}
+
+func (n *Node) actorRequest(req micro.Request) (string, error) {
+	var r ActorRequest
+	if err := decodeJSON(req.Data(), &r); err != nil {
+		return "", err
+	}
+	if err := transport.ValidID(r.ID); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrInvalidID, err)
+	}
+	return r.ID, nil
+}
+
+func (n *Node) ctlStop(ctx context.Context, req micro.Request) (any, error) {
+	id, err := n.actorRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	return n.Stop(ctx, id)
+}
+
+// Stop stops an actor hosted here: it takes no more messages, finishes
+// the current one, runs its on-stop handler, and its registry entry is
+// marked stopped with its last state.
+func (n *Node) Stop(ctx context.Context, id string) (ActorInfo, error) {
+	h := n.lookup(id)
+	if h == nil {
+		return ActorInfo{}, fmt.Errorf("%w: %q is not hosted on node %s", ErrUnknownActor, id, n.name)
+	}
+	info, err := n.info(id)
+	if err != nil {
+		return ActorInfo{}, err
+	}
+	h.turn.Lock()
+	h.entry.Status = StatusStopped
+	h.turn.Unlock()
+	err = h.detach(ctx)
+	n.event(id, EventStopped, "")
+	n.beatSoon()
+	info.Status, info.Live = StatusStopped, false
+	return info, err
+}
+
+func (n *Node) ctlState(ctx context.Context, req micro.Request) (any, error) {
+	id, err := n.actorRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	h := n.lookup(id)
+	if h == nil {
+		return nil, fmt.Errorf("%w: %q is not hosted on node %s", ErrUnknownActor, id, n.name)
+	}
+	return h.a.State(), nil
+}
+
+func (n *Node) ctlList(context.Context, micro.Request) (any, error) {
+	n.mu.Lock()
+	ids := make([]string, 0, len(n.hosted))
+	for id := range n.hosted {
+		ids = append(ids, id)
+	}
+	n.mu.Unlock()
+	out := make([]ActorInfo, 0, len(ids))
+	for _, id := range ids {
+		if info, err := n.info(id); err == nil {
+			out = append(out, info)
+		}
+	}
+	return out, nil
+}
+
+func (n *Node) ctlInfo(context.Context, micro.Request) (any, error) { return n.status(), nil }

@@ -1,0 +1,461 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/theater-go/theater/actor"
+	"github.com/theater-go/theater/wit"
+	"github.com/theater-go/theater/wit/codec"
+)
+
+// purgeEvery is how many handled sends an actor's mailbox subject keeps
+// before the node purges them: purging costs a JetStream request, and the
+// mailbox's per-subject bound (MailboxDepth) is far larger.
+const purgeEvery = 256
+
+// hosted is one actor this node runs.
+type hosted struct {
+	n     *Node
+	id    string
+	a     *actor.Actor
+	types actor.Types
+	// deadline bounds one request to the actor (its handler deadline,
+	// plus the queue in front of it).
+	deadline time.Duration
+
+	// turn is held while a message is handed to the actor and its result
+	// recorded: requests and durable sends take turns, so the state
+	// recorded with a mailbox sequence is exactly the state that send
+	// left.
+	turn sync.Mutex
+	// failed is signalled by OnFailure; the send barrier waits on it.
+	failed chan actor.Failure
+
+	// Guarded by turn.
+	entry   Entry
+	rev     uint64
+	dirty   bool // a request changed the state since the last record
+	unpurge int  // handled sends not yet purged
+	// fenced is set when a record found the entry changed by another
+	// node: the actor is no longer this node's to record or purge.
+	fenced bool
+
+	sub       *nats.Subscription
+	msgs      jetstream.MessagesContext
+	pumpDone  chan struct{}
+	detachOne sync.Once
+	detachErr error
+}
+
+// host spawns the actor of a registry entry on this node, subscribes to
+// its requests and starts reading its mailbox. rev is the entry's
+// revision, already naming this node; resume continues from the recorded
+// state instead of running init.
+func (n *Node) host(ctx context.Context, id string, e Entry, rev uint64, resume bool) error {
+	digest, err := parseDigest(e.Digest)
+	if err != nil {
+		return err
+	}
+	var witSrc []byte
+	if e.Manifest.WIT != "" {
+		if witSrc, err = getObject(ctx, n.obs, e.Manifest.WIT); err != nil {
+			return err
+		}
+	}
+	types, err := loadTypes(&e.Manifest, witSrc)
+	if err != nil {
+		return err
+	}
+	spec := specOf(id, &e.Manifest, types, n.cfg.ActorLogger)
+	spec.Digest = digest
+	n.mu.Lock()
+	known := n.compiled[digest]
+	n.mu.Unlock()
+	if !known {
+		if spec.Module, err = getObject(ctx, n.obs, e.Digest); err != nil {
+			return err
+		}
+	}
+	if resume {
+		spec.State, spec.Resume = e.State, true
+	} else if spec.State, err = initialState(&e.Manifest, types); err != nil {
+		return err
+	}
+	if e.Manifest.Capabilities.Message != nil {
+		spec.Router = n.router
+	}
+	h := &hosted{n: n, id: id, types: types, entry: e, rev: rev, failed: make(chan actor.Failure, 1),
+		deadline: spec.Limits.HandlerTimeout}
+	if h.deadline <= 0 {
+		h.deadline = actor.DefaultLimits.HandlerTimeout
+	}
+	h.deadline += 5 * time.Second
+	spec.OnFailure = h.onFailure
+	// The id is reserved while the actor starts and listed in hosted only
+	// once it is complete, so control requests never see half an actor.
+	n.mu.Lock()
+	if n.closing {
+		n.mu.Unlock()
+		return fmt.Errorf("%w: node %s is shutting down", ErrUnavailable, n.name)
+	}
+	if n.hosted[id] != nil || n.starting[id] {
+		n.mu.Unlock()
+		return fmt.Errorf("%w: %q", ErrExists, id)
+	}
+	n.starting[id] = true
+	n.mu.Unlock()
+	fail := func(err error) error {
+		n.mu.Lock()
+		delete(n.starting, id)
+		n.mu.Unlock()
+		return classify(err)
+	}
+	if h.a, err = n.rt.Spawn(ctx, spec); err != nil {
+		return fail(fmt.Errorf("node: spawn %q: %w", id, err))
+	}
+	n.mu.Lock()
+	n.compiled[digest] = true
+	n.mu.Unlock()
+	h.turn.Lock()
+	h.entry.State = h.a.State()
+	err = h.record(ctx)
+	h.turn.Unlock()
+	if err == nil {
+		if h.sub, err = n.nc.Subscribe(n.cfg.Layout.RequestSubject(id), h.onRequest); err != nil {
+			err = fmt.Errorf("%w: subscribe: %w", ErrNATS, err)
+		}
+	}
+	if err == nil {
+		err = h.startPump(ctx)
+	}
+	if err != nil {
+		if h.sub != nil {
+			_ = h.sub.Unsubscribe()
+		}
+		_ = h.a.Stop(ctx)
+		return fail(fmt.Errorf("node: host %q: %w", id, err))
+	}
+	n.mu.Lock()
+	delete(n.starting, id)
+	closing := n.closing
+	if !closing {
+		n.hosted[id] = h
+	}
+	n.mu.Unlock()
+	if closing { // Close did not see this actor: put it to rest here
+		return errors.Join(fmt.Errorf("%w: node %s is shutting down", ErrUnavailable, n.name), h.detach(ctx))
+	}
+	kind := EventStarted
+	if resume {
+		kind = EventResumed
+	}
+	n.event(id, kind, fmt.Sprintf("module %s, mailbox from sequence %d", e.Digest, e.MailboxSeq+1))
+	return nil
+}
+
+// onFailure runs on the actor's goroutine; it must not wait on the actor.
+func (h *hosted) onFailure(f actor.Failure) {
+	h.n.event(h.id, EventFailed, f.Error())
+	select {
+	case h.failed <- f:
+	default:
+	}
+}
+
+// record writes the entry with compare-and-set on its revision. A
+// conflict means another node took the actor: this node's write is
+// refused, which is the fence.
+func (h *hosted) record(ctx context.Context) error {
+	h.entry.Updated = time.Now().UTC()
+	b, err := json.Marshal(h.entry)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	rev, err := h.n.actors.Update(ctx, h.id, b, h.rev)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		h.fenced = true
+		return fmt.Errorf("%w: %q was taken over by another node (its registry entry moved past revision %d)", ErrStopped, h.id, h.rev)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: record %q at revision %d: %w", ErrNATS, h.id, h.rev, err)
+	}
+	h.rev, h.dirty = rev, false
+	return nil
+}
+
+// decode turns an incoming payload into msgpack of type t: JSON is
+// transcoded, msgpack validated. limit is the actor's message size limit.
+func decode(data []byte, asJSON bool, t wit.Type, limit int) ([]byte, error) {
+	if limit > 0 && len(data) > limit {
+		return nil, fmt.Errorf("%w: %d bytes, the actor accepts at most %d", ErrTooLarge, len(data), limit)
+	}
+	if asJSON {
+		// Syntax first: the codec reports the first value that does not
+		// fit, which for truncated JSON would hide that it is not JSON.
+		if !json.Valid(data) {
+			return nil, fmt.Errorf("%w: the payload is not valid JSON", ErrBadJSON)
+		}
+		b, err := codec.FromJSON(t, data)
+		if errors.Is(err, codec.ErrMalformed) {
+			return nil, fmt.Errorf("%w: %w", ErrBadJSON, err)
+		}
+		return b, classify(err)
+	}
+	if t == nil {
+		return data, nil
+	}
+	return data, classify(codec.Validate(t, data))
+}
+
+func isJSON(h nats.Header) bool { return h.Get(ContentTypeHeader) == ContentJSON }
+
+func (h *hosted) limit() int { return h.entry.Manifest.Limits.MaxMessageBytes }
+
+// onRequest answers one request on <prefix>.actor.<id>.req. The reply is
+// published after the handler returned and its state was taken.
+func (h *hosted) onRequest(m *nats.Msg) {
+	js := isJSON(m.Header)
+	if h.types.Request == nil {
+		h.n.replyErr(m, fmt.Errorf("%w: actor %q takes no requests (its manifest has no types.request)", ErrBadType, h.id))
+		return
+	}
+	payload, err := decode(m.Data, js, h.types.Request, h.limit())
+	if err != nil {
+		h.n.replyErr(m, err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(h.n.ctx, h.deadline)
+	defer cancel()
+	h.turn.Lock()
+	reply, err := h.a.Request(ctx, payload)
+	if err == nil {
+		h.dirty = true
+	}
+	h.turn.Unlock()
+	if err != nil {
+		h.n.replyErr(m, classify(fmt.Errorf("node: actor %q: %w", h.id, err)))
+		return
+	}
+	out := &nats.Msg{Data: reply}
+	if js {
+		if out.Data, err = codec.ToJSON(h.types.Reply, reply); err != nil {
+			h.n.replyErr(m, fmt.Errorf("%w: reply: %w", ErrInternal, err))
+			return
+		}
+		out.Header = nats.Header{ContentTypeHeader: []string{ContentJSON}}
+	}
+	if err := m.RespondMsg(out); err != nil {
+		h.n.log.Warn("cannot reply", "actor", h.id, "err", err)
+	}
+}
+
+// replyErr answers a request with an error code header and the message.
+func (n *Node) replyErr(m *nats.Msg, err error) {
+	if m.Reply == "" {
+		return
+	}
+	code, _ := codeOf(err)
+	out := &nats.Msg{Data: []byte(err.Error()), Header: nats.Header{ErrorHeader: []string{code}}}
+	if rerr := m.RespondMsg(out); rerr != nil {
+		n.log.Warn("cannot reply", "err", rerr)
+	}
+}
+
+// startPump reads the actor's mailbox subject after the recorded sequence
+// with an ordered consumer: ephemeral, no acks, recreated by the client
+// if it falls behind, so it costs the server nothing once the actor is
+// gone.
+func (h *hosted) startPump(ctx context.Context) error {
+	l := h.n.cfg.Layout
+	cons, err := h.n.js.OrderedConsumer(ctx, l.MailboxStream(), jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{l.SendSubject(h.id)},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    h.entry.MailboxSeq + 1,
+	})
+	if err != nil {
+		return fmt.Errorf("%w: mailbox consumer: %w", ErrNATS, err)
+	}
+	if h.msgs, err = cons.Messages(); err != nil {
+		return fmt.Errorf("%w: mailbox consumer: %w", ErrNATS, err)
+	}
+	h.pumpDone = make(chan struct{})
+	go h.pump()
+	return nil
+}
+
+func (h *hosted) pump() {
+	defer close(h.pumpDone)
+	for {
+		m, err := h.msgs.Next()
+		if err != nil {
+			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				h.n.log.Error("mailbox stopped", "actor", h.id, "err", err)
+			}
+			return
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			h.n.log.Error("mailbox message without metadata", "actor", h.id, "err", err)
+			continue
+		}
+		if err := h.deliver(meta.Sequence.Stream, m); err != nil {
+			h.n.log.Error("mailbox stopped", "actor", h.id, "err", err)
+			if h.isFenced() {
+				// Let go of the actor: its new owner answers for it now.
+				go func() { _ = h.detach(h.n.ctx) }()
+			}
+			return
+		}
+	}
+}
+
+// deliver hands one stored send to the actor and records its sequence with
+// the state it left. A sequence at or below the recorded one was handled
+// before a crash and is skipped: that is the exactly-once. An invalid
+// stored send is recorded as handled and reported, never given to the
+// actor.
+func (h *hosted) deliver(seq uint64, m jetstream.Msg) error {
+	ctx := h.n.ctx
+	h.turn.Lock()
+	defer h.turn.Unlock()
+	if seq <= h.entry.MailboxSeq {
+		return nil
+	}
+	payload, err := h.checkSend(m.Data(), isJSON(m.Headers()))
+	if err != nil {
+		h.n.event(h.id, EventRejected, fmt.Sprintf("mailbox sequence %d: %v", seq, err))
+	} else if err := h.handleSend(ctx, payload); err != nil {
+		if errors.Is(err, actor.ErrStopped) || ctx.Err() != nil {
+			return err
+		}
+		// The actor failed on this message; its supervisor is told
+		// (OnFailure). The message counts as handled, so a poison message
+		// is not retried forever.
+		h.n.log.Warn("send failed", "actor", h.id, "seq", seq, "err", err)
+	}
+	h.entry.MailboxSeq, h.entry.State = seq, h.a.State()
+	if err := h.record(ctx); err != nil {
+		return err
+	}
+	if h.unpurge++; h.unpurge >= purgeEvery {
+		h.purge(ctx)
+	}
+	return nil
+}
+
+func (h *hosted) checkSend(data []byte, asJSON bool) ([]byte, error) {
+	if h.types.Send == nil {
+		return nil, fmt.Errorf("%w: actor %q takes no sends (its manifest has no types.send)", ErrBadType, h.id)
+	}
+	return decode(data, asJSON, h.types.Send, h.limit())
+}
+
+// handleSend gives a send to the actor and returns once its handler has
+// finished, which actor.Actor.Send alone does not tell.
+//
+// Interim, until the actor package offers a send that waits for its
+// handler: the instance is hibernated first, so the handler must open a
+// new one; once the actor is live again the handler is running, and
+// Hibernate waits for it to finish. A failure discards the instance
+// before the actor goes live or right after, so OnFailure ends the wait
+// too. This costs one instantiation per durable send. One gap remains:
+// OnFailure runs after the failed handler released the actor, so a failure
+// of the previous send can arrive after the drain below and end this wait
+// early; the recorded state then misses this send until the next record.
+func (h *hosted) handleSend(ctx context.Context, payload []byte) error {
+	if err := h.a.Hibernate(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-h.failed: // a stale signal from a failed request
+	default:
+	}
+	if err := h.a.Send(ctx, payload); err != nil {
+		return err
+	}
+	// The bound covers an instance closed again before this loop saw it
+	// (the runtime's LRU may evict one as soon as its handler returns):
+	// by then the handler has long run.
+	giveUp := time.Now().Add(h.deadline)
+	for spins := 0; !h.a.Live() && time.Now().Before(giveUp); spins++ {
+		select {
+		case f := <-h.failed:
+			return f
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		// Yield first (instantiating a small module takes microseconds),
+		// then back off so a slow one does not cost a core.
+		if spins < 64 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+	return h.a.Hibernate(ctx)
+}
+
+func (h *hosted) isFenced() bool {
+	h.turn.Lock()
+	defer h.turn.Unlock()
+	return h.fenced
+}
+
+// purge removes the handled sends from the actor's mailbox subject.
+func (h *hosted) purge(ctx context.Context) {
+	l := h.n.cfg.Layout
+	s, err := h.n.js.Stream(ctx, l.MailboxStream())
+	if err == nil {
+		err = s.Purge(ctx, jetstream.WithPurgeSubject(l.SendSubject(h.id)), jetstream.WithPurgeSequence(h.entry.MailboxSeq+1))
+	}
+	if err != nil {
+		h.n.log.Warn("cannot purge mailbox", "actor", h.id, "err", err)
+		return
+	}
+	h.unpurge = 0
+}
+
+// detach stops taking messages for the actor, lets the current handler
+// finish, stops it and records its state; the registry keeps status
+// running (a node shutdown) unless stop set it otherwise.
+func (h *hosted) detach(ctx context.Context) error {
+	h.detachOne.Do(func() {
+		var errs []error
+		if h.sub != nil {
+			errs = append(errs, h.sub.Drain())
+		}
+		if h.msgs != nil {
+			h.msgs.Stop()
+			<-h.pumpDone
+		}
+		h.turn.Lock()
+		defer h.turn.Unlock()
+		errs = append(errs, h.a.Stop(ctx))
+		if !h.fenced {
+			h.entry.State = h.a.State()
+			if err := h.record(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		// A fenced node's sequence may be ahead of what its successor
+		// recorded; purging up to it could lose sends.
+		if h.unpurge > 0 && !h.fenced {
+			h.purge(ctx)
+		}
+		h.n.mu.Lock()
+		delete(h.n.hosted, h.id)
+		h.n.mu.Unlock()
+		h.detachErr = errors.Join(errs...)
+	})
+	return h.detachErr
+}
