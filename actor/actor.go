@@ -48,13 +48,14 @@ type Actor struct {
 
 type envelope struct {
 	payload []byte
-	reply   *replySlot // nil for a send
+	request bool
+	reply   *replySlot // nil for a send nobody waits for
 }
 
 type replySlot struct {
 	ctx  context.Context
 	done chan struct{}
-	data []byte
+	data []byte // the reply of a request, the new state of a delivered send
 	err  error
 }
 
@@ -110,6 +111,19 @@ func (a *Actor) TrySend(msg []byte) error {
 	return a.enqueue(context.Background(), e, false)
 }
 
+// Deliver puts a one-way message in the mailbox, as [Actor.Send] does, and
+// waits until its handler has run; it returns the state that handler left
+// (the next message has not started yet when it was taken) or the
+// handler's [Failure]. A node uses it to record, with that state, that a
+// durable message was processed. If ctx ends while the message waits, the
+// message is not run.
+func (a *Actor) Deliver(ctx context.Context, msg []byte) ([]byte, error) {
+	if err := a.check(msg, a.spec.Types.Send); err != nil {
+		return nil, err
+	}
+	return a.await(ctx, msg, false)
+}
+
 // Request sends a request and waits for the reply until ctx is done. A
 // full mailbox makes it wait for room, as [Actor.Send] does. A failed
 // handler gives a [Failure] (a guest error included); msg is not modified.
@@ -117,6 +131,12 @@ func (a *Actor) Request(ctx context.Context, msg []byte) ([]byte, error) {
 	if err := a.check(msg, a.spec.Types.Request); err != nil {
 		return nil, err
 	}
+	return a.await(ctx, msg, true)
+}
+
+// await runs a request, or a send whose caller waits, and returns the
+// reply, or the new state for a send.
+func (a *Actor) await(ctx context.Context, msg []byte, request bool) ([]byte, error) {
 	a.mu.Lock()
 	if a.stopped {
 		a.mu.Unlock()
@@ -128,7 +148,7 @@ func (a *Actor) Request(ctx context.Context, msg []byte) ([]byte, error) {
 		// goroutine switches per request, the bulk of the hot path.
 		a.running = true
 		a.mu.Unlock()
-		reply, err := a.process(ctx, msg, true)
+		reply, err := a.process(ctx, msg, request, true)
 		a.mu.Lock()
 		if a.qlen() > 0 {
 			go a.drain()
@@ -140,7 +160,7 @@ func (a *Actor) Request(ctx context.Context, msg []byte) ([]byte, error) {
 	}
 	// Queued, msg outlives this call if ctx ends first: copy it.
 	slot := &replySlot{ctx: ctx, done: make(chan struct{})}
-	if err := a.enqueue(ctx, envelope{payload: append([]byte(nil), msg...), reply: slot}, true); err != nil {
+	if err := a.enqueue(ctx, envelope{payload: append([]byte(nil), msg...), request: request, reply: slot}, true); err != nil {
 		return nil, err
 	}
 	select {
@@ -229,20 +249,21 @@ func (a *Actor) drain() {
 		e := a.pop()
 		a.mu.Unlock()
 		if e.reply == nil {
-			_, _ = a.process(context.Background(), e.payload, false) // failures go to OnFailure
+			_, _ = a.process(context.Background(), e.payload, false, false) // failures go to OnFailure
 			continue
 		}
 		if err := e.reply.ctx.Err(); err != nil {
-			e.reply.err = err // the requester has gone; do not run its message
+			e.reply.err = err // the caller has gone; do not run its message
 		} else {
-			e.reply.data, e.reply.err = a.process(e.reply.ctx, e.payload, true)
+			e.reply.data, e.reply.err = a.process(e.reply.ctx, e.payload, e.request, true)
 		}
 		close(e.reply.done)
 	}
 }
 
-// process runs one message through the guest.
-func (a *Actor) process(ctx context.Context, msg []byte, request bool) ([]byte, error) {
+// process runs one message through the guest. When waited is set and the
+// message is a send, it returns a copy of the state the handler left.
+func (a *Actor) process(ctx context.Context, msg []byte, request, waited bool) ([]byte, error) {
 	select {
 	case a.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -253,6 +274,9 @@ func (a *Actor) process(ctx context.Context, msg []byte, request bool) ([]byte, 
 		return nil, ErrStopped
 	}
 	reply, f := a.handle(msg, request)
+	if f == nil && waited && !request {
+		reply = a.State() // still holding the semaphore: no other handler ran
+	}
 	<-a.sem
 	if f != nil {
 		if a.spec.OnFailure != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
@@ -37,9 +36,6 @@ type hosted struct {
 	// recorded with a mailbox sequence is exactly the state that send
 	// left.
 	turn sync.Mutex
-	// failed is signalled by OnFailure; the send barrier waits on it.
-	failed chan actor.Failure
-
 	// Guarded by turn.
 	entry   Entry
 	rev     uint64
@@ -93,7 +89,7 @@ func (n *Node) host(ctx context.Context, id string, e Entry, rev uint64, resume 
 	if e.Manifest.Capabilities.Message != nil {
 		spec.Router = n.router
 	}
-	h := &hosted{n: n, id: id, types: types, entry: e, rev: rev, failed: make(chan actor.Failure, 1),
+	h := &hosted{n: n, id: id, types: types, entry: e, rev: rev,
 		deadline: spec.Limits.HandlerTimeout}
 	if h.deadline <= 0 {
 		h.deadline = actor.DefaultLimits.HandlerTimeout
@@ -165,10 +161,6 @@ func (n *Node) host(ctx context.Context, id string, e Entry, rev uint64, resume 
 // onFailure runs on the actor's goroutine; it must not wait on the actor.
 func (h *hosted) onFailure(f actor.Failure) {
 	h.n.event(h.id, EventFailed, f.Error())
-	select {
-	case h.failed <- f:
-	default:
-	}
 }
 
 // record writes the entry with compare-and-set on its revision. A
@@ -330,19 +322,22 @@ func (h *hosted) deliver(seq uint64, m jetstream.Msg) error {
 	if seq <= h.entry.MailboxSeq {
 		return nil
 	}
+	state := h.a.State()
 	payload, err := h.checkSend(m.Data(), isJSON(m.Headers()))
 	if err != nil {
 		h.n.event(h.id, EventRejected, fmt.Sprintf("mailbox sequence %d: %v", seq, err))
-	} else if err := h.handleSend(ctx, payload); err != nil {
+	} else if st, err := h.a.Deliver(ctx, payload); err != nil {
 		if errors.Is(err, actor.ErrStopped) || ctx.Err() != nil {
 			return err
 		}
 		// The actor failed on this message; its supervisor is told
-		// (OnFailure). The message counts as handled, so a poison message
-		// is not retried forever.
+		// (OnFailure) and its state is unchanged. The message counts as
+		// handled, so a poison message is not retried forever.
 		h.n.log.Warn("send failed", "actor", h.id, "seq", seq, "err", err)
+	} else {
+		state = st // exactly the state this send left
 	}
-	h.entry.MailboxSeq, h.entry.State = seq, h.a.State()
+	h.entry.MailboxSeq, h.entry.State = seq, state
 	if err := h.record(ctx); err != nil {
 		return err
 	}
@@ -357,52 +352,6 @@ func (h *hosted) checkSend(data []byte, asJSON bool) ([]byte, error) {
 		return nil, fmt.Errorf("%w: actor %q takes no sends (its manifest has no types.send)", ErrBadType, h.id)
 	}
 	return decode(data, asJSON, h.types.Send, h.limit())
-}
-
-// handleSend gives a send to the actor and returns once its handler has
-// finished, which actor.Actor.Send alone does not tell.
-//
-// Interim, until the actor package offers a send that waits for its
-// handler: the instance is hibernated first, so the handler must open a
-// new one; once the actor is live again the handler is running, and
-// Hibernate waits for it to finish. A failure discards the instance
-// before the actor goes live or right after, so OnFailure ends the wait
-// too. This costs one instantiation per durable send. One gap remains:
-// OnFailure runs after the failed handler released the actor, so a failure
-// of the previous send can arrive after the drain below and end this wait
-// early; the recorded state then misses this send until the next record.
-func (h *hosted) handleSend(ctx context.Context, payload []byte) error {
-	if err := h.a.Hibernate(ctx); err != nil {
-		return err
-	}
-	select {
-	case <-h.failed: // a stale signal from a failed request
-	default:
-	}
-	if err := h.a.Send(ctx, payload); err != nil {
-		return err
-	}
-	// The bound covers an instance closed again before this loop saw it
-	// (the runtime's LRU may evict one as soon as its handler returns):
-	// by then the handler has long run.
-	giveUp := time.Now().Add(h.deadline)
-	for spins := 0; !h.a.Live() && time.Now().Before(giveUp); spins++ {
-		select {
-		case f := <-h.failed:
-			return f
-		case <-ctx.Done():
-			return ctx.Err()
-		default:
-		}
-		// Yield first (instantiating a small module takes microseconds),
-		// then back off so a slow one does not cost a core.
-		if spins < 64 {
-			runtime.Gosched()
-		} else {
-			time.Sleep(20 * time.Microsecond)
-		}
-	}
-	return h.a.Hibernate(ctx)
 }
 
 func (h *hosted) isFenced() bool {
