@@ -23,42 +23,65 @@ var (
 	mpBad = []byte{0xc1}                // never used by msgpack
 )
 
-// TestTwoNodes: the counter runs on node b; node a reaches it by id
-// through its Router (what a guest on a calls with the message
-// capability), in msgpack, and a client reaches it in JSON.
+// TestTwoNodes: the counter runs on node b and the relay (a guest using
+// the message capability, examples/relay) on node a; a client reaches
+// the counter through the relay by id, in msgpack and in JSON. The relay's
+// manifest gives it the counter's types, so its node checks and transcodes
+// at the edge and only msgpack travels between the actors.
 func TestTwoNodes(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
 	a := startNode(t, srv, "a")
 	startNode(t, srv, "b")
 	c := newClient(t, srv)
-	info := spawnCounter(t, c, "count-b", "b")
-	if info.Node != "b" {
-		t.Fatalf("spawned on %s, want b", info.Node)
+	if info := spawnCounter(t, c, "counter-1", "b"); info.Node != "b" {
+		t.Fatalf("counter spawned on %s, want b", info.Node)
+	}
+	// The example manifest as it is: its state names counter-1.
+	if info := spawnRelay(t, c, "relay-1", "a", ""); info.Node != "a" {
+		t.Fatalf("relay spawned on %s, want a", info.Node)
 	}
 
-	if err := a.Router().Send(ctx, "relay", "count-b", mp3); err != nil {
+	if err := c.Send(ctx, "relay-1", mp3, false); err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, c, "count-b", "3")
-	reply, err := a.Router().Request(ctx, "relay", "count-b", mp4, time.Second)
+	waitState(t, c, "counter-1", "3")
+	reply, err := c.Request(ctx, "relay-1", mp4, false, 5*time.Second)
 	if err != nil || string(reply) != "\x07" {
-		t.Fatalf("router request: %x, %v", reply, err)
+		t.Fatalf("msgpack request through the relay: %x, %v", reply, err)
 	}
-	if err := c.Send(ctx, "count-b", []byte("10"), true); err != nil {
+	if err := c.Send(ctx, "relay-1", []byte("10"), true); err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, c, "count-b", "17")
-	reply, err = c.Request(ctx, "count-b", []byte("1"), true, time.Second)
+	waitState(t, c, "counter-1", "17")
+	reply, err = c.Request(ctx, "relay-1", []byte("1"), true, 5*time.Second)
 	if err != nil || string(reply) != "18" {
-		t.Fatalf("JSON request: %s, %v", reply, err)
+		t.Fatalf("JSON request through the relay: %s, %v", reply, err)
 	}
-	if _, err := a.Router().Request(ctx, "relay", "nobody", mp3, time.Second); !errors.Is(err, ErrUnavailable) {
+	// The relay's types are checked on its own node: a bad message never
+	// reaches it or the counter.
+	if _, err := c.Request(ctx, "relay-1", mpTen, false, 5*time.Second); !errors.Is(err, ErrBadType) {
+		t.Fatalf("wrong type through the relay: %v, want ErrBadType", err)
+	}
+	if _, err := c.Request(ctx, "relay-1", []byte(`"ten"`), true, 5*time.Second); !errors.Is(err, ErrBadType) {
+		t.Fatalf("wrong JSON type through the relay: %v, want ErrBadType", err)
+	}
+	if got := stateJSON(t, c, "counter-1"); got != "18" {
+		t.Fatalf("counter state %s after refused messages, want 18", got)
+	}
+	// The relay's untyped state, the target's id, round-trips unchanged.
+	if st, err := c.State(ctx, "relay-1", false); err != nil || string(st) != "counter-1" {
+		t.Fatalf("relay state %q, %v; want \"counter-1\"", st, err)
+	}
+
+	// The Router directly: an id no node hosts is unavailable at once.
+	if _, err := a.Router().Request(ctx, "relay-1", "nobody", mp3, time.Second); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("router request to an unknown actor: %v", err)
 	}
 	checkFor(t, 5*time.Second, func() error {
 		nodes, err := c.Nodes(ctx)
-		if err != nil || len(nodes) != 2 || nodes[0].Node != "a" || nodes[1].Node != "b" || nodes[1].Actors != 1 {
+		if err != nil || len(nodes) != 2 || nodes[0].Node != "a" || nodes[1].Node != "b" ||
+			nodes[0].Actors != 1 || nodes[1].Actors != 1 {
 			return fmt.Errorf("nodes: %+v, %v", nodes, err)
 		}
 		return nil

@@ -39,7 +39,7 @@ func (r *Router) Send(ctx context.Context, from, to string, payload []byte) erro
 	if from != "" {
 		m.Header.Set(FromHeader, from)
 	}
-	return publishSend(ctx, r.js, m)
+	return forGuest(publishSend(ctx, r.js, m))
 }
 
 // publishSend publishes with a fresh Nats-Msg-Id, so a publish the client
@@ -72,9 +72,30 @@ func (r *Router) Request(ctx context.Context, from, to string, payload []byte, t
 	}
 	reply, err := request(ctx, r.nc, m)
 	if err != nil {
-		return nil, err
+		return nil, forGuest(err)
 	}
 	return reply.Data, nil
+}
+
+// forGuest adds to a node error the actor sentinel that picks the case of
+// the message.error variant a guest receives (theater.wit); anything else
+// reaches the guest as failed, with the node's message.
+func forGuest(err error) error {
+	var sentinel error
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrUnknownActor), errors.Is(err, ErrInvalidID), errors.Is(err, ErrStopped),
+		errors.Is(err, ErrUnavailable): // no node answers for the id
+		sentinel = actor.ErrUnknownActor
+	case errors.Is(err, ErrBadMsgpack), errors.Is(err, ErrBadJSON), errors.Is(err, ErrBadType):
+		sentinel = actor.ErrInvalidMessage
+	case errors.Is(err, ErrTooLarge):
+		sentinel = actor.ErrTooLarge
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", sentinel, err)
 }
 
 // request is a core request whose error replies become *RemoteError. No
