@@ -48,7 +48,7 @@ func instanceFrom(ctx context.Context) *instance {
 // deadline.
 func (a *Actor) open() (_ *instance, f *Failure) {
 	r := a.rt
-	inst := &instance{a: a, alloc: &memLimit{max: uint64(a.spec.Limits.MemoryPages) * 65536},
+	inst := &instance{a: a, alloc: &memLimit{max: uint64(a.spec.Limits.MemoryPages) * 65536, pool: &r.mem},
 		stack: make([]uint64, 4), hstack: make([]uint64, 4)}
 	inst.ctx = newCallCtx(context.WithValue(context.Background(), instanceKey{}, inst))
 	name := a.spec.ID + "#" + strconv.FormatUint(r.seq.Add(1), 10)
@@ -56,8 +56,6 @@ func (a *Actor) open() (_ *instance, f *Failure) {
 	cfg := r.baseConfig.WithName(name).
 		WithWalltime(clk.walltime, 1).
 		WithNanotime(clk.nanotime, 1).
-		WithNanosleep(func(int64) {}).
-		WithOsyield(func() {}).
 		WithRandSource(newDetRand(a.spec.ID)).
 		WithStdout(logWriter{a: a, stream: "stdout"}).
 		WithStderr(logWriter{a: a, stream: "stderr"})
@@ -77,7 +75,10 @@ func (a *Actor) open() (_ *instance, f *Failure) {
 			inst.ctx.stop()
 			if inst.mod != nil {
 				inst.mod.Close(context.Background())
+				inst.alloc.release()
 			}
+		} else {
+			inst.alloc.recycleOld()
 		}
 	}()
 	mod, err := r.rt.InstantiateModule(ctx, a.mod.cm, cfg)
@@ -116,6 +117,7 @@ func (i *instance) close() {
 	}
 	i.ctx.stop()
 	i.mod.Close(context.Background())
+	i.alloc.release() // no call is in progress: nothing can use the memory
 }
 
 // idleFire hibernates an instance that sat unused for the idle time; a
@@ -211,8 +213,11 @@ func (a *Actor) call(inst *instance, fn api.Function, name string, state, msg []
 		}
 		if f != nil && f.Kind != GuestError {
 			a.discard()
-		} else if inst.idle != nil {
-			inst.idle.Reset(a.spec.Limits.IdleTimeout)
+		} else {
+			inst.alloc.recycleOld() // the views of this call are gone
+			if inst.idle != nil {
+				inst.idle.Reset(a.spec.Limits.IdleTimeout)
+			}
 		}
 	}()
 	inst.alloc.refused = false
@@ -364,39 +369,6 @@ func (a *Actor) failure(inst *instance, handler string, err error) *Failure {
 	}
 	return f
 }
-
-// memLimit is the linear memory of one instance, refusing to grow past
-// max. wazero's own page limit is runtime-wide; an allocator given per
-// instantiation makes the limit per actor while all actors share one
-// runtime and one compiled module per digest.
-type memLimit struct {
-	max     uint64
-	buf     []byte
-	refused bool // a grow was refused since the current call began
-}
-
-func (m *memLimit) Allocate(capacity, _ uint64) experimental.LinearMemory {
-	m.buf = make([]byte, 0, min(capacity, m.max))
-	return m
-}
-
-func (m *memLimit) Reallocate(size uint64) []byte {
-	if size > m.max {
-		m.refused = true
-		return nil
-	}
-	if size > uint64(cap(m.buf)) {
-		// Grow geometrically, as append would, so a guest growing a page at
-		// a time does not copy its memory every time.
-		nb := make([]byte, size, min(max(size, 2*uint64(cap(m.buf))), m.max))
-		copy(nb, m.buf)
-		m.buf = nb
-	}
-	m.buf = m.buf[:size]
-	return m.buf
-}
-
-func (m *memLimit) Free() { m.buf = nil }
 
 // logWriter turns the guest's stdout and stderr into log lines.
 type logWriter struct {

@@ -72,6 +72,8 @@ type Runtime struct {
 	lruTail    *Actor
 	live       int
 	baseConfig wazero.ModuleConfig
+
+	mem memPool // linear memories of closed instances, for the next ones
 }
 
 // module is a compiled guest, checked once against the ABI.
@@ -121,7 +123,12 @@ func NewRuntime(ctx context.Context, opts ...Option) (*Runtime, error) {
 		r.rt.Close(ctx)
 		return nil, err
 	}
-	r.baseConfig = wazero.NewModuleConfig().WithStartFunctions() // _initialize runs under a deadline
+	// What every instance shares is set once here: each With call copies
+	// the config, and open adds only what is per instance.
+	r.baseConfig = wazero.NewModuleConfig().
+		WithStartFunctions(). // _initialize runs under a deadline
+		WithNanosleep(func(int64) {}).
+		WithOsyield(func() {})
 	return r, nil
 }
 
@@ -134,6 +141,7 @@ func (r *Runtime) Close(ctx context.Context) error {
 		return nil
 	}
 	r.closed = true
+	r.mem.close()
 	actors := make([]*Actor, 0, len(r.actors))
 	for _, a := range r.actors {
 		actors = append(actors, a)
