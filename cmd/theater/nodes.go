@@ -480,6 +480,7 @@ func runActor(ctx context.Context, f *serverFlags, n *node.Node, url, path, id s
 	for {
 		select {
 		case <-ctx.Done():
+			fmt.Fprintf(out, "stopping %s: the current message finishes, then the node shuts down\n", info.ID)
 			return nil
 		case m := <-events:
 			var ev node.Event
