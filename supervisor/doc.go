@@ -2,7 +2,9 @@
 // starts its children in order, watches them, restarts them as its
 // [Spec] says, and stops them in reverse order. It knows its children
 // only through the [Child] interface, so it imports nothing of NATS,
-// wazero or the rest of Theater; the node implements Child for actors.
+// wazero or the rest of Theater. (Wiring it into the node, where an
+// actor is a Child, is the next step; today a node reports an actor's
+// failures as lifecycle events only.)
 //
 // A [Spec] and its [ChildSpec]s are plain structs with TOML and JSON tags,
 // loaded from manifests; [Validate] (called by [New]) checks them and
@@ -66,8 +68,8 @@
 // [WithEvents]: a child [Started], [Restarted], [StartFailed], [Exited]
 // normally, [Failed] with a reason, [Stopped], [Killed] or [Deleted], and
 // the supervisor [Escalated] or [Shutdown]. Events carry the [Clock]'s
-// time and the child's restart count; the node appends them to the
-// supervising actor's chain.
+// time and the child's restart count; once the node supervises actors it
+// will append them to the supervising actor's chain.
 //
 // # Trees
 //
@@ -85,6 +87,6 @@
 // [Supervisor.StartChild], [Supervisor.TerminateChild],
 // [Supervisor.RestartChild], [Supervisor.DeleteChild] and
 // [Supervisor.WhichChildren] change and inspect a running supervisor, as
-// OTP's functions of the same names do; they back the supervisor
-// capability of Wasm agents.
+// OTP's functions of the same names do; they are what a future supervisor
+// capability will give Wasm agents.
 package supervisor

@@ -131,8 +131,10 @@
 //
 // # [supervision]
 //
-// What the actor's supervisor does when the actor ends. More settings
-// will join these.
+// What the actor's supervisor will do when the actor ends: the settings
+// are validated and shipped with the manifest now, and take effect once
+// the node runs actors under package supervisor. More settings will join
+// these.
 //
 //   - restart: "permanent" (the default) restarts it whenever it ends,
 //     "transient" only when it fails, "temporary" never.
