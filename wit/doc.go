@@ -45,6 +45,12 @@
 //
 // # Errors
 //
+// Resolution checks names, duplicates, cycles, versions, handles,
+// includes and the gate rules that a gated package has a version and
+// that @deprecated stands beside @since or @unstable. WIT.md's rules that
+// an item using or inside a gated item be compatibly gated are not
+// checked yet.
+//
 // Failures are [*Error] values carrying the source position and a
 // message, such as
 //

@@ -127,7 +127,7 @@ func TestResolveErrors(t *testing.T) {
 			`wit: test.wit:4:22: constructor of "r" must return result<r, E>, not result<u32>`},
 		{"deprecated without since",
 			"package a:b@1.0.0;\ninterface i {\n  @deprecated(version = 1.0.0)\n  f: func();\n}",
-			`wit: test.wit:3:3: @deprecated requires @since`},
+			`wit: test.wit:3:3: @deprecated requires @since or @unstable`},
 		{"gates need a package version",
 			"package a:b;\n@since(version = 1.0.0)\ninterface i {}",
 			`wit: test.wit:2:1: package a:b uses feature gates but has no version`},

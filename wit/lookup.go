@@ -196,7 +196,10 @@ func (p *typeExprParser) parse(depth int) (Type, error) {
 		if w == "result" && len(args) == 0 && p.punct('_') {
 			args = append(args, nil)
 		} else if w == "list" && len(args) == 1 {
-			fixedLen = p.word()
+			if fixedLen = p.word(); fixedLen == "" || !p.punct('>') {
+				return nil, notFound("type %q: expected a length and '>' after list<T,", p.src)
+			}
+			break
 		} else {
 			t, err := p.parse(depth + 1)
 			if err != nil {

@@ -53,6 +53,8 @@ func TestModelTypeExpressionErrors(t *testing.T) {
 		{"list<u8>>", `wit: type "list<u8>>": unexpected ">" at offset 8`},
 		{"list<u8, 0>", `wit: type "list<u8, 0>": fixed-size list length "0" is not a whole number from 1 to 4294967295`},
 		{"option<u8, u8>", `wit: type "option<u8, u8>": option takes 1 type argument(s), got 2`},
+		{"list<u8, 4, 5>", `wit: type "list<u8, 4, 5>": expected a length and '>' after list<T,`},
+		{"list<u8,>", `wit: type "list<u8,>": expected a length and '>' after list<T,`},
 		{"result<_>", `wit: type "result<_>": '_' is only allowed as the ok type of result<_, E>`},
 		{"u32<u8>", `wit: type "u32<u8>": "u32" takes no type arguments`},
 		{"borrow<u32>", `wit: type "borrow<u32>": borrow of u32, which is not a resource`},
@@ -67,5 +69,23 @@ func TestModelTypeExpressionErrors(t *testing.T) {
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("Type(%q) error does not wrap ErrNotFound", tc.ref)
 		}
+	}
+}
+
+// TestUnstableDeprecated: @deprecated may stand beside @unstable as well as
+// beside @since.
+func TestUnstableDeprecated(t *testing.T) {
+	src := "package a:b@1.0.0;\n\ninterface i {\n  @unstable(feature = fancy)\n  @deprecated(version = 1.0.0)\n  f: func();\n}\n"
+	m, err := Parse("gates.wit", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, err := m.Interface("i")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Stability{Unstable: "fancy", Deprecated: "1.0.0"}
+	if got := i.Function("f").Stability; got != want {
+		t.Fatalf("stability %+v, want %+v", got, want)
 	}
 }

@@ -286,15 +286,17 @@ func topUseName(u *syntax.TopUse) syntax.Ident {
 	return u.Path.Name
 }
 
-// stability checks a gate against the WIT.md rules.
+// stability checks a gate: a gated package needs a version, and
+// @deprecated needs @since or @unstable beside it. (WIT.md's rules that an
+// item using or inside a gated item be compatibly gated are not checked.)
 func (p *pkgState) stability(g syntax.Gate) (Stability, error) {
 	s := Stability{Since: g.Since, Unstable: g.Unstable, Deprecated: g.Deprecated}
 	switch {
 	case s.IsZero():
 	case p.pkg.Name.Version == "":
 		return s, resolveErr(g.Pos, "package %s uses feature gates but has no version", p.pkg.Name)
-	case s.Deprecated != "" && s.Since == "":
-		return s, resolveErr(g.Pos, "@deprecated requires @since")
+	case s.Deprecated != "" && s.Since == "" && s.Unstable == "":
+		return s, resolveErr(g.Pos, "@deprecated requires @since or @unstable")
 	}
 	return s, nil
 }

@@ -44,7 +44,12 @@ func AppendUint(b []byte, v uint64) []byte {
 }
 
 // AppendInt appends v in its smallest msgpack encoding (non-negative
-// values as uints, as msgpack recommends).
+// values as uints, as msgpack recommends). The host's codec writes s8..s64
+// values with the signed encodings instead, so for a non-negative value of
+// 128 or more the two spell the same value with different bytes; both
+// read both. A guest that wants its bytes to match the codec's writes
+// s-typed values it keeps in state with AppendInt only when they are
+// negative or below 128.
 func AppendInt(b []byte, v int64) []byte {
 	switch {
 	case v >= 0:

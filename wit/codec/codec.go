@@ -142,7 +142,7 @@ func checkIn(lim Limits, n int) error {
 }
 
 // checkOut checks an output size; the conversions call it after each
-// string and container, so they overshoot by at most one scalar.
+// value, so they overshoot by at most one scalar or string.
 func checkOut(lim Limits, n int) error {
 	if n > lim.MaxBytes {
 		return newError(ErrLimit, "output exceeds limit of "+strconv.Itoa(lim.MaxBytes)+" bytes")

@@ -67,16 +67,24 @@ func (d *decoder) spend(n int) error {
 
 func (d *decoder) checkOut() error { return checkOut(d.lim, len(d.out)) }
 
-func (d *decoder) value(t wit.Type, depth int) (any, error) {
+func (d *decoder) value(t wit.Type, depth int) (v any, err error) {
 	switch t := t.(type) {
 	case wit.Primitive:
-		return d.primitive(t)
+		v, err = d.primitive(t)
 	case *wit.TypeDef:
-		return d.typeDef(t, depth)
+		v, err = d.typeDef(t, depth)
 	case nil:
-		return nil, d.null()
+		err = d.null()
+	default:
+		return nil, unsupported("unknown type " + t.String())
 	}
-	return nil, unsupported("unknown type " + t.String())
+	// Checked after every value, so a list of small scalars, which grow
+	// several times over as JSON, stops at the limit rather than after
+	// the whole list.
+	if err == nil && len(d.out) > d.lim.MaxBytes {
+		err = d.checkOut()
+	}
+	return v, err
 }
 
 // null reads the nil that stands for an absent type: a case without

@@ -685,7 +685,8 @@ func (p *jsonReader) result(t *wit.TypeDef, r *wit.Result, depth int) error {
 		}
 		p.out = msgp.AppendMapHeader(p.out, 1)
 		p.out = msgp.AppendStringFromBytes(p.out, name)
-		return atName(p.value(side, depth+1), string(name))
+		n := string(name) // name may point into scratch, which the value reuses
+		return atName(p.value(side, depth+1), n)
 	})
 }
 

@@ -1,6 +1,7 @@
 package codec_test
 
 import (
+	"bytes"
 	"errors"
 	"runtime"
 	"strings"
@@ -265,5 +266,34 @@ func TestValidateAllocs(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(100, func() { _ = codec.Validate(benchRecord, data) }); allocs != 0 {
 		t.Errorf("Validate allocated %v times", allocs)
+	}
+}
+
+// TestToJSONStopsAtLimit checks that a list of small scalars, which grows
+// several times over as JSON, fails at the output limit instead of after
+// converting the whole list.
+func TestToJSONStopsAtLimit(t *testing.T) {
+	const n = 1 << 20
+	data := append([]byte{0xdd, 0, 0x10, 0, 0}, bytes.Repeat([]byte{0xc2}, n)...) // array32 of n false
+	c := codec.Codec{Limits: codec.Limits{MaxBytes: len(data)}}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := c.ToJSON(list(wit.Bool), data)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, codec.ErrLimit) {
+		t.Fatalf("ToJSON of %d booleans under a %d-byte limit: %v", n, len(data), err)
+	}
+	// The output buffer grows by doubling up to just past the limit.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 6*uint64(len(data)) {
+		t.Fatalf("allocated %d bytes for a %d-byte limit", alloc, len(data))
+	}
+}
+
+// TestResultPathWithEscapedKey: the error path names the result case even
+// when its key was written with a JSON escape.
+func TestResultPathWithEscapedKey(t *testing.T) {
+	_, err := codec.FromJSON(result(wit.U32, wit.String), []byte(`{"o\u006b": "\u0041\u0042"}`))
+	if want := `codec: ok: expected u32, got string "AB"`; err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
 	}
 }
