@@ -52,9 +52,23 @@ func (c *callCtx) disarm() (expired bool) {
 	return expired
 }
 
-func (c *callCtx) fire() {
+// fire is the timer's function.
+func (c *callCtx) fire() { c.expire(time.Now()) }
+
+// expire ends the armed call if its deadline is not after now.
+//
+// Checking armed alone is not enough: the one timer is shared by every
+// call, and when it fires just as a call ends, Stop in disarm is too late
+// and the goroutine running fire may take the lock only after the next
+// arm. That late fire belongs to the previous call; the deadline tells it
+// apart, since the next call's lies ahead of it. A timer never runs before
+// its deadline (arm takes the deadline before Reset, on the same
+// monotonic clock), so a fire for the current call always passes the
+// check; a late fire that finds the current deadline passed too is right
+// to end the call.
+func (c *callCtx) expire(now time.Time) {
 	c.mu.Lock()
-	if c.armed && c.err == nil { // a timer that fires after disarm does nothing
+	if c.armed && c.err == nil && !now.Before(c.deadline) {
 		c.err = context.DeadlineExceeded
 		close(c.done)
 	}

@@ -303,11 +303,19 @@ func (r *Runtime) Spawn(ctx context.Context, spec Spec) (*Actor, error) {
 		a.spec.State = nil
 		return a, nil
 	}
+	// The id is visible while theater_init runs, so a message may already
+	// wait for the semaphore. On failure the actor is closed to new
+	// messages, its queued ones fail, and, still under the semaphore, its
+	// instance (a guest error keeps it open) is closed and it is marked
+	// done before the id is freed: whatever waits finds it stopped.
 	a.sem <- struct{}{}
 	f := a.init()
+	if f != nil {
+		a.closeMailbox()
+		a.finish()
+	}
 	<-a.sem
 	if f != nil {
-		r.remove(a)
 		return nil, fmt.Errorf("actor: spawn %q: %w", spec.ID, *f)
 	}
 	return a, nil
