@@ -373,8 +373,9 @@ NATS server with JetStream on 127.0.0.1:4222, storing under the user's
 data directory (--store to change); --listen lets the nats CLI and other
 nodes in from elsewhere. With --server it joins existing NATS servers
 instead. On a signal it stops taking messages, lets each actor finish its
-current handler, records their state and exits; started again under the
-same --name, it resumes them.`,
+current handler, records their state and exits. Other live nodes then
+take its actors over; with no other node alive, starting it again under
+the same --name resumes them.`,
 		Example: `  theater serve
   theater serve --listen 0.0.0.0:4222 --name edge-1
   theater serve --server nats://nats.internal:4222 --creds node.creds`,

@@ -328,7 +328,7 @@ func (c *Client) Send(ctx context.Context, id string, payload []byte, asJSON boo
 	}
 	m := nats.NewMsg(c.layout.SendSubject(id))
 	m.Data = msg
-	return publishSend(ctx, c.js, m)
+	return publishSend(ctx, c.js, m, "")
 }
 
 // Request sends a request and waits for the reply, in the payload's

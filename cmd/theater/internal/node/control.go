@@ -125,7 +125,9 @@ func (n *Node) ctlSpawn(ctx context.Context, req micro.Request) (any, error) {
 
 // Spawn starts an actor on this node from a manifest whose module (and
 // WIT, if any) are named by digest and stored in the object store. The id
-// must be free, or name a stopped actor, which starts anew.
+// must be free, or name a stopped actor, which starts anew: from its
+// initial state, with a mailbox that starts after the mailbox stream's
+// last sequence, so nothing sent to the old actor reaches the new one.
 func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (ActorInfo, error) {
 	if err := transport.ValidID(id); err != nil {
 		return ActorInfo{}, fmt.Errorf("%w: %w", ErrInvalidID, err)
@@ -149,6 +151,14 @@ func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (Acto
 		if old.Status != StatusStopped {
 			return ActorInfo{}, fmt.Errorf("%w: %q runs on node %s; stop it first or choose another id", ErrExists, id, old.Node)
 		}
+		// The new actor's mailbox starts after everything stored so far:
+		// the old one's sends are not its to handle, including those a
+		// crash left unpurged and any published while it was stopped.
+		if e.MailboxSeq, err = n.mailboxEnd(ctx); err != nil {
+			return ActorInfo{}, err
+		}
+		e.MailboxSeq = max(e.MailboxSeq, old.MailboxSeq)
+		b, _ = json.Marshal(e)
 		prev, _ = json.Marshal(old)
 		rev, err = n.actors.Update(ctx, id, b, oldRev)
 	}
@@ -169,6 +179,15 @@ func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (Acto
 	}
 	n.beatSoon()
 	return n.info(id)
+}
+
+// mailboxEnd is the mailbox stream's last sequence.
+func (n *Node) mailboxEnd(ctx context.Context) (uint64, error) {
+	s, err := n.js.Stream(ctx, n.cfg.Layout.MailboxStream())
+	if err != nil {
+		return 0, fmt.Errorf("%w: mailbox stream: %w", ErrNATS, err)
+	}
+	return s.CachedInfo().State.LastSeq, nil
 }
 
 func (n *Node) info(id string) (ActorInfo, error) {

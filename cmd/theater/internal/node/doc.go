@@ -10,9 +10,15 @@
 // actor.Runtime, registers a micro service named after the prefix with
 // spawn, stop, state, list and info endpoints, heartbeats into the nodes
 // bucket and resumes the actors the registry says it owns, so a node
-// restarted under its name after a crash carries on where it stopped.
-// Node.Close shuts down gracefully: no new messages, current handlers
-// finish, every actor's state and mailbox position are recorded.
+// restarted under its name after a crash carries on where it stopped, as
+// far as no other node claimed its actors meanwhile: every node watches
+// the heartbeats and claims the actors of a node whose key is deleted
+// (graceful shutdown) or expires (crash). Node.Close shuts down
+// gracefully: no new messages, current handlers finish, every actor's
+// state and mailbox position are recorded; the survivors then take the
+// actors over, and only when none is alive does a restart under the same
+// name resume them. The heartbeat never waits on an actor, so a long
+// handler does not make its node look dead.
 //
 // # Registry and modules
 //
@@ -31,8 +37,10 @@
 // subject, stored by the mailbox stream; the hosting node reads them with
 // one ordered consumer per actor, starting after the recorded sequence,
 // and records each handled send's sequence with the state it left before
-// handing over the next one, which makes them exactly-once across
-// crashes. Payloads are msgpack of the actor's WIT types, or JSON when the
+// handing over the next one (retrying that write until it lands, the
+// actor is fenced or the node shuts down), which makes them exactly-once
+// across crashes. A state is bounded so that its entry fits the actors
+// bucket: a larger one is a fault of the handler that returned it. Payloads are msgpack of the actor's WIT types, or JSON when the
 // Content-Type header says so; bad input is answered with an ErrorHeader
 // code and a message, and never reaches the actor. The node's Router
 // carries guests' own sends and requests over the same subjects, so

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -51,6 +52,7 @@ const (
 	CodeRefused      = "refused"
 	CodeFailed       = "failed"
 	CodeMailboxFull  = "mailbox_full"
+	CodeUnavailable  = "unavailable"
 	CodeInternal     = "internal"
 )
 
@@ -88,6 +90,7 @@ var codeErrs = []struct {
 	{CodeRefused, ErrRefused, "422"},
 	{CodeFailed, ErrFailed, "500"},
 	{CodeMailboxFull, ErrMailboxFull, "503"},
+	{CodeUnavailable, ErrUnavailable, "503"},
 	{CodeInternal, ErrInternal, "500"},
 }
 
@@ -121,13 +124,30 @@ func codeOf(err error) (code, status string) {
 }
 
 // classify maps the errors of the packages a node calls to this package's
-// sentinels, keeping the original text.
+// sentinels, keeping the original text. A handler's failure comes first:
+// it may wrap the error of what the guest returned (a reply or state not
+// of its type, or over its limit), which is the handler's fault, not the
+// requester's input. A request that ran out of time (in the queue or the
+// handler) failed; one cancelled because the node shuts down is
+// unavailable.
 func classify(err error) error {
 	var tl *actor.TooLargeError
 	var f actor.Failure
+	var pf *actor.Failure
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, ErrFailed), errors.Is(err, ErrUnavailable):
+		return err
+	case errors.Is(err, actor.ErrRefused), errors.Is(err, actor.ErrUnknownModule):
+		// A module refused at spawn may carry the Failure that refused it.
+		return fmt.Errorf("%w: %w", ErrRefused, err)
+	case errors.As(err, &f), errors.As(err, &pf):
+		return fmt.Errorf("%w: %w", ErrFailed, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %w", ErrFailed, err)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	case errors.Is(err, codec.ErrMalformed):
 		return fmt.Errorf("%w: %w", ErrBadMsgpack, err)
 	case errors.Is(err, codec.ErrInvalid), errors.Is(err, codec.ErrLimit), errors.Is(err, actor.ErrInvalidMessage):
@@ -140,14 +160,10 @@ func classify(err error) error {
 		return fmt.Errorf("%w: %w", ErrExists, err)
 	case errors.Is(err, actor.ErrInvalidID), errors.Is(err, transport.ErrConfig):
 		return fmt.Errorf("%w: %w", ErrInvalidID, err)
-	case errors.Is(err, actor.ErrRefused), errors.Is(err, actor.ErrUnknownModule):
-		return fmt.Errorf("%w: %w", ErrRefused, err)
 	case errors.Is(err, manifest.ErrInvalid):
 		return fmt.Errorf("%w: %w", ErrBadManifest, err)
 	case errors.Is(err, actor.ErrMailboxFull):
 		return fmt.Errorf("%w: %w", ErrMailboxFull, err)
-	case errors.As(err, &f):
-		return fmt.Errorf("%w: %w", ErrFailed, err)
 	}
 	return err
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -45,9 +47,21 @@ type hosted struct {
 	// node: the actor is no longer this node's to record or purge.
 	fenced bool
 
-	sub       *nats.Subscription
-	msgs      jetstream.MessagesContext
-	pumpDone  chan struct{}
+	// sending is the mailbox sequence being delivered (0 otherwise) and
+	// sends counts the guest's own sends in that handler: they name the
+	// guest's sends for deduplication (Router.Send).
+	sending atomic.Uint64
+	sends   atomic.Uint64
+
+	sub      *nats.Subscription
+	msgs     jetstream.MessagesContext
+	pumpDone chan struct{}
+	// ready is closed once the actor is listed in hosted, before the pump
+	// hands it a send (Router.Send finds it there).
+	ready chan struct{}
+	// stopping is closed when detach starts: a pump retrying a record
+	// gives up, and detach records itself.
+	stopping  chan struct{}
 	detachOne sync.Once
 	detachErr error
 }
@@ -89,8 +103,20 @@ func (n *Node) host(ctx context.Context, id string, e Entry, rev uint64, resume 
 	if e.Manifest.Capabilities.Message != nil {
 		spec.Router = n.router
 	}
+	// The state is recorded in the entry, base64 in JSON: a state that
+	// would make the entry too large for the bucket is a fault of the
+	// handler that returned it (state unchanged), not an entry that
+	// cannot be written.
+	maxState, err := n.maxState(e)
+	if err != nil {
+		return err
+	}
+	if spec.Limits.MaxStateSize <= 0 {
+		spec.Limits.MaxStateSize = actor.DefaultLimits.MaxStateSize
+	}
+	spec.Limits.MaxStateSize = min(spec.Limits.MaxStateSize, maxState)
 	h := &hosted{n: n, id: id, types: types, entry: e, rev: rev,
-		deadline: spec.Limits.HandlerTimeout}
+		deadline: spec.Limits.HandlerTimeout, stopping: make(chan struct{}), ready: make(chan struct{})}
 	if h.deadline <= 0 {
 		h.deadline = actor.DefaultLimits.HandlerTimeout
 	}
@@ -147,6 +173,7 @@ func (n *Node) host(ctx context.Context, id string, e Entry, rev uint64, resume 
 		n.hosted[id] = h
 	}
 	n.mu.Unlock()
+	close(h.ready)
 	if closing { // Close did not see this actor: put it to rest here
 		return errors.Join(fmt.Errorf("%w: node %s is shutting down", ErrUnavailable, n.name), h.detach(ctx))
 	}
@@ -156,6 +183,27 @@ func (n *Node) host(ctx context.Context, id string, e Entry, rev uint64, resume 
 	}
 	n.event(id, kind, fmt.Sprintf("module %s, mailbox from sequence %d", e.Digest, e.MailboxSeq+1))
 	return nil
+}
+
+// entryHeaders is room left in an entry's value limit for the headers
+// of its KV update (expected revision), which the server counts too.
+const entryHeaders = 512
+
+// maxState is the largest state whose entry fits the actors bucket: the
+// value limit, less the entry without its state (at the longest mailbox
+// sequence) and the update's headers, as base64 takes it.
+func (n *Node) maxState(e Entry) (int, error) {
+	e.State, e.MailboxSeq, e.Updated = nil, math.MaxUint64, time.Now().UTC()
+	b, err := json.Marshal(e)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrInternal, err)
+	}
+	room := n.valueLimit - len(b) - len(`,"state":""`) - entryHeaders
+	if room < 4 {
+		return 0, fmt.Errorf("%w: the registry entry (%d bytes) leaves no room for a state in the actors bucket's %d bytes",
+			ErrTooLarge, len(b), n.valueLimit)
+	}
+	return room / 4 * 3, nil
 }
 
 // onFailure runs on the actor's goroutine; it must not wait on the actor.
@@ -173,9 +221,21 @@ func (h *hosted) record(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", ErrInternal, err)
 	}
 	rev, err := h.n.actors.Update(ctx, h.id, b, h.rev)
-	if errors.Is(err, jetstream.ErrKeyExists) {
-		h.fenced = true
-		return fmt.Errorf("%w: %q was taken over by another node (its registry entry moved past revision %d)", ErrStopped, h.id, h.rev)
+	for i := 0; errors.Is(err, jetstream.ErrKeyExists) && i < 3; i++ {
+		// The revision moved. An earlier update of this node that timed
+		// out may have landed after all: while the entry still names
+		// this node, take its revision and write again. Otherwise
+		// another node took the actor, and this is the fence.
+		e, cur, gerr := h.n.entry(ctx, h.id)
+		if gerr != nil && !errors.Is(gerr, ErrUnknownActor) {
+			return gerr
+		}
+		if gerr != nil || e.Node != h.n.name {
+			h.fenced = true
+			return fmt.Errorf("%w: %q was taken over by another node (its registry entry moved past revision %d)", ErrStopped, h.id, h.rev)
+		}
+		h.rev = cur
+		rev, err = h.n.actors.Update(ctx, h.id, b, h.rev)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: record %q at revision %d: %w", ErrNATS, h.id, h.rev, err)
@@ -286,6 +346,10 @@ func (h *hosted) startPump(ctx context.Context) error {
 
 func (h *hosted) pump() {
 	defer close(h.pumpDone)
+	select {
+	case <-h.ready:
+	case <-h.stopping:
+	}
 	for {
 		m, err := h.msgs.Next()
 		if err != nil {
@@ -300,7 +364,9 @@ func (h *hosted) pump() {
 			continue
 		}
 		if err := h.deliver(meta.Sequence.Stream, m); err != nil {
-			h.n.log.Error("mailbox stopped", "actor", h.id, "err", err)
+			// Only a fence, a stopped actor or a node shutting down end
+			// here; other failures are retried in deliver.
+			h.n.log.Info("mailbox stopped", "actor", h.id, "err", err)
 			if h.isFenced() {
 				// Let go of the actor: its new owner answers for it now.
 				go func() { _ = h.detach(h.n.ctx) }()
@@ -326,7 +392,7 @@ func (h *hosted) deliver(seq uint64, m jetstream.Msg) error {
 	payload, err := h.checkSend(m.Data(), isJSON(m.Headers()))
 	if err != nil {
 		h.n.event(h.id, EventRejected, fmt.Sprintf("mailbox sequence %d: %v", seq, err))
-	} else if st, err := h.a.Deliver(ctx, payload); err != nil {
+	} else if st, err := h.handle(ctx, seq, payload); err != nil {
 		if errors.Is(err, actor.ErrStopped) || ctx.Err() != nil {
 			return err
 		}
@@ -338,13 +404,59 @@ func (h *hosted) deliver(seq uint64, m jetstream.Msg) error {
 		state = st // exactly the state this send left
 	}
 	h.entry.MailboxSeq, h.entry.State = seq, state
-	if err := h.record(ctx); err != nil {
+	if err := h.recordRetrying(ctx, seq); err != nil {
 		return err
 	}
 	if h.unpurge++; h.unpurge >= purgeEvery {
 		h.purge(ctx)
 	}
 	return nil
+}
+
+// handle runs the send handler with the sequence that names the guest's
+// own sends.
+func (h *hosted) handle(ctx context.Context, seq uint64, payload []byte) ([]byte, error) {
+	h.sends.Store(0)
+	h.sending.Store(seq)
+	defer h.sending.Store(0)
+	return h.a.Deliver(ctx, payload)
+}
+
+// Bounds of the backoff between attempts to record a handled send.
+const (
+	recordRetryMin = 50 * time.Millisecond
+	recordRetryMax = 5 * time.Second
+)
+
+// recordRetrying records a handled send, retrying a failed write with
+// backoff until it lands: the next send is not taken before, so the entry
+// always pairs a sequence with the state it left. It gives up only when
+// the actor was fenced, the node shuts down or detach starts (which
+// records itself); then the pump stops.
+func (h *hosted) recordRetrying(ctx context.Context, seq uint64) error {
+	wait := recordRetryMin
+	for {
+		err := h.record(ctx)
+		if err == nil || h.fenced {
+			return err
+		}
+		h.dirty = true // not recorded: the state is ahead of the entry
+		if ctx.Err() != nil {
+			return err
+		}
+		h.n.log.Warn("cannot record a handled send; retrying", "actor", h.id, "seq", seq, "retry_in", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-h.stopping:
+			t.Stop()
+			return err
+		}
+		wait = min(2*wait, recordRetryMax)
+	}
 }
 
 func (h *hosted) checkSend(data []byte, asJSON bool) ([]byte, error) {
@@ -379,6 +491,7 @@ func (h *hosted) purge(ctx context.Context) {
 // running (a node shutdown) unless stop set it otherwise.
 func (h *hosted) detach(ctx context.Context) error {
 	h.detachOne.Do(func() {
+		close(h.stopping)
 		var errs []error
 		if h.sub != nil {
 			errs = append(errs, h.sub.Drain())

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -79,6 +80,11 @@ type Node struct {
 	compiled map[actor.Digest]bool
 	started  time.Time
 	kick     chan struct{}
+	// flushing is set while a flush runs, so ticks never stack them.
+	flushing atomic.Bool
+	// valueLimit is the largest registry entry the actors bucket and the
+	// server take, in bytes; hosted actors' states are bounded by it.
+	valueLimit int
 }
 
 // Start starts a node: it ensures the layout, starts the runtime and the
@@ -115,6 +121,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.actors, err = n.js.KeyValue(ctx, cfg.Layout.ActorsBucket()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNATS, err)
 	}
+	if n.valueLimit, err = n.entryLimit(ctx); err != nil {
+		return nil, err
+	}
 	if n.nodes, err = n.js.KeyValue(ctx, cfg.Layout.NodesBucket()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNATS, err)
 	}
@@ -128,7 +137,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.rt, err = actor.NewRuntime(ctx, opts...); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInternal, err)
 	}
-	n.router = &Router{nc: n.nc, js: n.js, layout: cfg.Layout}
+	n.router = &Router{node: n, nc: n.nc, js: n.js, layout: cfg.Layout}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	if err := n.beat(ctx); err != nil {
 		n.abort(ctx)
@@ -154,6 +163,23 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	go n.watchNodes(w)
 	n.log.Info("node started", "prefix", cfg.Layout.Prefix, "server", n.nc.ConnectedUrlRedacted())
 	return n, nil
+}
+
+// entryLimit is the largest value the actors bucket stores: its stream's
+// message size limit (StoreConfig.MaxMessageSize), and the server's max
+// payload.
+func (n *Node) entryLimit(ctx context.Context) (int, error) {
+	limit := int(n.nc.MaxPayload())
+	st, err := n.actors.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("%w: actors bucket: %w", ErrNATS, err)
+	}
+	if kvs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+		if m := int(kvs.StreamInfo().Config.MaxMsgSize); m > 0 && (limit <= 0 || m < limit) {
+			limit = m
+		}
+	}
+	return limit, nil
 }
 
 // abort undoes a Start that failed half-way.
@@ -245,21 +271,36 @@ func (n *Node) heartbeat() {
 	t := time.NewTicker(ttl / 3)
 	defer t.Stop()
 	for {
+		tick := false
 		select {
 		case <-n.ctx.Done():
 			return
 		case <-t.C:
-			n.flush()
+			tick = true
 		case <-n.kick:
 		}
+		// Beat first, and never wait on an actor: a handler may run for
+		// its whole deadline (up to 10 minutes), and a node whose key
+		// expires meanwhile loses all its actors to the others.
 		if err := n.beat(n.ctx); err != nil && n.ctx.Err() == nil {
 			n.log.Warn("heartbeat failed", "err", err)
+		}
+		if tick && n.flushing.CompareAndSwap(false, true) {
+			// Its own goroutine: slow registry writes delay no beat.
+			n.bg.Add(1)
+			go func() {
+				defer n.bg.Done()
+				defer n.flushing.Store(false)
+				n.flush()
+			}()
 		}
 	}
 }
 
 // flush records the state of actors that requests changed since their
-// last record, so a crash loses at most a heartbeat period of them.
+// last record, so a crash loses at most a heartbeat period of them. An
+// actor busy with a message is skipped: its turn may last a whole handler
+// deadline, and the next flush (or the next send's record) takes it.
 func (n *Node) flush() {
 	n.mu.Lock()
 	hs := make([]*hosted, 0, len(n.hosted))
@@ -268,7 +309,12 @@ func (n *Node) flush() {
 	}
 	n.mu.Unlock()
 	for _, h := range hs {
-		h.turn.Lock()
+		if n.ctx.Err() != nil {
+			return
+		}
+		if !h.turn.TryLock() {
+			continue
+		}
 		if h.dirty && !h.fenced {
 			h.entry.State = h.a.State()
 			if err := h.record(n.ctx); err != nil && n.ctx.Err() == nil {
@@ -396,8 +442,10 @@ func (n *Node) event(id, kind, detail string) {
 // Close shuts the node down gracefully: it stops answering control
 // requests, stops taking messages, lets each actor finish its current
 // handler, records every actor's state and mailbox position, and removes
-// its heartbeat. Actors stay registered to this node, so a restart under
-// the same name resumes them. The connection is flushed, not closed.
+// its heartbeat. Deleting the heartbeat makes the other live nodes claim
+// the actors; only when no other node is alive do they stay registered
+// to this node, for a restart under the same name to resume. The
+// connection is flushed, not closed.
 func (n *Node) Close(ctx context.Context) error {
 	n.mu.Lock()
 	if n.closing {

@@ -20,6 +20,7 @@ const FromHeader = "Theater-From"
 // Router is the actor.Router of a node: guests' sends and requests go over
 // NATS by id, so the target may run on any node.
 type Router struct {
+	node   *Node // names the sends of the actors it hosts; may be nil
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	layout transport.Layout
@@ -39,13 +40,41 @@ func (r *Router) Send(ctx context.Context, from, to string, payload []byte) erro
 	if from != "" {
 		m.Header.Set(FromHeader, from)
 	}
-	return forGuest(publishSend(ctx, r.js, m))
+	return forGuest(publishSend(ctx, r.js, m, r.sendID(from)))
 }
 
-// publishSend publishes with a fresh Nats-Msg-Id, so a publish the client
-// retries (after a lost ack) is stored once.
-func publishSend(ctx context.Context, js jetstream.JetStream, m *nats.Msg) error {
-	if _, err := js.PublishMsg(ctx, m, jetstream.WithMsgID(rand.Text())); err != nil {
+// sendID is the Nats-Msg-Id of a send that actor from makes while it
+// handles a durable send on this node: its id, that send's mailbox
+// sequence and the index of this send in the handler. A node that
+// replays the handler after a crash (the send was handled, not yet
+// recorded) makes the same sends under the same ids, so the mailbox
+// stream stores them once if the replay comes within its duplicate
+// window. Elsewhere (requests, init) it is "": a random id.
+func (r *Router) sendID(from string) string {
+	if r.node == nil || from == "" {
+		return ""
+	}
+	h := r.node.lookup(from)
+	if h == nil {
+		return ""
+	}
+	seq := h.sending.Load()
+	if seq == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s:%d:%d", from, seq, h.sends.Add(1)-1)
+}
+
+// publishSend publishes with Nats-Msg-Id id, or a random one when id is
+// empty. JetStream stores a message once per id within the mailbox's
+// duplicate window: a random id only protects the one publish call (the
+// client retrying after a lost ack); a caller that retries with a new
+// call gets a new id and a second message.
+func publishSend(ctx context.Context, js jetstream.JetStream, m *nats.Msg, id string) error {
+	if id == "" {
+		id = rand.Text()
+	}
+	if _, err := js.PublishMsg(ctx, m, jetstream.WithMsgID(id)); err != nil {
 		if errors.Is(err, nats.ErrMaxPayload) {
 			return fmt.Errorf("%w: %w", ErrTooLarge, err)
 		}
