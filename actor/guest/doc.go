@@ -21,9 +21,17 @@
 //
 // # State and messages
 //
-// State and messages are msgpack bytes; [AppendUint], [ReadUint] and
-// friends encode the common types without reflection, always in their
-// smallest encoding.
+// State and messages are msgpack bytes; [AppendUint], [AppendInt],
+// [AppendFloat64], [AppendString], [ReadUint] and friends encode the
+// common types without reflection, in the canonical form of
+// docs/WIT-MSGPACK.md that the host's codec writes too: integers in their
+// smallest encoding by value, floats at their WIT width with one NaN, the
+// smallest headers. The chain hashes states, so canonical bytes keep a
+// guest's state byte-identical to what any other writer would produce for
+// the same value. Writing record fields in WIT order, flags in
+// declaration order and map entries in ascending key order is the
+// caller's part (see [AppendMapHeader]); the host makes other bytes
+// canonical at a cost.
 //
 // # Memory
 //

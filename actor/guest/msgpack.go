@@ -6,11 +6,11 @@ import (
 	"math"
 )
 
-// A small msgpack codec for the types actors use most. Encoders always
-// write the smallest encoding, so the same value gives the same bytes in
-// every guest language (state hashes in the chain depend on it); decoders
-// accept every encoding of the type. Each Read function returns the rest
-// of the input after the value.
+// A small msgpack codec for the types actors use most. Encoders write the
+// canonical form of docs/WIT-MSGPACK.md, so the same value gives the same
+// bytes in every guest language and in the host's codec (state hashes in
+// the chain depend on it); decoders accept every encoding of the type.
+// Each Read function returns the rest of the input after the value.
 
 // ErrMsgpack is returned (wrapped) when bytes are not the expected value.
 var ErrMsgpack = errors.New("msgpack: unexpected value")
@@ -43,13 +43,10 @@ func AppendUint(b []byte, v uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
 }
 
-// AppendInt appends v in its smallest msgpack encoding (non-negative
-// values as uints, as msgpack recommends). The host's codec writes s8..s64
-// values with the signed encodings instead, so for a non-negative value of
-// 128 or more the two spell the same value with different bytes; both
-// read both. A guest that wants its bytes to match the codec's writes
-// s-typed values it keeps in state with AppendInt only when they are
-// negative or below 128.
+// AppendInt appends v in its smallest msgpack encoding by value:
+// non-negative values as [AppendUint] writes them, negative ones as
+// negative fixint or int8..int64. That is the canonical form of every WIT
+// integer type, signed or not.
 func AppendInt(b []byte, v int64) []byte {
 	switch {
 	case v >= 0:
@@ -64,6 +61,43 @@ func AppendInt(b []byte, v int64) []byte {
 		return binary.BigEndian.AppendUint32(append(b, 0xd2), uint32(v))
 	}
 	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
+}
+
+// The canonical NaNs: positive, quiet, no payload.
+const (
+	nan32 = 0x7fc00000
+	nan64 = 0x7ff8000000000000
+)
+
+// AppendFloat32 appends a WIT f32: always msgpack float32, any NaN as
+// the one canonical NaN, -0 kept.
+func AppendFloat32(b []byte, v float32) []byte {
+	u := math.Float32bits(v)
+	if v != v {
+		u = nan32
+	}
+	return binary.BigEndian.AppendUint32(append(b, 0xca), u)
+}
+
+// AppendFloat64 appends a WIT f64: always msgpack float64, any NaN as
+// the one canonical NaN, -0 kept.
+func AppendFloat64(b []byte, v float64) []byte {
+	u := math.Float64bits(v)
+	if v != v {
+		u = nan64
+	}
+	return binary.BigEndian.AppendUint64(append(b, 0xcb), u)
+}
+
+// ReadFloat64 reads a msgpack float32 or float64 as a float64.
+func ReadFloat64(b []byte) (v float64, rest []byte, err error) {
+	switch {
+	case len(b) >= 5 && b[0] == 0xca:
+		return float64(math.Float32frombits(binary.BigEndian.Uint32(b[1:]))), b[5:], nil
+	case len(b) >= 9 && b[0] == 0xcb:
+		return math.Float64frombits(binary.BigEndian.Uint64(b[1:])), b[9:], nil
+	}
+	return 0, b, ErrMsgpack
 }
 
 // AppendString appends a msgpack str.
@@ -89,7 +123,10 @@ func AppendBytes(b, v []byte) []byte {
 // AppendArrayHeader starts an array of n values.
 func AppendArrayHeader(b []byte, n int) []byte { return appendHeader(b, n, 0x90, 16, 0xdc) }
 
-// AppendMapHeader starts a map of n key/value pairs.
+// AppendMapHeader starts a map of n key/value pairs. For canonical bytes
+// the caller writes a record's fields in WIT declaration order and a WIT
+// map's entries in ascending key order (integers by value, strings by
+// their bytes, false before true), and flags in declaration order.
 func AppendMapHeader(b []byte, n int) []byte { return appendHeader(b, n, 0x80, 16, 0xde) }
 
 // appendHeader writes a str/array/map length: the fix form below fixMax,

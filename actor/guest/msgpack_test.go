@@ -113,3 +113,33 @@ func TestMessageError(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestCanonicalScalars checks the encodings the codec's canonical form
+// prescribes: non-negative ints as uints, floats at their width, one NaN,
+// -0 kept.
+func TestCanonicalScalars(t *testing.T) {
+	for _, c := range []struct {
+		got, want []byte
+	}{
+		{AppendInt(nil, 200), []byte{0xcc, 0xc8}},
+		{AppendInt(nil, -33), []byte{0xd0, 0xdf}},
+		{AppendFloat32(nil, 1.5), []byte{0xca, 0x3f, 0xc0, 0, 0}},
+		{AppendFloat32(nil, float32(math.Copysign(0, -1))), []byte{0xca, 0x80, 0, 0, 0}},
+		{AppendFloat32(nil, math.Float32frombits(0xffc00001)), []byte{0xca, 0x7f, 0xc0, 0, 0}},
+		{AppendFloat64(nil, 0.1), []byte{0xcb, 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a}},
+		{AppendFloat64(nil, math.NaN()), []byte{0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0}},
+		{AppendFloat64(nil, math.Inf(-1)), []byte{0xcb, 0xff, 0xf0, 0, 0, 0, 0, 0, 0}},
+	} {
+		if !bytes.Equal(c.got, c.want) {
+			t.Errorf("got %x, want %x", c.got, c.want)
+		}
+	}
+	for _, b := range [][]byte{AppendFloat32(nil, 2.5), AppendFloat64(nil, 2.5)} {
+		if v, rest, err := ReadFloat64(b); err != nil || v != 2.5 || len(rest) != 0 {
+			t.Errorf("ReadFloat64(%x) = %v, %x, %v", b, v, rest, err)
+		}
+	}
+	if _, _, err := ReadFloat64([]byte{0xcb, 0}); err == nil {
+		t.Error("ReadFloat64 of a truncated float: no error")
+	}
+}

@@ -2,6 +2,7 @@ package codec_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/theater-go/theater/wit"
 	"github.com/theater-go/theater/wit/codec"
 	"github.com/tinylib/msgp/msgp"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // The benchmarks come in pairs with a baseline that does the least any
@@ -180,6 +182,124 @@ func BenchmarkMarshal1K(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := codec.Marshal(bench1K, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCanonicalRecord5 is Canonical of an already canonical record,
+// the chain's hot path; BenchmarkValidateRecord5 is its baseline.
+func BenchmarkCanonicalRecord5(b *testing.B) {
+	data := mustFromJSON(b, benchRecord, benchRecordJSON)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := codec.Canonical(benchRecord, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCanonicalRecord5Rewrite is Canonical of the same record spelled
+// as msgpack/v5 writes a struct by default (full-width integers) with the
+// fields in reverse order: the rewriting path.
+func BenchmarkCanonicalRecord5Rewrite(b *testing.B) {
+	data := unhexB(b, "85 a4726f6c65 a66d656d626572 a573636f7265 cb4058a00000000000 a6616374697665 c3"+
+		" a46e616d65 ac616461206c6f76656c616365 a26964 cf0000000000003039")
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := codec.Canonical(benchRecord, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func unhexB(b *testing.B, s string) []byte {
+	data, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+// benchUser is benchRecord as a Go struct.
+type benchUser struct {
+	ID     uint64  `msgpack:"id"`
+	Name   string  `msgpack:"name"`
+	Active bool    `msgpack:"active"`
+	Score  float64 `msgpack:"score"`
+	Role   string  `msgpack:"role"`
+}
+
+var benchUserV = benchUser{ID: 12345, Name: "ada lovelace", Active: true, Score: 98.5, Role: "member"}
+
+// BenchmarkMarshalDecodeStruct5 is Marshal then Decode of a 5-field
+// struct; BenchmarkBaselineV5MarshalUnmarshalStruct5 is plain msgpack/v5
+// on the same struct.
+func BenchmarkMarshalDecodeStruct5(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		data, err := codec.Marshal(benchRecord, &benchUserV)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var u benchUser
+		if err := codec.Decode(benchRecord, data, &u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBaselineV5MarshalUnmarshalStruct5(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		data, err := msgpack.Marshal(&benchUserV)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var u benchUser
+		if err := msgpack.Unmarshal(data, &u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMarshalStruct5(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := codec.Marshal(benchRecord, &benchUserV); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBaselineV5MarshalStruct5(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := msgpack.Marshal(&benchUserV); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeStruct5(b *testing.B) {
+	data := mustFromJSON(b, benchRecord, benchRecordJSON)
+	b.ReportAllocs()
+	for b.Loop() {
+		var u benchUser
+		if err := codec.Decode(benchRecord, data, &u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBaselineV5UnmarshalStruct5(b *testing.B) {
+	data := mustFromJSON(b, benchRecord, benchRecordJSON)
+	b.ReportAllocs()
+	for b.Loop() {
+		var u benchUser
+		if err := msgpack.Unmarshal(data, &u); err != nil {
 			b.Fatal(err)
 		}
 	}

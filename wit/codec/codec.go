@@ -81,12 +81,19 @@ func FromJSON(t wit.Type, js []byte) ([]byte, error) { return Codec{}.FromJSON(t
 // validating it on the way.
 func ToJSON(t wit.Type, data []byte) ([]byte, error) { return Codec{}.ToJSON(t, data) }
 
-// Marshal encodes the Go value v as msgpack of type t. See the package
-// documentation for the Go values accepted.
+// Marshal encodes the Go value v with msgpack/v5 and returns it as the
+// canonical msgpack of type t, failing if it does not fit t. See the
+// package documentation for the Go values of each WIT type.
 func Marshal(t wit.Type, v any) ([]byte, error) { return Codec{}.Marshal(t, v) }
 
-// Unmarshal decodes the msgpack value data of type t into its canonical Go
-// value.
+// Decode validates data as msgpack of type t and decodes it with
+// msgpack/v5 into out, a pointer (to a struct for a record, say). Fields
+// of out's structs must match the record's fields exactly: a field that
+// out has no place for is an error.
+func Decode(t wit.Type, data []byte, out any) error { return Codec{}.Decode(t, data, out) }
+
+// Unmarshal decodes the msgpack value data of type t into the generic Go
+// value of the package documentation, without a Go type to decode into.
 func Unmarshal(t wit.Type, data []byte) (any, error) { return Codec{}.Unmarshal(t, data) }
 
 // Validate is [Validate] under c's limits.
@@ -117,12 +124,6 @@ func (c Codec) Unmarshal(t wit.Type, data []byte) (any, error) {
 func (c Codec) FromJSON(t wit.Type, js []byte) ([]byte, error) {
 	p := jsonReader{in: js, lim: c.limits()}
 	return p.top(t)
-}
-
-// Marshal is [Marshal] under c's limits.
-func (c Codec) Marshal(t wit.Type, v any) ([]byte, error) {
-	e := encoder{lim: c.limits()}
-	return e.top(t, v)
 }
 
 // enter checks the nesting depth of a composite value at depth (0 for the

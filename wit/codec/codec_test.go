@@ -51,7 +51,10 @@ var canonical = []struct {
 	{wit.S8, `-128`, "d0 80", int8(-128)},
 	{wit.S8, `-1`, "ff", int8(-1)},
 	{wit.S16, `-300`, "d1 fed4", int16(-300)},
-	{wit.S32, `100000`, "d2 000186a0", int32(100000)},
+	{wit.S32, `100000`, "ce 000186a0", int32(100000)},
+	{wit.S64, `200`, "cc c8", int64(200)},
+	{wit.S16, `-33`, "d0 df", int16(-33)},
+	{wit.S8, `-32`, "e0", int8(-32)},
 	{wit.S64, `-9223372036854775808`, "d3 8000000000000000", int64(math.MinInt64)},
 	{wit.F32, `1.5`, "ca 3fc00000", float32(1.5)},
 	{wit.F32, `0.1`, "ca 3dcccccd", float32(0.1)},
@@ -87,8 +90,15 @@ var canonical = []struct {
 	{list(list(wit.U32)), `[[],[1]]`, "92 90 91 01", []any{[]any{}, []any{uint32(1)}}},
 	{fixed(wit.U8, 2), `"AQI="`, "c4 02 0102", []byte{1, 2}},
 	{fixed(wit.U32, 2), `[1,2]`, "92 01 02", []any{uint32(1), uint32(2)}},
-	{mapOf(wit.String, wit.U32), `{"b":1,"a":2}`, "82 a162 01 a161 02",
-		codec.Map{{Key: "b", Value: uint32(1)}, {Key: "a", Value: uint32(2)}}},
+	{mapOf(wit.String, wit.U32), `{"a":2,"b":1}`, "82 a161 02 a162 01",
+		codec.Map{{Key: "a", Value: uint32(2)}, {Key: "b", Value: uint32(1)}}},
+	{mapOf(wit.String, wit.U32), `{"aa":2,"b":1}`, "82 a2 6161 02 a162 01",
+		codec.Map{{Key: "aa", Value: uint32(2)}, {Key: "b", Value: uint32(1)}}},
+	{mapOf(wit.S32, wit.Bool), `{"-200":true,"-1":false,"3":true,"200":false}`, "84 d1 ff38 c3 ff c2 03 c3 cc c8 c2",
+		codec.Map{{Key: int32(-200), Value: true}, {Key: int32(-1), Value: false}, {Key: int32(3), Value: true}, {Key: int32(200), Value: false}}},
+	{mapOf(wit.S32, wit.Bool), `{"-200":true,"3":false}`, "82 d1ff38 c3 03 c2",
+		codec.Map{{Key: int32(-200), Value: true}, {Key: int32(3), Value: false}}},
+	{mapOf(wit.Bool, wit.U8), `{"false":0,"true":1}`, "82 c2 00 c3 01", codec.Map{{Key: false, Value: uint8(0)}, {Key: true, Value: uint8(1)}}},
 	{mapOf(wit.U32, wit.String), `{"5":"x"}`, "81 05 a178", codec.Map{{Key: uint32(5), Value: "x"}}},
 	{mapOf(wit.S8, wit.Bool), `{"-1":true}`, "81 ff c3", codec.Map{{Key: int8(-1), Value: true}}},
 	{mapOf(wit.Bool, wit.U8), `{"false":0}`, "81 c2 00", codec.Map{{Key: false, Value: uint8(0)}}},
@@ -140,8 +150,11 @@ func TestNaN(t *testing.T) {
 		typ      wit.Type
 		hex, out string
 	}{
-		{wit.F64, "cb 7ff8000000000001", "cb 7ff8000000000001"},
+		{wit.F64, "cb 7ff8000000000001", "cb 7ff8000000000000"},
+		{wit.F64, "cb fff8000000000000", "cb 7ff8000000000000"},
 		{wit.F32, "ca 7fc00000", "ca 7fc00000"},
+		{wit.F32, "ca ff800001", "ca 7fc00000"},
+		{wit.F32, "cb 7ff8000000000001", "ca 7fc00000"},
 	} {
 		mp := unhex(t, c.hex)
 		js, err := codec.ToJSON(c.typ, mp)
@@ -155,8 +168,14 @@ func TestNaN(t *testing.T) {
 		if got, err := codec.Marshal(c.typ, v); err != nil || !bytes.Equal(got, unhex(t, c.out)) {
 			t.Errorf("%v: Marshal = %x, %v", c.typ, got, err)
 		}
+		if got, err := codec.Canonical(c.typ, mp); err != nil || !bytes.Equal(got, unhex(t, c.out)) {
+			t.Errorf("%v: Canonical(%s) = %x, %v; want %s", c.typ, c.hex, got, err, c.out)
+		}
 	}
-	if got, err := codec.FromJSON(wit.F64, []byte(`"NaN"`)); err != nil || !bytes.Equal(got, unhex(t, "cb 7ff8000000000001")) {
+	if got, err := codec.FromJSON(wit.F64, []byte(`"NaN"`)); err != nil || !bytes.Equal(got, unhex(t, "cb 7ff8000000000000")) {
+		t.Errorf("FromJSON(NaN) = %x, %v", got, err)
+	}
+	if got, err := codec.FromJSON(wit.F32, []byte(`"NaN"`)); err != nil || !bytes.Equal(got, unhex(t, "ca 7fc00000")) {
 		t.Errorf("FromJSON(NaN) = %x, %v", got, err)
 	}
 }
@@ -201,6 +220,9 @@ func TestAccepted(t *testing.T) {
 		canon, _ := codec.FromJSON(c.typ, js)
 		if got, err := codec.Marshal(c.typ, v); err != nil || !bytes.Equal(got, canon) {
 			t.Errorf("%v %s: Marshal(Unmarshal) = %x, %v; want %x", c.typ, c.hex, got, err, canon)
+		}
+		if got, err := codec.Canonical(c.typ, mp); err != nil || !bytes.Equal(got, canon) {
+			t.Errorf("%v %s: Canonical = %x, %v; want %x", c.typ, c.hex, got, err, canon)
 		}
 	}
 	for _, c := range []struct {
@@ -319,6 +341,8 @@ func TestValidateErrors(t *testing.T) {
 		checkErr(t, "ToJSON", c, err)
 		_, err = codec.Unmarshal(c.typ, unhex(t, c.in))
 		checkErr(t, "Unmarshal", c, err)
+		_, err = codec.Canonical(c.typ, unhex(t, c.in))
+		checkErr(t, "Canonical", c, err)
 	}
 }
 
@@ -327,5 +351,93 @@ func checkErr(t *testing.T, op string, c badCase, err error) {
 	var e *codec.Error
 	if err == nil || err.Error() != c.want || !errors.Is(err, c.kind) || !errors.As(err, &e) {
 		t.Errorf("%s(%v, %s):\n got %v\nwant %s (%v)", op, c.typ, c.in, err, c.want, c.kind)
+	}
+}
+
+// TestCanonicalRewrites feeds Canonical values spelled every other way a
+// reader accepts; each must come out as the one canonical spelling.
+func TestCanonicalRewrites(t *testing.T) {
+	abc := record("abc", field("a", wit.U8), field("b", list(wit.U8)), field("c", mapOf(wit.String, wit.S64)))
+	for _, c := range []struct {
+		typ      wit.Type
+		in, want string
+	}{
+		{wit.U8, "d3 0000000000000005", "05"},
+		{wit.U64, "d0 05", "05"},
+		{wit.S64, "d1 00c8", "cc c8"},
+		{wit.S64, "cf 0000000000000100", "cd 0100"},
+		{wit.S32, "d2 ffffffe0", "e0"},
+		{wit.S32, "d3 ffffffffffffff7f", "d1 ff7f"},
+		{wit.U32, "cd 007f", "7f"},
+		{wit.F32, "cb 3ff8000000000000", "ca 3fc00000"},
+		{wit.F32, "01", "ca 3f800000"},
+		{wit.F64, "ca 3fc00000", "cb 3ff8000000000000"},
+		{wit.F64, "ca 80000000", "cb 8000000000000000"}, // -0 stays -0
+		{wit.F64, "cb 7ff0000000000001", "cb 7ff8000000000000"},
+		{wit.String, "d9 01 61", "a1 61"},
+		{wit.String, "db 00000002 6869", "a2 6869"},
+		{wit.Char, "da 0002 c3a9", "a2 c3a9"},
+		{color, "d9 03 726564", "a3 726564"},
+		{list(wit.U8), "c5 0001 00", "c4 01 00"},
+		{list(wit.U8), "93 01 02 cc ff", "c4 03 0102ff"},
+		{list(wit.U32), "dc 0001 d0 01", "91 01"},
+		{tuple(wit.U8, wit.Bool), "dd 00000002 cc 01 c3", "92 01 c3"},
+		{perms, "92 a465786563 a472656164", "92 a472656164 a465786563"},
+		{perms, "dc 0001 d9 04 72656164", "91 a472656164"},
+		{point, "82 a179 fe a178 01", "82 a178 01 a179 fe"},
+		{point, "de 0002 a178 cc 01 d9 01 79 d0 fe", "82 a178 01 a179 fe"},
+		{abc, "83 a163 82 a162 05 a161 d3ffffffffffffffff a162 92 01 02 a161 07",
+			"83 a161 07 a162 c4 02 0102 a163 82 a161 ff a162 05"},
+		{shape, "de 0001 a6636972636c65 cb 4000000000000000", "81 a6636972636c65 ca 40000000"},
+		{result(wit.U32, wit.String), "df 00000001 d9 03 657272 d9 01 78", "81 a3657272 a178"},
+		{option(wit.U8), "d0 01", "01"},
+		{mapOf(wit.U16, wit.U8), "83 cd 0100 01 02 02 cc ff 03", "83 02 02 cc ff 03 cd 0100 01"},
+		{mapOf(wit.S8, wit.U8), "83 01 00 ff 01 d0 80 02", "83 d0 80 02 ff 01 01 00"},
+		{mapOf(wit.String, mapOf(wit.String, wit.U8)), "82 a162 82 a179 01 a178 02 a161 80",
+			"82 a161 80 a162 82 a178 02 a179 01"},
+		{mapOf(color, wit.U8), "83 a3726564 00 a4626c7565 01 a5677265656e 02", "83 a4626c7565 01 a5677265656e 02 a3726564 00"},
+		{list(point), "92 82 a179 00 a178 00 82 a178 01 a179 01", "92 82 a178 00 a179 00 82 a178 01 a179 01"},
+	} {
+		in, want := unhex(t, c.in), unhex(t, c.want)
+		got, err := codec.Canonical(c.typ, in)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("Canonical(%v, %s) = %x, %v; want %x", c.typ, c.in, got, err, want)
+			continue
+		}
+		again, err := codec.Canonical(c.typ, got)
+		if err != nil || !bytes.Equal(again, got) || &again[0] != &got[0] {
+			t.Errorf("Canonical(%v, %x) = %x, %v: not idempotent or copied", c.typ, got, again, err)
+		}
+		js, _ := codec.ToJSON(c.typ, in)
+		if fj, err := codec.FromJSON(c.typ, js); err != nil || !bytes.Equal(fj, want) {
+			t.Errorf("FromJSON(ToJSON(%v, %s) = %s) = %x, %v; want %x", c.typ, c.in, js, fj, err, want)
+		}
+	}
+}
+
+// TestCanonicalNoCopy checks the hot path: canonical input comes back as
+// the same slice, with no allocation.
+func TestCanonicalNoCopy(t *testing.T) {
+	data, err := codec.FromJSON(benchRecord, []byte(benchRecordJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := codec.Canonical(benchRecord, data)
+	if err != nil || &got[0] != &data[0] || len(got) != len(data) {
+		t.Fatalf("Canonical(canonical) = %x, %v; want the input itself", got, err)
+	}
+	m := mapOf(wit.String, list(wit.U32))
+	mdata, err := codec.FromJSON(m, []byte(`{"a":[1,2],"b":[],"c":[70000]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, f := range map[string]func(){
+		"record":       func() { _, _ = codec.Canonical(benchRecord, data) },
+		"map":          func() { _, _ = codec.Canonical(m, mdata) },
+		"map validate": func() { _ = codec.Validate(m, mdata) },
+	} {
+		if allocs := testing.AllocsPerRun(100, f); allocs != 0 {
+			t.Errorf("%s: allocated %v times", name, allocs)
+		}
 	}
 }

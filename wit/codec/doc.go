@@ -1,8 +1,9 @@
 // Package codec is the one implementation of the mapping between WIT
 // values and their msgpack (wire) and JSON (human) spellings. Every actor
 // message is a msgpack value typed by a [wit.Type]; this package checks
-// such values ([Validate]), converts them to and from JSON ([ToJSON],
-// [FromJSON]) and to and from Go values ([Unmarshal], [Marshal]).
+// such values ([Validate]), gives their one canonical encoding
+// ([Canonical]), converts them to and from JSON ([ToJSON], [FromJSON]) and
+// to and from Go values ([Marshal], [Decode], [Unmarshal]).
 //
 // docs/WIT-MSGPACK.md in the repository has the same mapping with an
 // example of every type and the reasons behind each decision.
@@ -13,9 +14,8 @@
 //
 //   - bool: bool.
 //   - u8 … u64, s8 … s64: integers. Any msgpack integer encoding is
-//     accepted if the value fits; floats are not. Writers use the smallest
-//     encoding (unsigned for u types, signed for s types). JSON integers
-//     must be integer literals: 1.0 and 1e3 are rejected.
+//     accepted if the value fits; floats are not. JSON integers must be
+//     integer literals: 1.0 and 1e3 are rejected.
 //   - f32, f64: floats; f32 is written as float32, f64 as float64. Reading
 //     msgpack accepts float32, float64 and integers when the value is exact
 //     in the type. JSON numbers round to the nearest value; NaN and the
@@ -40,7 +40,8 @@
 //   - map<K, V>: a msgpack map keyed by K's msgpack value; a JSON object
 //     keyed by K's canonical spelling (the string itself, decimal for
 //     integers, true/false, the case name of an enum). K must be bool, an
-//     integer, char, string or an enum. Keys are unique.
+//     integer, char, string or an enum. Keys are unique, in any order when
+//     read, ascending when written.
 //   - own<R>, borrow<R> (and a resource used as a value): the u32 handle.
 //   - future, stream and error-context cannot be carried: [ErrUnsupported].
 //   - an absent type (a nil [wit.Type]: no payload, no result side): nil.
@@ -48,9 +49,43 @@
 // Conversions check only the parts of a type a value reaches; [CheckType]
 // checks all of a type up front.
 //
+// # Canonical form
+//
+// Every value has one canonical encoding, which every writer here (and
+// every guest SDK) produces and the hash chain hashes: integers in their
+// smallest encoding by value whatever the WIT type (non-negative as
+// fixint or uint8…uint64, negative as negative fixint or int8…int64); f32
+// as float32 and f64 as float64, every NaN as the quiet NaN without
+// payload, -0 kept; the smallest str, bin, array and map headers;
+// list<u8> as bin; record fields and flags in declaration order; map
+// entries in ascending key order (integers by value, false before true,
+// strings by their bytes). [Canonical] validates bytes and returns their
+// canonical form, returning the input itself, without allocating, when it
+// already is canonical.
+//
 // # Go values
 //
-// [Unmarshal] returns, and [Marshal] accepts, these Go values:
+// Go values meet msgpack through github.com/vmihailenco/msgpack/v5:
+// [Marshal] encodes with it and then makes the bytes canonical under the
+// type (checking them on the way), and [Decode] canonicalizes and then
+// decodes with it into the caller's Go value. Struct fields use
+// msgpack/v5's tags, which must give the WIT (kebab-case) names:
+//
+//	type Account struct {
+//		OwnerID uint64  `msgpack:"owner-id"`
+//		Nick    *string `msgpack:"nick"` // option<string>
+//	}
+//
+// For records use structs (or map[string]any); for options, pointers; for
+// tuples, []any, arrays or structs tagged msgpack:",as_array"; for lists,
+// slices ([]byte for list<u8>); for flags, []string; for maps, Go maps;
+// for enums, strings; for char, a one-rune string (Marshal also takes a
+// rune); for variants [Variant] and for results [Result], whose Value, when
+// decoding, is msgpack/v5's untyped value unless it held a pointer to
+// decode into.
+//
+// [Unmarshal] decodes without a Go type, into these generic values, which
+// Marshal accepts too:
 //
 //   - bool; u8 … u64 as uint8 … uint64; s8 … s64 as int8 … int64; f32 as
 //     float32, f64 as float64; char as rune; string as string.
@@ -59,13 +94,8 @@
 //     flags as []string; option as nil or the value; result as [Result];
 //     map as [Map] (entries in wire order); handles as uint32.
 //
-// Marshal is lenient in what it takes: any Go integer type whose value
-// fits (named types too), floats and integers exact in a float type, a
-// one-rune string for char, any slice or array for lists and tuples,
-// []byte-like slices and byte arrays for list<u8>, structs for records
-// (fields named by a wit:"name" tag or the Go name in kebab-case, wit:"-"
-// to skip; unknown fields are errors), Go maps for map<K, V> (written in
-// key order), and pointers, which are followed (nil is an option's none).
+// Marshal takes any Go integer or float type whose value fits the WIT
+// type exactly, and a nil slice or map as empty.
 //
 // # Limits
 //
@@ -84,5 +114,6 @@
 //
 // It unwraps to [ErrInvalid] (the value does not fit the type),
 // [ErrMalformed] (not msgpack or JSON), [ErrLimit] or [ErrUnsupported].
-// Validate allocates nothing unless it fails.
+// Validate, and Canonical of canonical input, allocate nothing unless
+// they fail.
 package codec

@@ -58,11 +58,40 @@ func ExampleUnmarshal() {
 
 func ExampleMarshal() {
 	type Point struct {
-		X     uint32
-		Label *string `wit:"label"`
+		X     uint32  `msgpack:"x"`
+		Label *string `msgpack:"label"`
 	}
 	data, _ := codec.Marshal(examplePoint, Point{X: 3})
 	fmt.Printf("% x\n", data)
 	// Output:
 	// 82 a1 78 03 a5 6c 61 62 65 6c c0
+}
+
+func ExampleCanonical() {
+	// An s64 of 200 as three encoders spell it: msgpack/v5's default,
+	// a signed-only writer, and the canonical form.
+	for _, in := range [][]byte{
+		{0xd3, 0, 0, 0, 0, 0, 0, 0, 0xc8},
+		{0xd1, 0x00, 0xc8},
+		{0xcc, 0xc8},
+	} {
+		out, _ := codec.Canonical(wit.S64, in)
+		fmt.Printf("% x -> % x\n", in, out)
+	}
+	// Output:
+	// d3 00 00 00 00 00 00 00 c8 -> cc c8
+	// d1 00 c8 -> cc c8
+	// cc c8 -> cc c8
+}
+
+func ExampleDecode() {
+	type Point struct {
+		X     uint32  `msgpack:"x"`
+		Label *string `msgpack:"label"`
+	}
+	var p Point
+	err := codec.Decode(examplePoint, []byte{0x82, 0xa5, 'l', 'a', 'b', 'e', 'l', 0xa2, 'h', 'i', 0xa1, 'x', 0x07}, &p)
+	fmt.Println(p.X, *p.Label, err)
+	// Output:
+	// 7 hi <nil>
 }

@@ -3,6 +3,7 @@ package codec
 import (
 	"encoding/base64"
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -392,7 +393,7 @@ func (p *jsonReader) primitive(pt wit.Primitive) error {
 		if err != nil {
 			return err
 		}
-		p.out = appendMsgpackInt(p.out, pt, n)
+		p.out = appendInt(p.out, n)
 		return nil
 	case pt == wit.F32 || pt == wit.F64:
 		return p.float(pt)
@@ -411,18 +412,6 @@ func (p *jsonReader) primitive(pt wit.Primitive) error {
 		return checkOut(p.lim, len(p.out))
 	}
 	return notCarried(pt)
-}
-
-// appendMsgpackInt writes n in the smallest encoding: unsigned for the u
-// types, signed for the s types.
-func appendMsgpackInt(out []byte, p wit.Primitive, n integer) []byte {
-	if isSigned(p) {
-		return msgp.AppendInt64(out, n.i)
-	}
-	if n.big {
-		return msgp.AppendUint64(out, n.u)
-	}
-	return msgp.AppendUint64(out, uint64(n.i))
 }
 
 // readInt reads an integer of type pt (t describes it). Only integer
@@ -507,11 +496,7 @@ func (p *jsonReader) float(pt wit.Primitive) error {
 	default:
 		return p.mismatch(pt.String())
 	}
-	if bits == 32 {
-		p.out = msgp.AppendFloat32(p.out, float32(f))
-	} else {
-		p.out = msgp.AppendFloat64(p.out, f)
-	}
+	p.out = appendFloat(p.out, f, bits)
 	return nil
 }
 
@@ -823,6 +808,11 @@ func (p *jsonReader) mapping(t *wit.TypeDef, m *wit.Map, depth int) error {
 	}
 	start := len(p.out)
 	var seen map[string]struct{}
+	// Entries are written in canonical key order: each one's msgpack is
+	// a chunk, sorted at the end when the JSON had another order.
+	var spans [][2]int
+	sorted := true
+	prev := -1
 	n := 0
 	err := p.object(func(i int, key []byte) error {
 		k := string(key) // key may be in p.scratch, which the value reuses
@@ -833,17 +823,29 @@ func (p *jsonReader) mapping(t *wit.TypeDef, m *wit.Map, depth int) error {
 			seen = make(map[string]struct{})
 		}
 		seen[k] = struct{}{}
+		s := len(p.out)
 		if err := p.mapKey(m.Key, key); err != nil {
 			return inKey(err)
 		}
+		if prev >= 0 && sorted && readKeyVal(m.Key, p.out[prev:]).compare(readKeyVal(m.Key, p.out[s:])) >= 0 {
+			sorted = false
+		}
+		prev = s
 		n++
 		if err := p.value(m.Value, depth+1); err != nil {
 			return atKey(err, k)
 		}
+		spans = append(spans, [2]int{s, len(p.out)})
 		return checkOut(p.lim, len(p.out))
 	})
 	if err != nil {
 		return err
+	}
+	if !sorted {
+		slices.SortFunc(spans, func(a, b [2]int) int {
+			return readKeyVal(m.Key, p.out[a[0]:]).compare(readKeyVal(m.Key, p.out[b[0]:]))
+		})
+		p.out = reorder(p.out, start, spans)
 	}
 	p.out = insertHeader(p.out, start, msgp.AppendMapHeader, n)
 	return checkOut(p.lim, len(p.out))
@@ -874,7 +876,7 @@ func (p *jsonReader) mapKey(kt wit.Type, key []byte) error {
 		if !ok || !n.fits(pt) || string(appendInteger(nil, n)) != string(key) {
 			return bad()
 		}
-		p.out = appendMsgpackInt(p.out, pt, n)
+		p.out = appendInt(p.out, n)
 	case pt == wit.Char && !validChar(key):
 		return bad()
 	default:

@@ -72,20 +72,24 @@ func FuzzValidate(f *testing.F) {
 			t.Fatalf("Validate ok, but ToJSON: %v and Unmarshal: %v", jerr, uerr)
 		}
 		// Every direction agrees on the canonical form.
-		canon, err := c.FromJSON(typ, js)
+		canon, err := c.Canonical(typ, data)
+		if errors.Is(err, codec.ErrLimit) {
+			return // the canonical form may be longer (an f64 written as an int)
+		}
 		if err != nil {
-			t.Fatalf("FromJSON(ToJSON(data) = %s): %v", js, err)
+			t.Fatalf("Validate ok, but Canonical: %v", err)
 		}
-		if err := c.Validate(typ, canon); err != nil {
-			t.Fatalf("Validate(FromJSON(%s)): %v", js, err)
+		if again, err := c.Canonical(typ, canon); err != nil || !bytes.Equal(again, canon) {
+			t.Fatalf("Canonical(Canonical(data) = %x) = %x, %v: not idempotent", canon, again, err)
 		}
-		// Marshal keeps NaN payloads that JSON cannot, so compare as JSON.
-		marshaled, err := c.Marshal(typ, v)
-		if err != nil {
-			t.Fatalf("Marshal(Unmarshal(data)): %v", err)
+		if bytes.Equal(canon, data) && len(data) > 0 && &canon[0] != &data[0] {
+			t.Fatalf("Canonical copied canonical input")
 		}
-		if mjs, err := c.ToJSON(typ, marshaled); err != nil || !bytes.Equal(mjs, js) {
-			t.Fatalf("ToJSON(Marshal(Unmarshal(data))) = %s, %v; want %s", mjs, err, js)
+		if fj, err := c.FromJSON(typ, js); err != nil || !bytes.Equal(fj, canon) {
+			t.Fatalf("FromJSON(ToJSON(data) = %s) = %x, %v; want %x", js, fj, err, canon)
+		}
+		if marshaled, err := c.Marshal(typ, v); err != nil || !bytes.Equal(marshaled, canon) {
+			t.Fatalf("Marshal(Unmarshal(data)) = %x, %v; want %x", marshaled, err, canon)
 		}
 		if js2, err := c.ToJSON(typ, canon); err != nil || !bytes.Equal(js2, js) {
 			t.Fatalf("ToJSON(canonical) = %s, %v; want %s", js2, err, js)

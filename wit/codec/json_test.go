@@ -3,6 +3,7 @@ package codec_test
 import (
 	"bytes"
 	"errors"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -93,12 +94,12 @@ func TestFromJSONErrors(t *testing.T) {
 
 func TestMarshal(t *testing.T) {
 	type Owner struct {
-		Name string
+		Name string `msgpack:"name"`
 	}
 	type Pet struct {
-		Owner    Owner
-		Nickname *string `wit:"nick"`
-		Skipped  int     `wit:"-"`
+		Owner    Owner   `msgpack:"owner"`
+		Nickname *string `msgpack:"nick"`
+		Skipped  int     `msgpack:"-"`
 		hidden   int
 	}
 	nick := "rex"
@@ -113,7 +114,18 @@ func TestMarshal(t *testing.T) {
 		{pet2, Pet{Owner: Owner{"al"}, Nickname: &nick}, "82 a56f776e6572 81 a46e616d65 a2616c a46e69636b a3726578"},
 		{pet2, &Pet{Owner: Owner{"al"}}, "82 a56f776e6572 81 a46e616d65 a2616c a46e69636b c0"},
 		{record("r", field("owner-id", wit.U8), field("http-server", wit.U8)),
-			struct{ OwnerID, HTTPServer int }{1, 2}, "82 a86f776e65722d6964 01 ab687474702d736572766572 02"},
+			struct {
+				OwnerID    int `msgpack:"owner-id"`
+				HTTPServer int `msgpack:"http-server"`
+			}{1, 2}, "82 a86f776e65722d6964 01 ab687474702d736572766572 02"},
+		{record("r", field("b", wit.U8), field("a", wit.U8)),
+			struct {
+				A int `msgpack:"a"`
+				B int `msgpack:"b"`
+			}{1, 2}, "82 a162 02 a161 01"},
+		{wit.Char, 'é', "a2 c3a9"},
+		{list(wit.String), []string(nil), "90"},
+		{mapOf(wit.Char, wit.U8), map[rune]uint8{'b': 1, 'a': 2}, "82 a161 02 a162 01"},
 		{wit.U8, 200, "cc c8"},
 		{wit.U8, Level(3), "03"},
 		{wit.S8, uint64(5), "05"},
@@ -142,7 +154,11 @@ func TestMarshal(t *testing.T) {
 }
 
 func TestMarshalErrors(t *testing.T) {
-	type P struct{ X, Y, Z int }
+	type P struct {
+		X int `msgpack:"x"`
+		Y int `msgpack:"y"`
+		Z int `msgpack:"z"`
+	}
 	for _, c := range []struct {
 		typ  wit.Type
 		v    any
@@ -150,13 +166,13 @@ func TestMarshalErrors(t *testing.T) {
 		kind error
 	}{
 		{wit.U8, 300, `codec: expected u8, got int 300`, codec.ErrInvalid},
-		{wit.U8, 1.0, `codec: expected u8, got float64 1`, codec.ErrInvalid},
+		{wit.U8, 1.0, `codec: expected u8, got float 1`, codec.ErrInvalid},
 		{wit.String, 5, `codec: expected string, got int 5`, codec.ErrInvalid},
 		{wit.String, "\xff", `codec: string is not valid UTF-8: "\xff"`, codec.ErrInvalid},
 		{wit.Bool, nil, `codec: expected bool, got nil`, codec.ErrInvalid},
-		{wit.F32, 0.1, `codec: expected f32, got float64 0.1 (not exact in f32)`, codec.ErrInvalid},
-		{wit.F64, uint64(1<<53 + 1), `codec: expected f64, got uint64 9007199254740993 (not exact in f64)`, codec.ErrInvalid},
-		{wit.Char, rune(0xd800), `codec: expected char, got int32 55296`, codec.ErrInvalid},
+		{wit.F32, 0.1, `codec: expected f32, got float 0.1 (not exact in f32)`, codec.ErrInvalid},
+		{wit.F64, uint64(1<<53 + 1), `codec: expected f64, got int 9007199254740993 (not exact in f64)`, codec.ErrInvalid},
+		{wit.Char, rune(0xd800), `codec: expected char, got int 55296`, codec.ErrInvalid},
 		{wit.Char, "ab", `codec: expected char, got string "ab"`, codec.ErrInvalid},
 		{point, map[string]any{"x": 1}, `codec: missing field "y"`, codec.ErrInvalid},
 		{point, map[string]any{"x": 1, "y": 2, "b": 0, "a": 0}, `codec: unknown field "a"`, codec.ErrInvalid},
@@ -167,21 +183,22 @@ func TestMarshalErrors(t *testing.T) {
 		{list(pet), []any{map[string]any{"owner": map[string]any{"name": 7}}}, `codec: [0].owner.name: expected string, got int 7`, codec.ErrInvalid},
 		{shape, codec.Variant{Case: "box"}, `codec: unknown case "box" of variant shape`, codec.ErrInvalid},
 		{shape, codec.Variant{Case: "none", Value: 1}, `codec: none: expected nil, got int 1`, codec.ErrInvalid},
-		{shape, "none", `codec: expected variant shape, got string "none"`, codec.ErrInvalid},
+		{shape, "none", `codec: expected variant shape (a map with one key), got string "none"`, codec.ErrInvalid},
 		{color, "pink", `codec: unknown case "pink" of enum color`, codec.ErrInvalid},
 		{perms, []string{"read", "read"}, `codec: [1]: duplicate flag "read"`, codec.ErrInvalid},
 		{perms, []any{1}, `codec: [0]: expected flag name, got int 1`, codec.ErrInvalid},
 		{result(wit.U8, nil), codec.Err(1), `codec: err: expected nil, got int 1`, codec.ErrInvalid},
-		{result(wit.U8, nil), 1, `codec: expected result<u8>, got int 1`, codec.ErrInvalid},
-		{tuple(wit.U8), []any{1, 2}, `codec: expected tuple<u8>, got []interface {}`, codec.ErrInvalid},
+		{result(wit.U8, nil), 1, `codec: expected result<u8> (a map with one key), got int 1`, codec.ErrInvalid},
+		{tuple(wit.U8), []any{1, 2}, `codec: expected tuple<u8>, got array (2 elements)`, codec.ErrInvalid},
 		{list(wit.U8), []int{1, 256}, `codec: [1]: expected u8, got int 256`, codec.ErrInvalid},
-		{fixed(wit.U8, 3), []byte{1}, `codec: expected list<u8, 3>, got []uint8 of 1 bytes`, codec.ErrInvalid},
+		{fixed(wit.U8, 3), []byte{1}, `codec: expected list<u8, 3>, got bin (1 bytes)`, codec.ErrInvalid},
 		{mapOf(wit.U8, wit.U8), codec.Map{{Key: 1, Value: 1}, {Key: uint8(1), Value: 2}}, `codec: ["1"]: duplicate key`, codec.ErrInvalid},
 		{mapOf(wit.U8, wit.U8), codec.Map{{Key: -1, Value: 1}}, `codec: key: expected u8, got int -1`, codec.ErrInvalid},
 		{mapOf(wit.String, wit.U8), map[string]string{"a": "x"}, `codec: ["a"]: expected u8, got string "x"`, codec.ErrInvalid},
 		{own(resource), -1, `codec: expected handle own<file>, got int -1`, codec.ErrInvalid},
 		{option(option(wit.U8)), nil, `codec: option<option<u8>> is not supported: none and some(none) would both be nil`, codec.ErrUnsupported},
 		{anon(&wit.Stream{Elem: wit.U8}), nil, `codec: stream<u8> cannot be carried in a message`, codec.ErrUnsupported},
+		{wit.U8, make(chan int), `codec: cannot encode Go value: Encode(unsupported chan int)`, codec.ErrInvalid},
 	} {
 		_, err := codec.Marshal(c.typ, c.v)
 		if err == nil || err.Error() != c.want || !errors.Is(err, c.kind) {
@@ -296,4 +313,91 @@ func TestResultPathWithEscapedKey(t *testing.T) {
 	if want := `codec: ok: expected u32, got string "AB"`; err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %s", err, want)
 	}
+}
+
+// TestDecode checks the plain Go types of each WIT kind both ways:
+// Marshal writes the canonical bytes and Decode gives the value back.
+func TestDecode(t *testing.T) {
+	type Pair struct {
+		_msgpack struct{} `msgpack:",as_array"`
+		N        uint8
+		S        string
+	}
+	type Rec struct {
+		ID    uint64         `msgpack:"id"`
+		Nick  *string        `msgpack:"nick"`
+		Pair  Pair           `msgpack:"pair"`
+		Shape codec.Variant  `msgpack:"shape"`
+		Res   codec.Result   `msgpack:"res"`
+		Perms []string       `msgpack:"perms"`
+		Color string         `msgpack:"color"`
+		Bytes []byte         `msgpack:"bytes"`
+		Ch    string         `msgpack:"ch"`
+		M     map[int16]bool `msgpack:"m"`
+		Pts   []point2       `msgpack:"pts"`
+		Opt   *codec.Variant `msgpack:"opt"`
+		Fixed [2]uint32      `msgpack:"fixed"`
+	}
+	typ := record("rec",
+		field("id", wit.U64),
+		field("nick", option(wit.String)),
+		field("pair", tuple(wit.U8, wit.String)),
+		field("shape", shape),
+		field("res", result(wit.U32, wit.String)),
+		field("perms", perms),
+		field("color", color),
+		field("bytes", list(wit.U8)),
+		field("ch", wit.Char),
+		field("m", mapOf(wit.S16, wit.Bool)),
+		field("pts", list(point)),
+		field("opt", option(shape)),
+		field("fixed", fixed(wit.U32, 2)))
+	nick := "rex"
+	in := Rec{ID: 1 << 40, Nick: &nick, Pair: Pair{N: 7, S: "s"}, Shape: codec.Variant{Case: "circle", Value: float32(2)},
+		Res: codec.Err("bad"), Perms: []string{"exec", "read"}, Color: "blue", Bytes: []byte{1, 2}, Ch: "é",
+		M: map[int16]bool{300: true, -1: false}, Pts: []point2{{1, -1}, {2, -2}}, Fixed: [2]uint32{5, 6}}
+	data, err := codec.Marshal(typ, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := codec.ToJSON(typ, data)
+	const wantJSON = `{"id":1099511627776,"nick":"rex","pair":[7,"s"],"shape":{"circle":2},"res":{"err":"bad"},"perms":["read","exec"],"color":"blue","bytes":"AQI=","ch":"é","m":{"-1":false,"300":true},"pts":[{"x":1,"y":-1},{"x":2,"y":-2}],"opt":null,"fixed":[5,6]}`
+	if string(js) != wantJSON {
+		t.Fatalf("Marshal = %s\nwant      %s", js, wantJSON)
+	}
+	var radius float32
+	out := Rec{Shape: codec.Variant{Value: &radius}}
+	if err := codec.Decode(typ, data, &out); err != nil {
+		t.Fatal(err)
+	}
+	if radius != 2 || out.Shape.Case != "circle" {
+		t.Errorf("variant payload = %v %v, want circle 2", out.Shape.Case, radius)
+	}
+	out.Shape.Value = float32(2)
+	in.Perms = []string{"read", "exec"} // Decode gives declaration order
+	if !reflect.DeepEqual(out, in) {
+		t.Errorf("Decode =\n%#v\nwant\n%#v", out, in)
+	}
+	var m codec.Map
+	if err := codec.Decode(mapOf(wit.S16, wit.String), unhex(t, "82 ff a161 cd0100 a162"), &m); err != nil ||
+		!reflect.DeepEqual(m, codec.Map{{Key: int8(-1), Value: "a"}, {Key: uint16(256), Value: "b"}}) {
+		t.Errorf("Decode into codec.Map = %#v, %v", m, err)
+	}
+	// A struct without a place for a field is an error, not a silent drop.
+	var short struct {
+		X uint32 `msgpack:"x"`
+	}
+	err = codec.Decode(point, unhex(t, "82 a178 01 a179 02"), &short)
+	if !errors.Is(err, codec.ErrInvalid) || !strings.Contains(err.Error(), `unknown field "y"`) {
+		t.Errorf("Decode into a struct without y: %v", err)
+	}
+	// Bytes that do not fit the type fail before anything is decoded.
+	if err := codec.Decode(point, unhex(t, "81 a178 01"), &short); err == nil || err.Error() != `codec: missing field "y"` {
+		t.Errorf("Decode of a bad value: %v", err)
+	}
+}
+
+type point2 struct {
+	X uint32 `msgpack:"x"`
+	Y int32  `msgpack:"y"`
 }

@@ -2,10 +2,13 @@ package codec_test
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/theater-go/theater/wit"
@@ -192,6 +195,7 @@ func (g *gen) value(t wit.Type) any {
 				m = append(m, codec.MapEntry{Key: key, Value: g.value(k.Value)})
 			}
 		}
+		slices.SortFunc(m, func(a, b codec.MapEntry) int { return compareKeys(a.Key, b.Key) })
 		return m
 	case *wit.Handle:
 		return g.r.Uint32()
@@ -212,6 +216,31 @@ func (g *gen) seq(elem wit.Type, n int) any {
 		out[i] = g.value(elem)
 	}
 	return out
+}
+
+// compareKeys orders map keys as the canonical form does: integers by
+// value, false before true, strings (and chars) by their UTF-8 bytes.
+func compareKeys(a, b any) int {
+	switch a := a.(type) {
+	case bool:
+		return cmp.Compare(boolInt(a), boolInt(b.(bool)))
+	case string:
+		return strings.Compare(a, b.(string))
+	case rune:
+		return strings.Compare(string(a), string(b.(rune)))
+	case uint64:
+		return cmp.Compare(a, b.(uint64))
+	case uint8:
+		return cmp.Compare(a, b.(uint8))
+	}
+	return cmp.Compare(reflect.ValueOf(a).Int(), reflect.ValueOf(b).Int())
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 var genFloats = []float64{0, math.Copysign(0, -1), 1, -1.5, 0.1, 1e21, 1e-7, 123456.789, math.MaxFloat32,

@@ -62,8 +62,6 @@ func intRange(p wit.Primitive) (lo int64, hi uint64) {
 
 func isInt(p wit.Primitive) bool { return p >= wit.U8 && p <= wit.S64 }
 
-func isSigned(p wit.Primitive) bool { return p >= wit.S8 && p <= wit.S64 }
-
 // integer is any msgpack, JSON or Go integer: i, or u when big (a value
 // above math.MaxInt64, which only u64 accepts).
 type integer struct {

@@ -195,9 +195,13 @@ export function random(n: u32): Returned {
   return returned(randomBytes(n, ret));
 }
 
-// ---- msgpack (smallest encodings out, every encoding in) -------------------
+// ---- msgpack (canonical encodings out, every encoding in) ------------------
 
-// Writer builds a msgpack value.
+// Writer builds a msgpack value in the canonical form of docs/WIT-MSGPACK.md:
+// integers in their smallest encoding by value (whatever the WIT type), f32
+// as float32 and f64 as float64 with one NaN, the smallest headers. The
+// caller writes record fields in WIT order, flags in declaration order and
+// map entries in ascending key order (integers by value, strings by bytes).
 export class Writer {
   buf: Uint8Array = new Uint8Array(16);
   len: i32 = 0;
@@ -213,6 +217,52 @@ export class Writer {
     this.grow(1 + size);
     this.buf[this.len++] = marker;
     for (let i = size - 1; i >= 0; i--) this.buf[this.len++] = <u8>(v >> (8 * <u64>i));
+  }
+
+  nil(): Writer {
+    this.be(0xc0, 0, 0);
+    return this;
+  }
+
+  bool(v: bool): Writer {
+    this.be(v ? 0xc3 : 0xc2, 0, 0);
+    return this;
+  }
+
+  // int writes negative values in the signed encodings, the rest as uints.
+  int(v: i64): Writer {
+    if (v >= 0) return this.uint(<u64>v);
+    if (v >= -32) this.be(<u8>v, 0, 0);
+    else if (v >= -128) this.be(0xd0, <u64>v, 1);
+    else if (v >= -32768) this.be(0xd1, <u64>v, 2);
+    else if (v >= -2147483648) this.be(0xd2, <u64>v, 4);
+    else this.be(0xd3, <u64>v, 8);
+    return this;
+  }
+
+  f32(v: f32): Writer {
+    this.be(0xca, isNaN(v) ? 0x7fc00000 : <u64>reinterpret<u32>(v), 4);
+    return this;
+  }
+
+  f64(v: f64): Writer {
+    this.be(0xcb, isNaN(v) ? 0x7ff8000000000000 : reinterpret<u64>(v), 8);
+    return this;
+  }
+
+  arrayHeader(n: u32): Writer {
+    return this.count(0x90, 0xdc, n);
+  }
+
+  mapHeader(n: u32): Writer {
+    return this.count(0x80, 0xde, n);
+  }
+
+  private count(fix: u8, first: u8, n: u32): Writer {
+    if (n < 16) this.be(fix | <u8>n, 0, 0);
+    else if (n <= 0xffff) this.be(first, n, 2);
+    else this.be(first + 1, n, 4);
+    return this;
   }
 
   uint(v: u64): Writer {

@@ -197,6 +197,58 @@ size_t theater_mp_put_uint(uint8_t *buf, uint64_t v) {
   return put_be(buf, 0xcf, v, 8);
 }
 
+size_t theater_mp_put_nil(uint8_t *buf) {
+  buf[0] = 0xc0;
+  return 1;
+}
+
+size_t theater_mp_put_bool(uint8_t *buf, bool v) {
+  buf[0] = v ? 0xc3 : 0xc2;
+  return 1;
+}
+
+/* Negative values in the signed encodings; the rest as uints. */
+size_t theater_mp_put_int(uint8_t *buf, int64_t v) {
+  if (v >= 0) return theater_mp_put_uint(buf, (uint64_t)v);
+  if (v >= -32) {
+    buf[0] = (uint8_t)v;
+    return 1;
+  }
+  if (v >= INT8_MIN) return put_be(buf, 0xd0, (uint64_t)v, 1);
+  if (v >= INT16_MIN) return put_be(buf, 0xd1, (uint64_t)v, 2);
+  if (v >= INT32_MIN) return put_be(buf, 0xd2, (uint64_t)v, 4);
+  return put_be(buf, 0xd3, (uint64_t)v, 8);
+}
+
+/* Floats: the bits, except that every NaN is the canonical quiet NaN. */
+size_t theater_mp_put_f32(uint8_t *buf, float v) {
+  uint32_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  if (v != v) bits = 0x7fc00000u;
+  return put_be(buf, 0xca, bits, 4);
+}
+
+size_t theater_mp_put_f64(uint8_t *buf, double v) {
+  uint64_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  if (v != v) bits = 0x7ff8000000000000ull;
+  return put_be(buf, 0xcb, bits, 8);
+}
+
+/* Array and map headers: fix form below 16, then 16- and 32-bit. */
+static size_t put_count(uint8_t *buf, uint8_t fix, uint8_t first, uint32_t n) {
+  if (n < 16) {
+    buf[0] = (uint8_t)(fix | n);
+    return 1;
+  }
+  if (n <= UINT16_MAX) return put_be(buf, first, n, 2);
+  return put_be(buf, first + 1, n, 4);
+}
+
+size_t theater_mp_put_array_header(uint8_t *buf, uint32_t n) { return put_count(buf, 0x90, 0xdc, n); }
+
+size_t theater_mp_put_map_header(uint8_t *buf, uint32_t n) { return put_count(buf, 0x80, 0xde, n); }
+
 size_t theater_mp_put_str_header(uint8_t *buf, uint32_t len) {
   if (len < 32) {
     buf[0] = (uint8_t)(0xa0 | len);

@@ -119,16 +119,30 @@ int32_t theater_random(uint32_t n, theater_bytes *out);
  * returns. align must be a power of two. NULL when memory is exhausted. */
 void *theater_alloc(size_t size, size_t align);
 
-/* ---- msgpack (smallest encodings out, every encoding in) ------------- */
+/* ---- msgpack (canonical encodings out, every encoding in) ------------ */
 
 /* Bytes the largest encoding of each kind can take. */
 #define THEATER_MP_UINT_MAX 9
+#define THEATER_MP_INT_MAX 9
+#define THEATER_MP_FLOAT_MAX 9
 #define THEATER_MP_HEADER_MAX 5
 
-/* Encoders write to buf and return the number of bytes written. */
+/* Encoders write to buf and return the number of bytes written. They
+ * write the canonical form of docs/WIT-MSGPACK.md: integers in their
+ * smallest encoding by value (whatever the WIT type), f32 as float32 and
+ * f64 as float64 with one NaN, the smallest headers. The caller writes
+ * record fields in WIT order, flags in declaration order and map entries
+ * in ascending key order (integers by value, strings by their bytes). */
+size_t theater_mp_put_nil(uint8_t *buf);
+size_t theater_mp_put_bool(uint8_t *buf, bool v);
 size_t theater_mp_put_uint(uint8_t *buf, uint64_t v);
+size_t theater_mp_put_int(uint8_t *buf, int64_t v);
+size_t theater_mp_put_f32(uint8_t *buf, float v);
+size_t theater_mp_put_f64(uint8_t *buf, double v);
 size_t theater_mp_put_str_header(uint8_t *buf, uint32_t len); /* then len bytes */
 size_t theater_mp_put_bin_header(uint8_t *buf, uint32_t len); /* then len bytes */
+size_t theater_mp_put_array_header(uint8_t *buf, uint32_t n); /* then n values */
+size_t theater_mp_put_map_header(uint8_t *buf, uint32_t n);   /* then n key/value pairs */
 
 /* Decoders consume one value from the front of *in and return false
  * (leaving *in unchanged) when it is not there. */
