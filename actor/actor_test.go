@@ -84,7 +84,7 @@ func TestCounterAllLanguages(t *testing.T) {
 				t.Errorf("initial state %x, want %x", got, u64(t, 0))
 			}
 			run(t, a, counterScenario(t))
-			if k := fails.kinds(); len(k) != 1 || k[0] != actor.GuestError {
+			if k := fails.wait(1); len(k) != 1 || k[0] != actor.GuestError {
 				t.Errorf("failures reported: %v", k)
 			}
 			if !a.Live() {

@@ -2,6 +2,7 @@ package actor
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 )
@@ -70,6 +71,22 @@ func (c *callCtx) expire(now time.Time) {
 	c.mu.Lock()
 	if c.armed && c.err == nil && !now.Before(c.deadline) {
 		c.err = context.DeadlineExceeded
+		close(c.done)
+	}
+	c.mu.Unlock()
+}
+
+// errKilled ends the calls of a killed actor. It wraps context.Canceled
+// because wazero closes the module only for a context error it knows.
+var errKilled = fmt.Errorf("%w (killed)", context.Canceled)
+
+// kill ends the call in flight, if any, and every later call of the
+// instance: wazero closes the module at its next check, and host calls
+// waiting on the context return.
+func (c *callCtx) kill() {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = errKilled
 		close(c.done)
 	}
 	c.mu.Unlock()

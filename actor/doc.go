@@ -27,13 +27,70 @@
 // limit, proc_exit, a bad pointer or oversize result from the guest, or a
 // guest-reported error becomes a [Failure] of a [FailureKind], returned to
 // a requester and given to the spec's OnFailure. Except for a guest
-// error, the instance is discarded and the next message recreates one
-// from the last good state. Nothing a guest does panics the host.
+// error, the instance is discarded, and the spec's [FailurePolicy] says
+// what follows: by default ([EndOnFailure]) the actor ends, for its owner
+// (a supervisor) to decide; with [RecreateOnFailure] the next message
+// recreates the instance from the last good state. A guest error is an
+// answer, not a crash: the instance and the actor live on, as an Erlang
+// process that returns {error, Reason} does. Nothing a guest does panics
+// the host.
 //
 // An instance that sits idle for the spec's IdleTimeout, or that is the
 // least recently used beyond [WithMaxLiveInstances], is closed; the actor
 // keeps only its state and about a kilobyte of bookkeeping, and the next
 // message recreates the instance.
+//
+// # Lifecycle
+//
+// An actor is running from the moment [Runtime.Spawn] returns it (live or
+// hibernated, as above) until it ends, once, in one of three ways, each
+// an [ExitReason]:
+//
+//   - [Stopped]: [Actor.Stop] refuses new messages, handles the accepted
+//     ones, runs theater_on_stop and closes the instance.
+//   - [Killed]: [Actor.Kill], a Stop whose context ended, or
+//     [Runtime.Close]: theater_on_stop does not run, queued messages are
+//     refused, and the call in flight is aborted by closing its context,
+//     which makes wazero close the module at its next check and any host
+//     call waiting on that context return.
+//   - [Failed]: a failure under [EndOnFailure]; the messages queued
+//     behind it are refused.
+//
+// While a Stop is under way the actor is stopping: it refuses new
+// messages but still handles the accepted ones. Once it has ended, its
+// instance is closed, its id is free for a new Spawn, every message gets
+// an error wrapping [ErrStopped] (and [ErrKilled] after a kill) that names
+// it, and [Actor.State] keeps the state it ended with. It has fully ended
+// when, besides, no goroutine runs any of its handlers: then
+// [Actor.Done] is closed, [Actor.Exit] returns the [Exit], and the spec's
+// OnExit is told, once. Stop and Kill return when the actor has fully
+// ended.
+//
+// Which goroutine reports what: a handler runs on the goroutine that
+// drains the mailbox, or on the caller's for a request that finds the
+// actor idle; its requester gets its failure there. OnFailure (every
+// failure, the ending one included) and OnExit (the ending) run on a
+// goroutine of the actor's own that exists only while reports are
+// pending, one report at a time, in order: never on a goroutine that
+// handles messages, so a callback may call Stop, Kill, Request or Spawn,
+// and [Exit.Err] is what a supervisor's exit function wants (nil for a
+// stop). A Spawn that fails (theater_init failed, a kill during it)
+// reports nothing: its error is the report.
+//
+// # Contexts
+//
+// A context bounds waiting for the actor, never a handler, which has its
+// own deadline (Limits.HandlerTimeout): a request or delivered send whose
+// context ends before its handler starts (already ended included) is not
+// run and gets the context's error; one whose handler has started gets
+// its outcome.
+//
+// # Manifests
+//
+// [SpecFromManifest] builds a spec from a [manifest.Manifest] exactly
+// as a node does (limits, log level, allow-list, capabilities, WIT types,
+// initial state); [LoadSpec] does it from a manifest file, reading the
+// module and the WIT it names.
 //
 // # Capabilities
 //

@@ -10,6 +10,7 @@ import (
 var (
 	ErrClosed         = errors.New("actor: runtime closed")
 	ErrStopped        = errors.New("actor: actor stopped")
+	ErrKilled         = errors.New("actor: actor killed")
 	ErrExists         = errors.New("actor: actor already exists")
 	ErrUnknownActor   = errors.New("actor: unknown actor")
 	ErrUnknownModule  = errors.New("actor: unknown module digest")
@@ -24,12 +25,13 @@ var (
 // FailureKind says how a handler failed.
 type FailureKind uint8
 
-// The failure kinds. All but GuestError discard the instance.
+// The failure kinds. All but GuestError discard the instance and, under
+// [EndOnFailure], end the actor.
 const (
 	Trap        FailureKind = iota + 1 // unreachable, out-of-bounds access, stack exhaustion, a host-side panic
 	Deadline                           // the handler deadline passed
 	MemoryLimit                        // the guest tried to grow its memory past the limit
-	Exit                               // the guest called proc_exit
+	ProcExit                           // the guest called proc_exit
 	Fault                              // an export returned a bad pointer, length or tag, or a state or reply over its size limit or not of its type
 	GuestError                         // the handler returned err; the instance is kept
 	ABI                                // the module broke the ABI when instantiated (version, _initialize)
@@ -40,7 +42,7 @@ var (
 	ErrTrap        = errors.New("actor: trap")
 	ErrDeadline    = errors.New("actor: handler deadline exceeded")
 	ErrMemoryLimit = errors.New("actor: memory limit exceeded")
-	ErrExit        = errors.New("actor: guest exited")
+	ErrProcExit    = errors.New("actor: guest exited")
 	ErrFault       = errors.New("actor: fault")
 	ErrGuest       = errors.New("actor: guest error")
 	ErrABI         = errors.New("actor: ABI violation")
@@ -53,7 +55,7 @@ var kindInfo = [...]struct {
 	Trap:        {"trap", ErrTrap},
 	Deadline:    {"deadline", ErrDeadline},
 	MemoryLimit: {"memory limit", ErrMemoryLimit},
-	Exit:        {"exit", ErrExit},
+	ProcExit:    {"exit", ErrProcExit},
 	Fault:       {"fault", ErrFault},
 	GuestError:  {"guest error", ErrGuest},
 	ABI:         {"abi", ErrABI},
@@ -75,7 +77,7 @@ type Failure struct {
 	Kind    FailureKind
 	Actor   string
 	Handler string // the export that was running: "theater_handle_send", "_initialize", ...
-	// ExitCode is the proc_exit code when Kind is Exit.
+	// ExitCode is the proc_exit code when Kind is ProcExit.
 	ExitCode uint32
 	Err      error
 }
@@ -101,3 +103,82 @@ func (e *TooLargeError) Error() string {
 }
 
 func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
+
+// ExitReason says how an actor ended.
+type ExitReason uint8
+
+// The exit reasons.
+const (
+	Stopped ExitReason = iota + 1 // [Actor.Stop] ended it gracefully
+	Killed                        // [Actor.Kill], a Stop whose context ended, or [Runtime.Close]
+	Failed                        // a failure ended it ([EndOnFailure])
+)
+
+func (r ExitReason) String() string {
+	switch r {
+	case Stopped:
+		return "stopped"
+	case Killed:
+		return "killed"
+	case Failed:
+		return "failed"
+	}
+	return fmt.Sprintf("ExitReason(%d)", uint8(r))
+}
+
+// Exit is how an actor ended, given to [Spec].OnExit and returned by
+// [Actor.Exit].
+type Exit struct {
+	Actor  string
+	Reason ExitReason
+	// Failure is what ended the actor when Reason is Failed, and a
+	// failed theater_on_stop when Reason is Stopped; nil otherwise.
+	Failure *Failure
+}
+
+// Err is the ending as a supervisor reads it: nil for a stop (the owner
+// asked for it, even if theater_on_stop failed), the [Failure] for a
+// failure, and an error wrapping [ErrKilled] for a kill, which the owner
+// did not necessarily ask for.
+func (x Exit) Err() error {
+	switch {
+	case x.Reason == Failed && x.Failure != nil:
+		return *x.Failure
+	case x.Reason == Killed:
+		return fmt.Errorf("%w: %q", ErrKilled, x.Actor)
+	}
+	return nil
+}
+
+func (x Exit) String() string {
+	if x.Reason == Failed && x.Failure != nil {
+		return fmt.Sprintf("%q failed: %s in %s", x.Actor, x.Failure.Kind, x.Failure.Handler)
+	}
+	return fmt.Sprintf("%q %s", x.Actor, x.Reason)
+}
+
+// endedError is what a message to a stopping or ended actor gets.
+type endedError struct {
+	id       string
+	stopping bool // a graceful Stop is under way
+	exit     ExitReason
+	failure  *Failure // what ended it, for Failed
+}
+
+func (e *endedError) Error() string {
+	switch {
+	case e.stopping:
+		return fmt.Sprintf("actor: %q is stopping", e.id)
+	case e.failure != nil:
+		return fmt.Sprintf("actor: %q has ended: it failed in %s: %s", e.id, e.failure.Handler, e.failure.Kind)
+	}
+	return fmt.Sprintf("actor: %q was %s", e.id, e.exit)
+}
+
+// Unwrap returns ErrStopped, and ErrKilled for a killed actor.
+func (e *endedError) Unwrap() []error {
+	if e.exit == Killed {
+		return []error{ErrStopped, ErrKilled}
+	}
+	return []error{ErrStopped}
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/wit"
@@ -171,6 +172,16 @@ func (f *failures) record(x actor.Failure) {
 	f.mu.Lock()
 	f.list = append(f.list, x)
 	f.mu.Unlock()
+}
+
+// wait polls until n failures have been reported (OnFailure runs on a
+// goroutine of its own) or ten seconds have passed, and returns the kinds.
+func (f *failures) wait(n int) []actor.FailureKind {
+	deadline := time.Now().Add(10 * time.Second)
+	for len(f.kinds()) < n && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	return f.kinds()
 }
 
 func (f *failures) kinds() []actor.FailureKind {

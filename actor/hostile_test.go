@@ -71,7 +71,7 @@ func TestHostileGuests(t *testing.T) {
 			requests: [][]byte{{0}}, send: true, kind: actor.Deadline},
 		{guest: "membomb", limits: actor.Limits{MemoryPages: 64, HandlerTimeout: 300 * time.Millisecond},
 			requests: [][]byte{{0}}, send: true, kind: actor.MemoryLimit},
-		{guest: "exit", requests: [][]byte{{0}}, send: true, kind: actor.Exit,
+		{guest: "exit", requests: [][]byte{{0}}, send: true, kind: actor.ProcExit,
 			check: func(t *testing.T, f actor.Failure) {
 				if f.ExitCode != 3 {
 					t.Errorf("exit code %d, want 3", f.ExitCode)
@@ -111,8 +111,10 @@ func TestHostileGuests(t *testing.T) {
 			if tc.types.State != nil {
 				state = u64(t, 0)
 			}
+			// Recreating after each failure lets one actor fail several
+			// times; TestFailureEndsActor covers the default, ending.
 			h, err := rt.Spawn(ctx, actor.Spec{ID: "hostile", Module: hostile(t, tc.guest), State: state,
-				Limits: tc.limits, Types: tc.types, OnFailure: fails.record})
+				Limits: tc.limits, Types: tc.types, OnFailure: fails.record, FailurePolicy: actor.RecreateOnFailure})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,14 +141,17 @@ func TestHostileGuests(t *testing.T) {
 					t.Errorf("state changed to %x", h.State())
 				}
 			}
+			want := len(tc.requests)
 			if tc.send {
 				if err := h.Send(ctx, []byte{0}); err != nil {
 					t.Fatal(err)
 				}
-				deadline := time.Now().Add(limit)
-				for len(fails.kinds()) < len(tc.requests)+1 && time.Now().Before(deadline) {
-					time.Sleep(time.Millisecond)
-				}
+				want++
+			}
+			// OnFailure runs on a goroutine of its own: poll.
+			deadline := time.Now().Add(limit)
+			for len(fails.kinds()) < want && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
 			}
 			close(stop)
 			if n := <-answered; n == 0 && tc.limits.HandlerTimeout > 0 {
@@ -154,10 +159,6 @@ func TestHostileGuests(t *testing.T) {
 			}
 			if _, err := c.Request(ctx, u64(t, 0)); err != nil || !c.Live() {
 				t.Errorf("healthy counter after: %v", err)
-			}
-			want := len(tc.requests)
-			if tc.send {
-				want++
 			}
 			if k := fails.kinds(); len(k) != want {
 				t.Errorf("owner told of %v, want %d %v failures:\n%s", k, want, tc.kind, &fails)

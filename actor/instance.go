@@ -51,6 +51,15 @@ func (a *Actor) open() (_ *instance, f *Failure) {
 	inst := &instance{a: a, alloc: &memLimit{max: uint64(a.spec.Limits.MemoryPages) * 65536, pool: &r.mem},
 		stack: make([]uint64, 4), hstack: make([]uint64, 4)}
 	inst.ctx = newCallCtx(context.WithValue(context.Background(), instanceKey{}, inst))
+	// Kill finds the calls' context here; a kill that came first closes
+	// it at once, so the new instance runs nothing.
+	a.mu.Lock()
+	a.cctx = inst.ctx
+	killed := a.killed.Load()
+	a.mu.Unlock()
+	if killed {
+		inst.ctx.kill()
+	}
 	name := a.spec.ID + "#" + strconv.FormatUint(r.seq.Add(1), 10)
 	clk := &virtualClock{}
 	cfg := r.baseConfig.WithName(name).
@@ -73,6 +82,7 @@ func (a *Actor) open() (_ *instance, f *Failure) {
 		}
 		if f != nil {
 			inst.ctx.stop()
+			a.forgetCtx(inst.ctx)
 			if inst.mod != nil {
 				inst.mod.Close(context.Background())
 				inst.alloc.release()
@@ -116,8 +126,19 @@ func (i *instance) close() {
 		i.idle.Stop()
 	}
 	i.ctx.stop()
+	i.a.forgetCtx(i.ctx)
 	i.mod.Close(context.Background())
 	i.alloc.release() // no call is in progress: nothing can use the memory
+}
+
+// forgetCtx drops Kill's reference to a closed instance's context, which
+// would otherwise keep the closed module in memory.
+func (a *Actor) forgetCtx(c *callCtx) {
+	a.mu.Lock()
+	if a.cctx == c {
+		a.cctx = nil
+	}
+	a.mu.Unlock()
 }
 
 // idleFire hibernates an instance that sat unused for the idle time; a
@@ -362,7 +383,7 @@ func (a *Actor) failure(inst *instance, handler string, err error) *Failure {
 		case sys.ExitCodeDeadlineExceeded, sys.ExitCodeContextCanceled:
 			f.Kind = Deadline
 		default:
-			f.Kind, f.ExitCode = Exit, exit.ExitCode()
+			f.Kind, f.ExitCode = ProcExit, exit.ExitCode()
 		}
 	case errors.As(err, &fe):
 		f.Kind = Fault

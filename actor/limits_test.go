@@ -18,7 +18,8 @@ func TestMaxMessageSize(t *testing.T) {
 			// State 200 encodes in two bytes, so every reply is over a
 			// one-byte limit while the message (a fixint) is not.
 			a, err := rt.Spawn(ctx, actor.Spec{ID: "small-" + lang, Module: counter(t, lang), Capabilities: []string{"log"},
-				State: u64(t, 200), Limits: actor.Limits{MaxMessageSize: 1}, OnFailure: fails.record})
+				State: u64(t, 200), Limits: actor.Limits{MaxMessageSize: 1}, OnFailure: fails.record,
+				FailurePolicy: actor.RecreateOnFailure})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -45,7 +46,8 @@ func WithDefaultLimits(l Limits) Option {
 	return func(o *options) { o.limits = l.withDefaults(DefaultLimits) }
 }
 
-// WithLogger sets the logger of actors whose spec has none.
+// WithLogger sets the logger of actors whose spec has none. Nil means
+// the default, [slog.Default] when the runtime starts.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
 // Runtime runs actors: one wazero runtime per node, compiled modules
@@ -91,6 +93,9 @@ func NewRuntime(ctx context.Context, opts ...Option) (*Runtime, error) {
 	for _, f := range opts {
 		f(&o)
 	}
+	if o.logger == nil {
+		o.logger = slog.Default() // a nil logger would make the first log call a trap
+	}
 	a, err := abi.Load()
 	if err != nil {
 		return nil, fmt.Errorf("actor: %w", err)
@@ -132,8 +137,8 @@ func NewRuntime(ctx context.Context, opts ...Option) (*Runtime, error) {
 	return r, nil
 }
 
-// Close stops every actor without running theater_on_stop and releases
-// the wazero runtime.
+// Close kills every actor ([Actor.Kill]: no theater_on_stop, exits
+// [Killed]) and releases the wazero runtime.
 func (r *Runtime) Close(ctx context.Context) error {
 	r.actMu.Lock()
 	if r.closed {
@@ -147,14 +152,19 @@ func (r *Runtime) Close(ctx context.Context) error {
 		actors = append(actors, a)
 	}
 	r.actMu.Unlock()
+	var errs []error
 	for _, a := range actors {
-		a.kill(ctx)
+		a.abort() // all at once: each kill is then only a wait
 	}
-	err := r.rt.Close(ctx)
-	if cerr := r.cache.Close(ctx); err == nil {
-		err = cerr
+	for _, a := range actors {
+		if err := a.Kill(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return err
+	// A kill cut short by ctx leaves a call to abort: closing the wazero
+	// runtime closes its module too.
+	errs = append(errs, r.rt.Close(ctx), r.cache.Close(ctx))
+	return errors.Join(errs...)
 }
 
 // Compile compiles and checks a module once per digest and returns the
@@ -277,6 +287,9 @@ func (r *Runtime) Spawn(ctx context.Context, spec Spec) (*Actor, error) {
 	if spec.Logger == nil {
 		spec.Logger = r.opts.logger
 	}
+	if spec.LogLevel != nil {
+		spec.Logger = slog.New(levelHandler{min: spec.LogLevel, Handler: spec.Logger.Handler()})
+	}
 	if t := spec.Types.State; t != nil && (spec.Resume || len(spec.State) > 0) {
 		if err := codec.Validate(t, spec.State); err != nil {
 			return nil, fmt.Errorf("actor: spawn %q: state: %w: %w", spec.ID, ErrInvalidMessage, err)
@@ -304,18 +317,28 @@ func (r *Runtime) Spawn(ctx context.Context, spec Spec) (*Actor, error) {
 		return a, nil
 	}
 	// The id is visible while theater_init runs, so a message may already
-	// wait for the semaphore. On failure the actor is closed to new
-	// messages, its queued ones fail, and, still under the semaphore, its
-	// instance (a guest error keeps it open) is closed and it is marked
-	// done before the id is freed: whatever waits finds it stopped.
+	// wait for the semaphore, and a Kill or Close may come. On failure the
+	// actor ends, still under the semaphore: its queued messages are
+	// refused, its instance (a guest error keeps it open) is closed and
+	// it is marked done before the id is freed, so whatever waits finds
+	// it ended. Its callbacks are not told: Spawn's error is the report.
 	a.sem <- struct{}{}
 	f := a.init()
-	if f != nil {
-		a.closeMailbox()
-		a.finish()
+	if f != nil || a.killed.Load() {
+		a.mu.Lock()
+		a.silent = true
+		a.mu.Unlock()
+		if a.killed.Load() {
+			a.end(Exit{Actor: spec.ID, Reason: Killed})
+		} else {
+			a.end(Exit{Actor: spec.ID, Reason: Failed, Failure: f})
+		}
 	}
 	<-a.sem
-	if f != nil {
+	switch {
+	case a.killed.Load():
+		return nil, fmt.Errorf("actor: spawn %q: %w", spec.ID, &endedError{id: spec.ID, exit: Killed})
+	case f != nil:
 		return nil, fmt.Errorf("actor: spawn %q: %w", spec.ID, *f)
 	}
 	return a, nil

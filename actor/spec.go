@@ -81,8 +81,8 @@ func (l Limits) withDefaults(d Limits) Limits {
 	return l
 }
 
-// Spec describes one actor to [Runtime.Spawn]. The node fills it from the
-// manifest. Spawn keeps a copy; the slices and functions must not change
+// Spec describes one actor to [Runtime.Spawn]. [SpecFromManifest] fills
+// what a manifest says; the rest is the owner's. Spawn keeps a copy; the slices and functions must not change
 // afterwards.
 type Spec struct {
 	// ID is the actor's id: a non-empty NATS subject token (no '.', '*',
@@ -121,18 +121,65 @@ type Spec struct {
 	// Logger receives the log capability and the guest's stdout and
 	// stderr, with an "actor" attribute; nil uses the runtime's.
 	Logger *slog.Logger
+	// LogLevel, when not nil, drops the actor's log lines below it,
+	// whatever the logger lets through (a manifest's log level).
+	LogLevel slog.Leveler
 
-	// OnFailure is told of every failed guest call, after the instance has
-	// been discarded and before the next message, on the goroutine that
-	// ran the call. It must not wait on this actor (Stop, Request): a
-	// supervisor hands the failure to its own goroutine. Nil ignores
-	// failures (requesters still get them as errors).
+	// FailurePolicy says whether a failure ends the actor (the default)
+	// or leaves it to recreate its instance on the next message.
+	FailurePolicy FailurePolicy
+	// OnFailure is told of every failed guest call, after the instance
+	// has been discarded (a guest error keeps it). OnExit is told once,
+	// after the actor has fully ended. Both run on a goroutine of their
+	// own, never one that handles the actor's messages, one report at a
+	// time and in order (the failure that ended an actor before its
+	// exit), so they may call Stop, Kill, Request or Spawn. Reports wait
+	// in an unbounded queue while a callback runs: keep them short. Nil
+	// ignores the reports (requesters still get failures as errors). A
+	// Spawn that fails reports nothing: its error is the report.
 	OnFailure func(Failure)
+	OnExit    func(Exit)
 }
+
+// FailurePolicy is what a failure that discards the instance (any kind but
+// [GuestError]) does to the actor.
+type FailurePolicy uint8
+
+const (
+	// EndOnFailure ends the actor: the requester gets the failure, queued
+	// and later messages are refused, the id is freed, and OnExit gets an
+	// [Exit] with reason [Failed], for a supervisor to decide what
+	// follows. It is the default.
+	EndOnFailure FailurePolicy = iota
+	// RecreateOnFailure keeps the actor: the next message recreates the
+	// instance from the last good state. This is how a node behaved
+	// before supervision, and what an owner without a supervisor may
+	// want.
+	RecreateOnFailure
+)
 
 // Types are the declared WIT types of an actor's payloads. Incoming
 // messages are validated before they are accepted ([ErrInvalidMessage]);
 // a state or reply from the guest that does not fit is a [Fault].
 type Types struct {
 	Send, Request, Reply, State wit.Type
+}
+
+// levelHandler drops records below a minimum level, whatever level the
+// wrapped handler lets through.
+type levelHandler struct {
+	min slog.Leveler
+	slog.Handler
+}
+
+func (h levelHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min.Level() && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return levelHandler{h.min, h.Handler.WithAttrs(as)}
+}
+
+func (h levelHandler) WithGroup(name string) slog.Handler {
+	return levelHandler{h.min, h.Handler.WithGroup(name)}
 }

@@ -1,10 +1,13 @@
-package transport
+package transport_test
 
 import (
 	"net"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/embedded"
 )
 
 // freePort returns a loopback port nothing listens on right now. Routes
@@ -25,11 +28,11 @@ func freePort(t *testing.T) string {
 // used through the other.
 func TestCluster(t *testing.T) {
 	routes := []string{"nats-route://" + freePort(t), "nats-route://" + freePort(t)}
-	var servers []*Embedded
+	var servers []*embedded.Server
 	for i, name := range []string{"s1", "s2"} {
-		servers = append(servers, startServer(t, EmbeddedConfig{
+		servers = append(servers, startServer(t, embedded.Config{
 			ServerName: name,
-			Cluster:    ClusterConfig{Name: "theater-test", Listen: routes[i][len("nats-route://"):], Routes: routes},
+			Cluster:    embedded.ClusterConfig{Name: "theater-test", Listen: routes[i][len("nats-route://"):], Routes: routes},
 		}))
 	}
 	ctx := testContext(t)
@@ -42,18 +45,18 @@ func TestCluster(t *testing.T) {
 		}
 	}
 
-	js1, err := jetstream.New(connect(t, ClientConfig{URLs: servers[0].ClientURL()}))
+	js1, err := jetstream.New(connect(t, transport.ClientConfig{URLs: servers[0].ClientURL()}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := Layout{}
+	l := transport.Layout{}
 	// Each replicated asset elects its own leader, which can take a few
 	// seconds; Ensure returns once all of them exist.
-	if err := l.Ensure(ctx, js1, StoreConfig{Replicas: 2}); err != nil {
+	if err := l.Ensure(ctx, js1, transport.StoreConfig{Replicas: 2}); err != nil {
 		t.Fatal(err)
 	}
 
-	js2, err := jetstream.New(connect(t, ClientConfig{URLs: servers[1].ClientURL()}))
+	js2, err := jetstream.New(connect(t, transport.ClientConfig{URLs: servers[1].ClientURL()}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -191,7 +191,7 @@ func connectFailure(urls string, err error) error {
 		// which hides that nothing listens at the address.
 		reason = "connection refused"
 	}
-	return connectError(fmt.Sprintf("transport: cannot reach %s: %s; is a NATS server running there? (a theater node embeds one on %s unless told to listen elsewhere)", urls, reason, DefaultListen), err)
+	return connectError(fmt.Sprintf("transport: cannot reach %s: %s; is a NATS server running there? (a theater node embeds one at %s unless told to listen elsewhere)", urls, reason, nats.DefaultURL), err)
 }
 
 func splitURLs(s string) []string {

@@ -1,4 +1,4 @@
-package transport
+package transport_test
 
 import (
 	"context"
@@ -22,24 +22,27 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
+
+	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/embedded"
 )
 
 // authServer starts an embedded server whose nats-server config file
-// holds conf, which also exercises EmbeddedConfig.ConfigFile.
-func authServer(t *testing.T, conf string) *Embedded {
+// holds conf, which also exercises embedded.Config.ConfigFile.
+func authServer(t *testing.T, conf string) *embedded.Server {
 	t.Helper()
-	return startServer(t, EmbeddedConfig{ConfigFile: writeFile(t, "server.conf", conf)})
+	return startServer(t, embedded.Config{ConfigFile: writeFile(t, "server.conf", conf)})
 }
 
 func TestConnectUserPassword(t *testing.T) {
 	e := authServer(t, `authorization { user: alice, password: "s3cret" }`)
-	nc := connect(t, ClientConfig{URLs: e.ClientURL(), User: "alice", Password: "s3cret", Name: "test"})
+	nc := connect(t, transport.ClientConfig{URLs: e.ClientURL(), User: "alice", Password: "s3cret", Name: "test"})
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
 
-	_, err := Connect(testContext(t), ClientConfig{URLs: e.ClientURL(), User: "alice", Password: "wrong"})
-	if !errors.Is(err, ErrConnect) || !errors.Is(err, nats.ErrAuthorization) {
+	_, err := transport.Connect(testContext(t), transport.ClientConfig{URLs: e.ClientURL(), User: "alice", Password: "wrong"})
+	if !errors.Is(err, transport.ErrConnect) || !errors.Is(err, nats.ErrAuthorization) {
 		t.Fatalf("wrong password: %v", err)
 	}
 	msg := err.Error()
@@ -50,8 +53,8 @@ func TestConnectUserPassword(t *testing.T) {
 
 func TestConnectToken(t *testing.T) {
 	e := authServer(t, `authorization { token: "t0ken" }`)
-	connect(t, ClientConfig{URLs: e.ClientURL(), Token: "t0ken"})
-	if _, err := Connect(testContext(t), ClientConfig{URLs: e.ClientURL()}); !errors.Is(err, nats.ErrAuthorization) {
+	connect(t, transport.ClientConfig{URLs: e.ClientURL(), Token: "t0ken"})
+	if _, err := transport.Connect(testContext(t), transport.ClientConfig{URLs: e.ClientURL()}); !errors.Is(err, nats.ErrAuthorization) {
 		t.Fatalf("no token: %v", err)
 	}
 }
@@ -64,12 +67,12 @@ func TestConnectNKey(t *testing.T) {
 	pub, _ := kp.PublicKey()
 	seed, _ := kp.Seed()
 	e := authServer(t, fmt.Sprintf(`authorization { users = [ { nkey: %s } ] }`, pub))
-	connect(t, ClientConfig{URLs: e.ClientURL(), NKeySeedFile: writeFile(t, "user.nk", string(seed))})
+	connect(t, transport.ClientConfig{URLs: e.ClientURL(), NKeySeedFile: writeFile(t, "user.nk", string(seed))})
 
 	other, _ := nkeys.CreateUser()
 	otherSeed, _ := other.Seed()
-	_, err = Connect(testContext(t), ClientConfig{URLs: e.ClientURL(), NKeySeedFile: writeFile(t, "other.nk", string(otherSeed))})
-	if !errors.Is(err, ErrConnect) {
+	_, err = transport.Connect(testContext(t), transport.ClientConfig{URLs: e.ClientURL(), NKeySeedFile: writeFile(t, "other.nk", string(otherSeed))})
+	if !errors.Is(err, transport.ErrConnect) {
 		t.Fatalf("unknown nkey: %v", err)
 	}
 }
@@ -86,7 +89,7 @@ func TestConnectTLS(t *testing.T) {
 	if !strings.HasPrefix(e.ClientURL(), "tls://") {
 		t.Errorf("ClientURL %q, want tls://", e.ClientURL())
 	}
-	cfg := ClientConfig{URLs: e.ClientURL(), CAFile: p("ca.pem"), CertFile: p("client.pem"), KeyFile: p("client-key.pem")}
+	cfg := transport.ClientConfig{URLs: e.ClientURL(), CAFile: p("ca.pem"), CertFile: p("client.pem"), KeyFile: p("client-key.pem")}
 	nc := connect(t, cfg)
 	if !nc.TLSRequired() {
 		t.Error("connection is not TLS")
@@ -94,12 +97,12 @@ func TestConnectTLS(t *testing.T) {
 
 	noCert := cfg
 	noCert.CertFile, noCert.KeyFile = "", ""
-	if _, err := Connect(testContext(t), noCert); !errors.Is(err, ErrConnect) {
+	if _, err := transport.Connect(testContext(t), noCert); !errors.Is(err, transport.ErrConnect) {
 		t.Fatalf("without client certificate: %v", err)
 	}
 	noCA := cfg
 	noCA.CAFile = ""
-	if _, err := Connect(testContext(t), noCA); !errors.Is(err, ErrConnect) {
+	if _, err := transport.Connect(testContext(t), noCA); !errors.Is(err, transport.ErrConnect) {
 		t.Fatalf("without the CA: %v", err)
 	}
 }
@@ -175,8 +178,8 @@ func TestConnectUnreachable(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	u := "nats://bob:pw@" + addr
-	_, err = Connect(testContext(t), ClientConfig{URLs: u}, WithConnectTimeout(time.Second))
-	if !errors.Is(err, ErrConnect) {
+	_, err = transport.Connect(testContext(t), transport.ClientConfig{URLs: u}, transport.WithConnectTimeout(time.Second))
+	if !errors.Is(err, transport.ErrConnect) {
 		t.Fatalf("err = %v", err)
 	}
 	msg := err.Error()
@@ -186,7 +189,7 @@ func TestConnectUnreachable(t *testing.T) {
 }
 
 func TestConnectConfigErrors(t *testing.T) {
-	for _, cfg := range []ClientConfig{
+	for _, cfg := range []transport.ClientConfig{
 		{User: "a", Password: "b", Token: "t"},
 		{Token: "t", CredsFile: "x.creds"},
 		{CertFile: "c.pem"},
@@ -194,8 +197,8 @@ func TestConnectConfigErrors(t *testing.T) {
 		{NKeySeedFile: "/does/not/exist.nk"},
 		{CAFile: "/does/not/exist.pem"},
 	} {
-		if _, err := Connect(testContext(t), cfg); !errors.Is(err, ErrConfig) || !strings.HasPrefix(err.Error(), "transport: ") {
-			t.Errorf("%+v: err = %v, want ErrConfig", cfg, err)
+		if _, err := transport.Connect(testContext(t), cfg); !errors.Is(err, transport.ErrConfig) || !strings.HasPrefix(err.Error(), "transport: ") {
+			t.Errorf("%+v: err = %v, want transport.ErrConfig", cfg, err)
 		}
 	}
 }
@@ -205,16 +208,16 @@ func TestConnectConfigErrors(t *testing.T) {
 // JetStream data written before the restart is still there.
 func TestReconnect(t *testing.T) {
 	store := t.TempDir()
-	e := startServer(t, EmbeddedConfig{StoreDir: store})
+	e := startServer(t, embedded.Config{StoreDir: store})
 	logger, logs := capturingLogger()
-	nc := connect(t, ClientConfig{URLs: e.ClientURL()}, WithLogger(logger), WithReconnectWait(20*time.Millisecond))
+	nc := connect(t, transport.ClientConfig{URLs: e.ClientURL()}, transport.WithLogger(logger), transport.WithReconnectWait(20*time.Millisecond))
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := testContext(t)
-	l := Layout{}
-	if err := l.Ensure(ctx, js, StoreConfig{}); err != nil {
+	l := transport.Layout{}
+	if err := l.Ensure(ctx, js, transport.StoreConfig{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := js.Publish(ctx, l.SendSubject("a1"), []byte("before")); err != nil {
@@ -223,16 +226,16 @@ func TestReconnect(t *testing.T) {
 
 	shutdown(t, e)
 	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
-		if !logs.contains("disconnected from NATS") {
+		if !logs.Contains("disconnected from NATS") {
 			return errors.New("no disconnect logged")
 		}
 		return nil
 	})
 
 	u, _ := url.Parse(e.ClientURL())
-	startServer(t, EmbeddedConfig{Listen: u.Host, StoreDir: store})
+	startServer(t, embedded.Config{Listen: u.Host, StoreDir: store})
 	checkFor(t, 10*time.Second, 10*time.Millisecond, func() error {
-		if !nc.IsConnected() || !logs.contains("reconnected to NATS") {
+		if !nc.IsConnected() || !logs.Contains("reconnected to NATS") {
 			return fmt.Errorf("status %v, log:\n%s", nc.Status(), logs)
 		}
 		return nil
@@ -267,8 +270,8 @@ func TestConnectContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = Connect(ctx, ClientConfig{URLs: "nats://" + l.Addr().String()}, WithMaxReconnects(0))
-	if !errors.Is(err, ErrConnect) || !strings.HasPrefix(err.Error(), "transport: ") {
+	_, err = transport.Connect(ctx, transport.ClientConfig{URLs: "nats://" + l.Addr().String()}, transport.WithMaxReconnects(0))
+	if !errors.Is(err, transport.ErrConnect) || !strings.HasPrefix(err.Error(), "transport: ") {
 		t.Fatalf("err = %v", err)
 	}
 	if d := time.Since(start); d > 3*time.Second {

@@ -1,17 +1,9 @@
-// Package transport is Theater's connection to NATS: it starts an
-// embedded server, connects clients, and names and creates everything a
-// Theater system keeps in NATS. It knows NATS and nothing of wazero or of
-// the rest of Theater; the node wires it to actors and supervisors.
-//
-// # Embedded server
-//
-// [StartEmbedded] runs nats-server with JetStream inside the process,
-// configured by an [EmbeddedConfig]: by default on [DefaultListen]
-// (loopback only) with its store under [DefaultStoreDir]. Its log goes to
-// a [log/slog.Logger] given with [WithLogger]. A [ClusterConfig] routes it
-// to other servers; [Embedded.WaitJetStream] then waits for the
-// cluster's JetStream to elect its leader. [Embedded.Shutdown] stops it
-// and waits within a context.
+// Package transport is Theater's connection to NATS: it connects clients
+// and names and creates everything a Theater system keeps in NATS. It
+// knows nats.go and nothing of wazero or of nats-server; the embedded
+// server is in [github.com/theater-go/theater/transport/embedded], the
+// node in [github.com/theater-go/theater/transport/node] and the Go
+// client in [github.com/theater-go/theater/transport/client].
 //
 // # Connecting
 //

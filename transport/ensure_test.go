@@ -1,4 +1,4 @@
-package transport
+package transport_test
 
 import (
 	"context"
@@ -11,12 +11,15 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/embedded"
 )
 
 func newJetStream(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	e := startServer(t, EmbeddedConfig{})
-	js, err := jetstream.New(connect(t, ClientConfig{URLs: e.ClientURL()}))
+	e := startServer(t, embedded.Config{})
+	js, err := jetstream.New(connect(t, transport.ClientConfig{URLs: e.ClientURL()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,9 +38,9 @@ func streamConfig(t *testing.T, ctx context.Context, js jetstream.JetStream, nam
 func TestEnsureIdempotent(t *testing.T) {
 	js := newJetStream(t)
 	ctx := testContext(t)
-	l := Layout{}
+	l := transport.Layout{}
 	for range 2 {
-		if err := l.Ensure(ctx, js, StoreConfig{}); err != nil {
+		if err := l.Ensure(ctx, js, transport.StoreConfig{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -72,8 +75,8 @@ func TestEnsureIdempotent(t *testing.T) {
 	mb := streamConfig(t, ctx, js, "theater_mailbox")
 	if !slices.Equal(mb.Subjects, []string{"theater.actor.*.send"}) || mb.Retention != jetstream.LimitsPolicy ||
 		mb.Storage != jetstream.FileStorage || mb.Discard != jetstream.DiscardNew || !mb.DiscardNewPerSubject ||
-		mb.MaxMsgsPerSubject != DefaultMailboxDepth || mb.MaxMsgSize != DefaultMaxMessageSize ||
-		mb.Duplicates != DefaultDuplicateWindow || mb.MaxAge != 0 || mb.Replicas != 1 || !mb.AllowDirect {
+		mb.MaxMsgsPerSubject != transport.DefaultMailboxDepth || mb.MaxMsgSize != transport.DefaultMaxMessageSize ||
+		mb.Duplicates != transport.DefaultDuplicateWindow || mb.MaxAge != 0 || mb.Replicas != 1 || !mb.AllowDirect {
 		t.Errorf("mailbox config %+v", mb)
 	}
 	ch := streamConfig(t, ctx, js, "theater_chain")
@@ -82,11 +85,11 @@ func TestEnsureIdempotent(t *testing.T) {
 		t.Errorf("chain config %+v", ch)
 	}
 	ev := streamConfig(t, ctx, js, "theater_events")
-	if !slices.Equal(ev.Subjects, []string{"theater.events.*.*"}) || ev.Discard != jetstream.DiscardOld || ev.MaxAge != DefaultEventsMaxAge {
+	if !slices.Equal(ev.Subjects, []string{"theater.events.*.*"}) || ev.Discard != jetstream.DiscardOld || ev.MaxAge != transport.DefaultEventsMaxAge {
 		t.Errorf("events config %+v", ev)
 	}
 	nodes := streamConfig(t, ctx, js, "KV_theater_nodes")
-	if nodes.MaxAge != DefaultNodeTTL || nodes.SubjectDeleteMarkerTTL != DefaultNodeTTL {
+	if nodes.MaxAge != transport.DefaultNodeTTL || nodes.SubjectDeleteMarkerTTL != transport.DefaultNodeTTL {
 		t.Errorf("nodes bucket config %+v", nodes)
 	}
 	if obj := streamConfig(t, ctx, js, "OBJ_theater_modules"); obj.Compression != jetstream.S2Compression {
@@ -94,7 +97,7 @@ func TestEnsureIdempotent(t *testing.T) {
 	}
 
 	// A changed config updates what exists.
-	if err := l.Ensure(ctx, js, StoreConfig{EventsMaxAge: time.Hour}); err != nil {
+	if err := l.Ensure(ctx, js, transport.StoreConfig{EventsMaxAge: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	if ev := streamConfig(t, ctx, js, "theater_events"); ev.MaxAge != time.Hour {
@@ -106,20 +109,20 @@ func TestEnsureErrors(t *testing.T) {
 	js := newJetStream(t)
 	ctx := testContext(t)
 	for _, tc := range []struct {
-		l Layout
-		c StoreConfig
+		l transport.Layout
+		c transport.StoreConfig
 	}{
-		{Layout{Prefix: "a.b"}, StoreConfig{}},
-		{Layout{}, StoreConfig{Replicas: 6}},
-		{Layout{}, StoreConfig{MailboxDepth: -1}},
-		{Layout{}, StoreConfig{NodeTTL: time.Millisecond}},
+		{transport.Layout{Prefix: "a.b"}, transport.StoreConfig{}},
+		{transport.Layout{}, transport.StoreConfig{Replicas: 6}},
+		{transport.Layout{}, transport.StoreConfig{MailboxDepth: -1}},
+		{transport.Layout{}, transport.StoreConfig{NodeTTL: time.Millisecond}},
 	} {
-		if err := tc.l.Ensure(ctx, js, tc.c); !errors.Is(err, ErrConfig) {
-			t.Errorf("%+v %+v: err = %v, want ErrConfig", tc.l, tc.c, err)
+		if err := tc.l.Ensure(ctx, js, tc.c); !errors.Is(err, transport.ErrConfig) {
+			t.Errorf("%+v %+v: err = %v, want transport.ErrConfig", tc.l, tc.c, err)
 		}
 	}
 	// Replicas beyond the servers present: JetStream's refusal, named.
-	err := Layout{}.Ensure(ctx, js, StoreConfig{Replicas: 3})
+	err := transport.Layout{}.Ensure(ctx, js, transport.StoreConfig{Replicas: 3})
 	if err == nil || !strings.HasPrefix(err.Error(), "transport: ensure stream theater_mailbox: ") {
 		t.Errorf("replicas 3 on one server: %v", err)
 	}
@@ -129,8 +132,8 @@ func TestEnsureErrors(t *testing.T) {
 func TestLayoutBehaviour(t *testing.T) {
 	js := newJetStream(t)
 	ctx := testContext(t)
-	l := Layout{}
-	if err := l.Ensure(ctx, js, StoreConfig{MailboxDepth: 2, NodeTTL: time.Second}); err != nil {
+	l := transport.Layout{}
+	if err := l.Ensure(ctx, js, transport.StoreConfig{MailboxDepth: 2, NodeTTL: time.Second}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -221,11 +224,11 @@ func TestTwoPrefixesShareAServer(t *testing.T) {
 	js := newJetStream(t)
 	ctx := testContext(t)
 	for _, p := range []string{"alpha", "beta"} {
-		l, err := NewLayout(p)
+		l, err := transport.NewLayout(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := l.Ensure(ctx, js, StoreConfig{}); err != nil {
+		if err := l.Ensure(ctx, js, transport.StoreConfig{}); err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
 	}

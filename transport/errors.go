@@ -11,7 +11,7 @@ var (
 	// prefix or id, a certificate without its key, an unparsable address.
 	ErrConfig = errors.New("transport: invalid configuration")
 	// ErrConnect reports that a NATS server could not be reached or
-	// refused the connection, or that an embedded server did not start.
+	// refused the connection.
 	ErrConnect = errors.New("transport: cannot connect")
 )
 

@@ -1,9 +1,11 @@
-package transport
+package transport_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/theater-go/theater/transport"
 )
 
 func TestNewLayout(t *testing.T) {
@@ -25,13 +27,13 @@ func TestNewLayout(t *testing.T) {
 		{"a/b", "", false},
 		{"$SYS", "", false},
 	} {
-		l, err := NewLayout(tc.prefix)
+		l, err := transport.NewLayout(tc.prefix)
 		if tc.ok != (err == nil) {
 			t.Errorf("NewLayout(%q) error = %v, want ok=%v", tc.prefix, err, tc.ok)
 			continue
 		}
-		if err != nil && (!errors.Is(err, ErrConfig) || !strings.HasPrefix(err.Error(), "transport: prefix")) {
-			t.Errorf("NewLayout(%q) error = %v, want ErrConfig", tc.prefix, err)
+		if err != nil && (!errors.Is(err, transport.ErrConfig) || !strings.HasPrefix(err.Error(), "transport: prefix")) {
+			t.Errorf("NewLayout(%q) error = %v, want transport.ErrConfig", tc.prefix, err)
 		}
 		if l.Prefix != tc.want {
 			t.Errorf("NewLayout(%q).Prefix = %q, want %q", tc.prefix, l.Prefix, tc.want)
@@ -40,26 +42,26 @@ func TestNewLayout(t *testing.T) {
 }
 
 func TestValidID(t *testing.T) {
-	good := []string{"a", "A1", "billing-agent_2", "0NUIDxyz", "0b5c5f3e-8c1d-4d0f-a4a8-9f1f1a2b3c4d", strings.Repeat("x", MaxIDLen)}
+	good := []string{"a", "A1", "billing-agent_2", "0NUIDxyz", "0b5c5f3e-8c1d-4d0f-a4a8-9f1f1a2b3c4d", strings.Repeat("x", transport.MaxIDLen)}
 	for _, id := range good {
-		if err := ValidID(id); err != nil {
+		if err := transport.ValidID(id); err != nil {
 			t.Errorf("ValidID(%q) = %v", id, err)
 		}
 	}
-	bad := []string{"", "a.b", "*", ">", "a>", "a b", " a", "a\n", "a\x00", "a\x7f", "é", "a/b", "a=b", "a:b", strings.Repeat("x", MaxIDLen+1)}
+	bad := []string{"", "a.b", "*", ">", "a>", "a b", " a", "a\n", "a\x00", "a\x7f", "é", "a/b", "a=b", "a:b", strings.Repeat("x", transport.MaxIDLen+1)}
 	for _, id := range bad {
-		err := ValidID(id)
-		if !errors.Is(err, ErrConfig) || !strings.HasPrefix(err.Error(), "transport: ") {
-			t.Errorf("ValidID(%q) = %v, want ErrConfig", id, err)
+		err := transport.ValidID(id)
+		if !errors.Is(err, transport.ErrConfig) || !strings.HasPrefix(err.Error(), "transport: ") {
+			t.Errorf("ValidID(%q) = %v, want transport.ErrConfig", id, err)
 		}
 	}
-	if err := ValidID("a b"); !strings.Contains(err.Error(), "' ' at byte 1") {
+	if err := transport.ValidID("a b"); !strings.Contains(err.Error(), "' ' at byte 1") {
 		t.Errorf("message does not point at the bad byte: %v", err)
 	}
 }
 
 func TestLayoutNames(t *testing.T) {
-	l, err := NewLayout("t1")
+	l, err := transport.NewLayout("t1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +85,7 @@ func TestLayoutNames(t *testing.T) {
 			t.Errorf("got %q, want %q", got, want)
 		}
 	}
-	if (Layout{}).SendSubject("a") != "theater.actor.a.send" {
-		t.Error("zero Layout does not use the default prefix")
+	if (transport.Layout{}).SendSubject("a") != "theater.actor.a.send" {
+		t.Error("zero transport.Layout does not use the default prefix")
 	}
 }

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// Option sets a knob of [Connect] or [StartEmbedded]. Knobs are what a Go
-// caller chooses (a logger, timings); what an operator writes in a file
-// or on the command line is in [ClientConfig] and [EmbeddedConfig].
+// Option sets a knob of [Connect]. Knobs are what a Go caller chooses (a
+// logger, timings); what an operator writes in a file or on the command
+// line is in [ClientConfig].
 type Option func(*settings)
 
 type settings struct {
@@ -31,8 +31,7 @@ func newSettings(opts []Option) settings {
 }
 
 // WithLogger sends connection events (disconnects, reconnects, async
-// errors) and, for [StartEmbedded], the server's own log to l. The
-// default is [slog.Default].
+// errors) to l. The default is [slog.Default].
 func WithLogger(l *slog.Logger) Option {
 	return func(s *settings) {
 		if l != nil {

@@ -134,7 +134,11 @@
 // What the actor's supervisor will do when the actor ends: the settings
 // are validated and shipped with the manifest now, and take effect once
 // the node runs actors under package supervisor. More settings will join
-// these.
+// these. The fields have package supervisor's types
+// ([supervisor.Restart], [supervisor.StartFrom]), and durations anywhere
+// in a manifest are [supervisor.Duration]: the manifest imports
+// supervisor, never the reverse, because a supervisor knows nothing of
+// actors.
 //
 //   - restart: "permanent" (the default) restarts it whenever it ends,
 //     "transient" only when it fails, "temporary" never.

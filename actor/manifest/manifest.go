@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/theater-go/theater/supervisor"
 )
 
 // Manifest is one actor's manifest. It is plain data: the node stores it
@@ -104,34 +106,12 @@ type Limits struct {
 }
 
 // Supervision says what the actor's supervisor does when the actor ends.
+// Its types are package supervisor's, so a manifest and a supervisor spec
+// spell restart types and states the same way and mean the same thing.
 type Supervision struct {
-	Restart   Restart   `toml:"restart" json:"restart,omitempty"`
-	StartFrom StartFrom `toml:"start_from" json:"start_from,omitempty"`
+	Restart   supervisor.Restart   `toml:"restart" json:"restart,omitempty"`
+	StartFrom supervisor.StartFrom `toml:"start_from" json:"start_from,omitempty"`
 }
-
-// Restart is an OTP restart type: which endings restart the actor.
-type Restart string
-
-// The restart types.
-const (
-	// RestartPermanent restarts the actor whenever it ends.
-	RestartPermanent Restart = "permanent"
-	// RestartTransient restarts it only when it fails.
-	RestartTransient Restart = "transient"
-	// RestartTemporary never restarts it.
-	RestartTemporary Restart = "temporary"
-)
-
-// StartFrom is the state a restarted actor starts from.
-type StartFrom string
-
-// The states a restart can start from.
-const (
-	// StartInitial runs init again with the manifest's initial state.
-	StartInitial StartFrom = "initial"
-	// StartLast continues from the last state recorded in the chain.
-	StartLast StartFrom = "last"
-)
 
 // Defaults and bounds of the limits. The message bounds follow NATS: its
 // default max_payload is 1 MiB and the server refuses anything above
@@ -149,25 +129,9 @@ const (
 )
 
 // Duration is a time.Duration written as a Go duration string ("5s",
-// "1m30s") in TOML and JSON.
-type Duration time.Duration
-
-// UnmarshalText parses a Go duration string.
-func (d *Duration) UnmarshalText(text []byte) error {
-	v, err := time.ParseDuration(string(text))
-	if err != nil {
-		// time's message repeats its own prefix and quotes; ours names
-		// the value once.
-		return fmt.Errorf("invalid duration %q", text)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalText writes the duration as time.Duration.String does.
-func (d Duration) MarshalText() ([]byte, error) {
-	return []byte(time.Duration(d).String()), nil
-}
+// "1m30s") in TOML and JSON. It is [supervisor.Duration], so limits and
+// supervisor specs write durations the same way.
+type Duration = supervisor.Duration
 
 // Msgpack is raw msgpack bytes written as standard base64 in TOML and JSON.
 type Msgpack []byte
@@ -214,10 +178,10 @@ func (m *Manifest) WithDefaults() *Manifest {
 		d.Capabilities.Log = &lc
 	}
 	if d.Supervision.Restart == "" {
-		d.Supervision.Restart = RestartPermanent
+		d.Supervision.Restart = supervisor.Permanent
 	}
 	if d.Supervision.StartFrom == "" {
-		d.Supervision.StartFrom = StartLast
+		d.Supervision.StartFrom = supervisor.StartLast
 	}
 	return &d
 }

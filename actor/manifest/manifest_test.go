@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/theater-go/theater/supervisor"
 )
 
 // base is the smallest valid manifest; cases add to it.
@@ -25,7 +27,7 @@ func defaults() *Manifest {
 			Mailbox:         DefaultMailbox,
 			MaxMessageBytes: DefaultMaxMessageBytes,
 		},
-		Supervision: Supervision{Restart: RestartPermanent, StartFrom: StartLast},
+		Supervision: Supervision{Restart: supervisor.Permanent, StartFrom: supervisor.StartLast},
 	}
 }
 
@@ -90,7 +92,7 @@ start_from = "initial"
 					MemoryPages: 512, HandlerDeadline: Duration(90 * time.Second), Mailbox: 10,
 					MaxMessageBytes: 65536, Idle: Duration(30 * time.Second),
 				},
-				Supervision: Supervision{Restart: RestartTransient, StartFrom: StartInitial},
+				Supervision: Supervision{Restart: supervisor.Transient, StartFrom: supervisor.StartInitial},
 			}
 		}},
 		{"log level defaults to info", base + "[capabilities.log]\n", func(m *Manifest) {

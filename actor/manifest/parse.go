@@ -210,7 +210,9 @@ func typeMismatch(t reflect.Type, e entry) string {
 			return "expected a string, got " + kindName(e.kind)
 		}
 		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(e.text)); err != nil {
-			return err.Error()
+			// supervisor.Duration names its package; here the key and
+			// the file say where the problem is.
+			return strings.TrimPrefix(err.Error(), "supervisor: ")
 		}
 	case t.Kind() == reflect.Struct:
 		if e.kind != unstable.Table && e.kind != unstable.InlineTable {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path"
 	"time"
+
+	"github.com/theater-go/theater/supervisor"
 )
 
 // maxNameLen bounds Name. Actor ids are built from the name and travel in
@@ -163,12 +165,12 @@ func intRange(key string, v, maxV int) *Error {
 
 func (s *Supervision) check() *Error {
 	switch s.Restart {
-	case RestartPermanent, RestartTransient, RestartTemporary:
+	case supervisor.Permanent, supervisor.Transient, supervisor.Temporary:
 	default:
 		return fieldErr("supervision.restart", "unknown restart type %q (want permanent, transient or temporary)", s.Restart)
 	}
 	switch s.StartFrom {
-	case StartInitial, StartLast:
+	case supervisor.StartInitial, supervisor.StartLast:
 	default:
 		return fieldErr("supervision.start_from", "unknown state %q (want initial or last)", s.StartFrom)
 	}

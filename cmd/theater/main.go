@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -42,7 +43,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(stderr, "theater:", err)
+		// Errors of the shared vocabulary (package wire) already say
+		// "theater: ".
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "theater: ") {
+			msg = "theater: " + msg
+		}
+		fmt.Fprintln(stderr, msg)
 		var ee *exitError
 		if errors.As(err, &ee) {
 			return ee.code

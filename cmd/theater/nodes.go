@@ -16,8 +16,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
-	"github.com/theater-go/theater/cmd/theater/internal/node"
+	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/client"
+	"github.com/theater-go/theater/transport/embedded"
+	"github.com/theater-go/theater/transport/node"
+	"github.com/theater-go/theater/transport/wire"
 )
 
 // connFlags are the flags of every command that talks to NATS.
@@ -60,7 +64,7 @@ func (f *connFlags) connect(ctx context.Context, name string) (*nats.Conn, error
 }
 
 // withClient runs f with a client of the system, within the --timeout.
-func (f *connFlags) withClient(cmd *cobra.Command, fn func(ctx context.Context, c *node.Client) error) error {
+func (f *connFlags) withClient(cmd *cobra.Command, fn func(ctx context.Context, c *client.Client) error) error {
 	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 	defer cancel()
 	l, err := f.layout()
@@ -72,7 +76,7 @@ func (f *connFlags) withClient(cmd *cobra.Command, fn func(ctx context.Context, 
 		return err
 	}
 	defer nc.Close()
-	c, err := node.NewClient(ctx, nc, l)
+	c, err := client.New(ctx, nc, client.WithLayout(l))
 	if err != nil {
 		return err
 	}
@@ -95,7 +99,7 @@ func printJSON(w io.Writer, v any) error {
 
 func newSpawnCmd() *cobra.Command {
 	var f connFlags
-	var opts node.SpawnOptions
+	var opts client.SpawnOptions
 	cmd := &cobra.Command{
 		Use:   "spawn MANIFEST",
 		Short: "Start an actor from a manifest on a running node",
@@ -106,8 +110,8 @@ A-Z a-z 0-9 - _ and must not be taken by a running actor.`,
 		Example: "  theater spawn examples/counter/counter.toml --id counter-1",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.withClient(cmd, func(ctx context.Context, c *node.Client) error {
-				var info node.ActorInfo
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				var info wire.ActorInfo
 				err := slow(cmd.ErrOrStderr(), "uploading the module and waiting for a node", func() (err error) {
 					info, err = c.SpawnFile(ctx, args[0], opts)
 					return err
@@ -136,7 +140,7 @@ func newStopCmd() *cobra.Command {
 		Short: "Stop an actor; its last state stays in the registry",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.withClient(cmd, func(ctx context.Context, c *node.Client) error {
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				info, err := c.Stop(ctx, args[0])
 				if err != nil {
 					return err
@@ -160,14 +164,14 @@ func newLsCmd() *cobra.Command {
 		Short: "List the registered actors, running and stopped",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.withClient(cmd, func(ctx context.Context, c *node.Client) error {
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				list, err := c.List(ctx)
 				if err != nil {
 					return err
 				}
 				if f.asJSON {
 					if list == nil {
-						list = []node.Listed{}
+						list = []client.Listed{}
 					}
 					return printJSON(cmd.OutOrStdout(), list)
 				}
@@ -198,14 +202,14 @@ func newNodesCmd() *cobra.Command {
 		Short: "List the live nodes and their load",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.withClient(cmd, func(ctx context.Context, c *node.Client) error {
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				nodes, err := c.Nodes(ctx)
 				if err != nil {
 					return err
 				}
 				if f.asJSON {
 					if nodes == nil {
-						nodes = []node.Heartbeat{}
+						nodes = []wire.Heartbeat{}
 					}
 					return printJSON(cmd.OutOrStdout(), nodes)
 				}
@@ -234,8 +238,8 @@ node dies first.`,
 		Example: "  theater send counter-1 5",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.withClient(cmd, func(ctx context.Context, c *node.Client) error {
-				if err := c.Send(ctx, args[0], []byte(args[1]), true); err != nil {
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				if err := c.Send(ctx, args[0], []byte(args[1]), wire.JSON); err != nil {
 					return err
 				}
 				if f.asJSON {
@@ -261,8 +265,8 @@ when no node hosts the actor, and after --timeout when it does not answer.`,
 		Example: "  theater request counter-1 2",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.withClient(cmd, func(ctx context.Context, c *node.Client) error {
-				reply, err := c.Request(ctx, args[0], []byte(args[1]), true, f.timeout)
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				reply, err := c.Request(ctx, args[0], []byte(args[1]), wire.JSON)
 				if err != nil {
 					return err
 				}
@@ -282,8 +286,8 @@ func newStateCmd() *cobra.Command {
 		Short: "Print an actor's state as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return f.withClient(cmd, func(ctx context.Context, c *node.Client) error {
-				state, err := c.State(ctx, args[0], true)
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				state, err := c.State(ctx, args[0], wire.JSON)
 				if err != nil {
 					return err
 				}
@@ -316,50 +320,61 @@ func (f *serverFlags) register(cmd *cobra.Command, listenDefault, storeHelp stri
 	fl.DurationVar(&f.nodeTTL, "node-ttl", transport.DefaultNodeTTL, "how long a node's heartbeat lives; other nodes take its actors when it lapses (every node of a system must use the same)")
 }
 
-// start runs the embedded server unless --server is given, and a node on
-// it. stop undoes both, gracefully.
+// start runs the embedded server unless --server is given, a runtime,
+// and a node on both. stop undoes all three, gracefully.
 func (f *serverFlags) start(ctx context.Context, logger, actorLogger *slog.Logger) (n *node.Node, url string, stop func(context.Context) error, err error) {
 	l, err := f.layout()
 	if err != nil {
 		return nil, "", nil, err
 	}
-	var srv *transport.Embedded
+	var undo []func(context.Context) error
+	stop = func(ctx context.Context) error {
+		var errs []error
+		for i := len(undo) - 1; i >= 0; i-- {
+			errs = append(errs, undo[i](ctx))
+		}
+		return errors.Join(errs...)
+	}
+	fail := func(err error) (*node.Node, string, func(context.Context) error, error) {
+		return nil, "", nil, errors.Join(err, stop(ctx))
+	}
 	if f.client.URLs == "" {
-		srv, err = transport.StartEmbedded(ctx, transport.EmbeddedConfig{Listen: f.listen, StoreDir: f.store},
-			transport.WithLogger(logger.With("component", "nats")))
+		srv, err := embedded.Start(ctx, embedded.Config{Listen: f.listen, StoreDir: f.store},
+			embedded.WithLogger(logger.With("component", "nats")))
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("%w\nis another node using %s or the store? try --listen 127.0.0.1:0 or another --store", err, f.listen)
 		}
+		undo = append(undo, srv.Shutdown)
 		f.client.URLs = srv.ClientURL()
-	}
-	shutdownSrv := func(ctx context.Context) error {
-		if srv == nil {
-			return nil
-		}
-		return srv.Shutdown(ctx)
 	}
 	cfg := f.client
 	cfg.Name = "theater node"
 	nc, err := transport.Connect(ctx, cfg, transport.WithLogger(logger))
 	if err != nil {
-		return nil, "", nil, errors.Join(err, shutdownSrv(ctx))
+		return fail(err)
 	}
+	undo = append(undo, func(context.Context) error { nc.Close(); return nil })
 	cache := f.cacheDir
 	if cache == "" {
 		if dir, err := os.UserCacheDir(); err == nil {
 			cache = filepath.Join(dir, "theater", "wazero")
 		}
 	}
-	n, err = node.Start(ctx, node.Config{Conn: nc, Layout: l, Store: transport.StoreConfig{NodeTTL: f.nodeTTL}, Name: f.name, Logger: logger, ActorLogger: actorLogger, CacheDir: cache})
+	opts := []actor.Option{actor.WithLogger(actorLogger)}
+	if cache != "" {
+		opts = append(opts, actor.WithCacheDir(cache))
+	}
+	rt, err := actor.NewRuntime(ctx, opts...)
 	if err != nil {
-		nc.Close()
-		return nil, "", nil, errors.Join(err, shutdownSrv(ctx))
+		return fail(err)
 	}
-	stop = func(ctx context.Context) error {
-		err := n.Close(ctx)
-		nc.Close()
-		return errors.Join(err, shutdownSrv(ctx))
+	undo = append(undo, rt.Close)
+	n, err = node.Start(ctx, node.Config{Conn: nc, Runtime: rt, Layout: l, Store: transport.StoreConfig{NodeTTL: f.nodeTTL},
+		Name: f.name, Logger: logger, ActorLogger: actorLogger})
+	if err != nil {
+		return fail(err)
 	}
+	undo = append(undo, n.Close)
 	return n, f.client.URLs, stop, nil
 }
 
@@ -393,7 +408,7 @@ the same --name resumes them.`,
 			return stop(ctx)
 		},
 	}
-	f.register(cmd, transport.DefaultListen, "directory of the embedded server's JetStream data (default: the user data directory, theater/)")
+	f.register(cmd, embedded.DefaultListen, "directory of the embedded server's JetStream data (default: the user data directory, theater/)")
 	return cmd
 }
 
@@ -461,7 +476,7 @@ func runActor(ctx context.Context, f *serverFlags, n *node.Node, url, path, id s
 		return err
 	}
 	defer nc.Close()
-	c, err := node.NewClient(ctx, nc, l)
+	c, err := client.New(ctx, nc, client.WithLayout(l))
 	if err != nil {
 		return err
 	}
@@ -472,7 +487,7 @@ func runActor(ctx context.Context, f *serverFlags, n *node.Node, url, path, id s
 		return fmt.Errorf("theater: events: %w", err)
 	}
 	defer sub.Unsubscribe()
-	info, err := c.SpawnFile(ctx, path, node.SpawnOptions{ID: id, Node: n.Name()})
+	info, err := c.SpawnFile(ctx, path, client.SpawnOptions{ID: id, Node: n.Name()})
 	if err != nil {
 		return err
 	}
@@ -484,7 +499,7 @@ func runActor(ctx context.Context, f *serverFlags, n *node.Node, url, path, id s
 			fmt.Fprintf(out, "stopping %s: the current message finishes, then the node shuts down\n", info.ID)
 			return nil
 		case m := <-events:
-			var ev node.Event
+			var ev wire.Event
 			if json.Unmarshal(m.Data, &ev) == nil && ev.Actor == info.ID {
 				fmt.Fprintf(out, "event %s %s %s\n", ev.Kind, ev.Actor, ev.Detail)
 			}

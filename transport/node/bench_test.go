@@ -1,0 +1,256 @@
+package node_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/theater-go/theater/actor/manifest"
+	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/client"
+	"github.com/theater-go/theater/transport/node"
+	"github.com/theater-go/theater/transport/wire"
+)
+
+// echoManifest is the WAT echo guest: a request's reply is its message.
+const echoManifest = `
+name = "echo"
+module = "echo.wasm"
+[types]
+request = "list<u8>"
+reply = "list<u8>"
+`
+
+// payload64 is a 64-byte msgpack bin (2 header bytes, 62 data bytes).
+var payload64 = append([]byte{0xc4, 62}, make([]byte, 62)...)
+
+// requesters runs b.N requests spread over k goroutines.
+func requesters(b *testing.B, k int, do func() error) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, k)
+	b.ResetTimer()
+	for range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if err := do(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+}
+
+// BenchmarkRequest compares request/reply to the WAT echo actor with raw
+// NATS request/reply to a plain nats.go responder on the same server, with
+// 1 and 32 requesters on one connection.
+func BenchmarkRequest(b *testing.B) {
+	ctx := context.Background()
+	srv := testServer(b)
+	startNode(b, srv, "bench")
+	c := newClient(b, srv)
+	m, err := manifest.Parse("echo.toml", []byte(echoManifest))
+	if err != nil {
+		b.Fatal(err)
+	}
+	wasm := readFile(b, filepath.Join("..", "..", "examples", "echo", "wat", "echo.wasm"))
+	if _, err := c.Spawn(ctx, m, wasm, nil, client.SpawnOptions{ID: "echo"}); err != nil {
+		b.Fatal(err)
+	}
+	responder := connect(b, srv)
+	if _, err := responder.Subscribe("bench.echo", func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
+		b.Fatal(err)
+	}
+	if err := responder.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	nc := connect(b, srv)
+	for _, k := range []int{1, 32} {
+		b.Run(fmt.Sprintf("raw/%d", k), func(b *testing.B) {
+			requesters(b, k, func() error {
+				_, err := nc.Request("bench.echo", payload64, 5*time.Second)
+				return err
+			})
+		})
+		b.Run(fmt.Sprintf("actor/%d", k), func(b *testing.B) {
+			requesters(b, k, func() error {
+				reply, err := c.Request(ctx, "echo", payload64, wire.Msgpack)
+				if err == nil && len(reply) != len(payload64) {
+					err = fmt.Errorf("reply of %d bytes", len(reply))
+				}
+				return err
+			})
+		})
+	}
+}
+
+// BenchmarkRequestRatio measures the actor ÷ raw request rate with 32
+// requesters on one connection, alternating chunks of 1,000 requests to
+// each, so that the load of a shared machine weighs on both alike; it
+// reports both rates and their ratio.
+func BenchmarkRequestRatio(b *testing.B) {
+	ctx := context.Background()
+	srv := testServer(b)
+	startNode(b, srv, "bench")
+	c := newClient(b, srv)
+	m, err := manifest.Parse("echo.toml", []byte(echoManifest))
+	if err != nil {
+		b.Fatal(err)
+	}
+	wasm := readFile(b, filepath.Join("..", "..", "examples", "echo", "wat", "echo.wasm"))
+	if _, err := c.Spawn(ctx, m, wasm, nil, client.SpawnOptions{ID: "echo"}); err != nil {
+		b.Fatal(err)
+	}
+	responder := connect(b, srv)
+	if _, err := responder.Subscribe("bench.echo", func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
+		b.Fatal(err)
+	}
+	if err := responder.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	nc := connect(b, srv)
+	raw := func() error {
+		_, err := nc.Request("bench.echo", payload64, 5*time.Second)
+		return err
+	}
+	act := func() error {
+		_, err := c.Request(ctx, "echo", payload64, wire.Msgpack)
+		return err
+	}
+	const chunk, k = 1000, 32
+	var rawT, actT time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		rawT += timed(b, chunk, k, raw)
+		actT += timed(b, chunk, k, act)
+	}
+	n := float64(b.N * chunk)
+	b.ReportMetric(n/rawT.Seconds(), "raw-req/s")
+	b.ReportMetric(n/actT.Seconds(), "actor-req/s")
+	b.ReportMetric(rawT.Seconds()/actT.Seconds(), "actor/raw")
+}
+
+// timed runs n calls of do over k goroutines and returns how long they
+// took.
+func timed(b *testing.B, n, k int, do func() error) time.Duration {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failed atomic.Pointer[error]
+	start := time.Now()
+	for range k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				if err := do(); err != nil {
+					failed.Store(&err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		b.Fatal(*err)
+	}
+	return time.Since(start)
+}
+
+// BenchmarkDurableSend measures how fast one node handles stored sends:
+// the counter actors' mailboxes are filled while their node is down, then
+// the node starts (taking its actors back) and the clock runs until every
+// send is handled and recorded.
+func BenchmarkDurableSend(b *testing.B) {
+	for _, tc := range []struct{ actors, each int }{{1, 5000}, {100, 100}} {
+		b.Run(fmt.Sprintf("actors=%d", tc.actors), func(b *testing.B) {
+			ctx := context.Background()
+			srv := testServer(b)
+			n, err := node.Start(ctx, node.Config{Conn: connect(b, srv), Runtime: newRuntime(b), Name: "bench", Logger: quiet})
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := newClient(b, srv)
+			for i := range tc.actors {
+				spawnCounter(b, c, fmt.Sprintf("c%d", i), "")
+			}
+			if err := n.Close(ctx); err != nil {
+				b.Fatal(err)
+			}
+			js := natsJS(b, connect(b, srv))
+			total := 0
+			for range b.N {
+				last := fillMailboxes(b, js, tc.actors, tc.each)
+				total += tc.actors * tc.each
+				start := time.Now()
+				n, err := node.Start(ctx, node.Config{Conn: connect(b, srv), Runtime: newRuntime(b), Name: "bench", Logger: quiet})
+				if err != nil {
+					b.Fatal(err)
+				}
+				checkFor(b, 5*time.Minute, func() error {
+					for i := range tc.actors {
+						e, err := c.Entry(ctx, fmt.Sprintf("c%d", i))
+						if err != nil {
+							return err
+						}
+						if e.MailboxSeq < last[i] {
+							return fmt.Errorf("c%d at %d of %d", i, e.MailboxSeq, last[i])
+						}
+					}
+					return nil
+				})
+				b.ReportMetric(float64(tc.actors*tc.each)/time.Since(start).Seconds(), "msg/s")
+				b.StopTimer()
+				if err := n.Close(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		})
+	}
+}
+
+// fillMailboxes stores each sends of u32 1 for every actor and returns
+// each actor's last mailbox sequence.
+func fillMailboxes(b *testing.B, js jetstream.JetStream, actors, each int) []uint64 {
+	b.Helper()
+	l := transport.Layout{Prefix: transport.DefaultPrefix}
+	futures := make([][]jetstream.PubAckFuture, actors)
+	for i := range actors {
+		for range each {
+			f, err := js.PublishAsync(l.SendSubject(fmt.Sprintf("c%d", i)), []byte{0x01}, jetstream.WithStallWait(time.Minute))
+			if err != nil {
+				b.Fatal(err)
+			}
+			futures[i] = append(futures[i], f)
+		}
+	}
+	last := make([]uint64, actors)
+	for i, fs := range futures {
+		for _, f := range fs {
+			select {
+			case ack := <-f.Ok():
+				last[i] = max(last[i], ack.Sequence)
+			case err := <-f.Err():
+				b.Fatal(err)
+			}
+		}
+	}
+	return last
+}

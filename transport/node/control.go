@@ -1,0 +1,277 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/theater-go/theater/actor/manifest"
+	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/wire"
+)
+
+func (n *Node) startService() (micro.Service, error) {
+	l := n.cfg.Layout
+	svc, err := micro.AddService(n.nc, micro.Config{
+		Name:        l.ServiceName(),
+		Version:     Version,
+		Description: "Theater node " + n.name + ": hosts WebAssembly actors",
+		Metadata:    map[string]string{"node": n.name},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: micro service: %w", wire.ErrNATS, err)
+	}
+	eps := []struct {
+		name, subject string
+		queue         bool
+		h             func(context.Context, micro.Request) (any, error)
+	}{
+		{"spawn", l.ControlSubject(wire.OpSpawn), true, n.ctlSpawn},
+		{"node-spawn", l.NodeSubject(n.name, wire.OpSpawn), false, n.ctlSpawn},
+		{"stop", l.NodeSubject(n.name, wire.OpStop), false, n.ctlStop},
+		{"state", l.NodeSubject(n.name, wire.OpState), false, n.ctlState},
+		{"list", l.NodeSubject(n.name, wire.OpList), false, n.ctlList},
+		{"info", l.NodeSubject(n.name, wire.OpInfo), false, n.ctlInfo},
+	}
+	for _, ep := range eps {
+		opts := []micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}
+		if ep.queue {
+			opts = append(opts, micro.WithEndpointQueueGroup(l.ServiceName()))
+		} else {
+			opts = append(opts, micro.WithEndpointQueueGroupDisabled())
+		}
+		if err := svc.AddEndpoint(ep.name, n.endpoint(ep.h), opts...); err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("%w: endpoint %s: %w", wire.ErrNATS, ep.name, err)
+		}
+	}
+	return svc, nil
+}
+
+// maxControl bounds the control requests a node handles at once; more
+// wait in their subscription, as all of them did before they ran aside.
+const maxControl = 64
+
+// endpoint adapts a handler: a []byte result is the reply as is, anything
+// else is JSON; an error is answered with its code in wire.ErrorHeader and
+// in the micro error headers, so `nats micro stats` counts it.
+//
+// Each request runs on its own goroutine: micro calls an endpoint's
+// handler on its subscription's one goroutine, so a stop that waits for a
+// busy actor's handler would otherwise hold up every later stop, list
+// and spawn on the node for that long.
+func (n *Node) endpoint(h func(context.Context, micro.Request) (any, error)) micro.Handler {
+	return micro.HandlerFunc(func(req micro.Request) {
+		n.mu.Lock()
+		if n.closing {
+			n.mu.Unlock()
+			n.respond(req, nil, fmt.Errorf("%w: node %s is shutting down", wire.ErrUnavailable, n.name))
+			return
+		}
+		n.ctl.Add(1)
+		n.mu.Unlock()
+		n.ctlSlots <- struct{}{}
+		go func() {
+			defer n.ctl.Done()
+			defer func() { <-n.ctlSlots }()
+			ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
+			defer cancel()
+			v, err := h(ctx, req)
+			n.respond(req, v, err)
+		}()
+	})
+}
+
+func (n *Node) respond(req micro.Request, v any, err error) {
+	if err != nil {
+		code, status := wire.CodeOf(err)
+		_ = req.Error(status, err.Error(), []byte(err.Error()), micro.WithHeaders(micro.Headers{wire.ErrorHeader: {code}}))
+		return
+	}
+	if b, ok := v.([]byte); ok {
+		_ = req.Respond(b)
+		return
+	}
+	_ = req.RespondJSON(v)
+}
+
+func decodeJSON(data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: %w", wire.ErrBadJSON, err)
+	}
+	return nil
+}
+
+func (n *Node) ctlSpawn(ctx context.Context, req micro.Request) (any, error) {
+	var r wire.SpawnRequest
+	if err := decodeJSON(req.Data(), &r); err != nil {
+		return nil, err
+	}
+	return n.Spawn(ctx, r.ID, &r.Manifest)
+}
+
+// Spawn starts an actor on this node from a manifest whose module (and
+// WIT, if any) are named by digest and stored in the object store. The id
+// must be free, or name a stopped actor, which starts anew: from its
+// initial state, with a mailbox that starts after the mailbox stream's
+// last sequence, so nothing sent to the old actor reaches the new one.
+func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (wire.ActorInfo, error) {
+	if err := transport.ValidID(id); err != nil {
+		return wire.ActorInfo{}, fmt.Errorf("%w: %w", wire.ErrInvalidID, err)
+	}
+	if err := m.Validate(); err != nil {
+		return wire.ActorInfo{}, fmt.Errorf("%w: %w", wire.ErrBadManifest, err)
+	}
+	m = m.WithDefaults()
+	if _, ok := m.ModuleDigest(); !ok {
+		return wire.ActorInfo{}, fmt.Errorf("%w: module %q: a node takes modules by digest (sha256:...); upload the file with the client", wire.ErrBadManifest, m.Module)
+	}
+	e := wire.Entry{Node: n.name, Digest: m.Module, Manifest: *m, Status: wire.StatusRunning, Updated: time.Now().UTC()}
+	b, _ := json.Marshal(e)
+	rev, err := n.actors.Create(ctx, id, b)
+	var prev []byte
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		old, oldRev, gerr := n.entry(ctx, id)
+		if gerr != nil {
+			return wire.ActorInfo{}, gerr
+		}
+		if old.Status != wire.StatusStopped {
+			return wire.ActorInfo{}, fmt.Errorf("%w: %q runs on node %s; stop it first or choose another id", wire.ErrExists, id, old.Node)
+		}
+		// The new actor's mailbox starts after everything stored so far:
+		// the old one's sends are not its to handle, including those a
+		// crash left unpurged and any published while it was stopped.
+		if e.MailboxSeq, err = n.mailboxEnd(ctx); err != nil {
+			return wire.ActorInfo{}, err
+		}
+		e.MailboxSeq = max(e.MailboxSeq, old.MailboxSeq)
+		b, _ = json.Marshal(e)
+		prev, _ = json.Marshal(old)
+		rev, err = n.actors.Update(ctx, id, b, oldRev)
+	}
+	if errors.Is(err, jetstream.ErrKeyExists) { // spawned elsewhere meanwhile
+		return wire.ActorInfo{}, fmt.Errorf("%w: %q was just spawned by another request", wire.ErrExists, id)
+	}
+	if err != nil {
+		return wire.ActorInfo{}, fmt.Errorf("%w: register %q: %w", wire.ErrNATS, id, err)
+	}
+	if err := n.host(ctx, id, e, rev, false); err != nil {
+		// Give the id back as it was: free, or a stopped actor's.
+		if prev != nil {
+			_, _ = n.actors.Put(ctx, id, prev)
+		} else {
+			_ = n.actors.Delete(ctx, id)
+		}
+		return wire.ActorInfo{}, err
+	}
+	n.beatSoon()
+	return n.info(id)
+}
+
+// mailboxEnd is the mailbox stream's last sequence.
+func (n *Node) mailboxEnd(ctx context.Context) (uint64, error) {
+	s, err := n.js.Stream(ctx, n.cfg.Layout.MailboxStream())
+	if err != nil {
+		return 0, fmt.Errorf("%w: mailbox stream: %w", wire.ErrNATS, err)
+	}
+	return s.CachedInfo().State.LastSeq, nil
+}
+
+func (n *Node) info(id string) (wire.ActorInfo, error) {
+	h := n.lookup(id)
+	if h == nil {
+		return wire.ActorInfo{}, fmt.Errorf("%w: %q is not hosted on node %s", wire.ErrUnknownActor, id, n.name)
+	}
+	// Never h.turn: a handler may hold it for its whole deadline, and a
+	// list or stop must not wait for that.
+	status := wire.StatusRunning
+	if h.stopReq.Load() {
+		status = wire.StatusStopped
+	}
+	return wire.ActorInfo{ID: id, Node: n.name, Name: h.entry.Manifest.Name, Digest: h.entry.Digest,
+		Status: status, Live: h.a.Live(), MailboxSeq: h.handled.Load()}, nil
+}
+
+func (n *Node) lookup(id string) *hosted {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.hosted[id]
+}
+
+func (n *Node) actorRequest(req micro.Request) (string, error) {
+	var r wire.ActorRequest
+	if err := decodeJSON(req.Data(), &r); err != nil {
+		return "", err
+	}
+	if err := transport.ValidID(r.ID); err != nil {
+		return "", fmt.Errorf("%w: %w", wire.ErrInvalidID, err)
+	}
+	return r.ID, nil
+}
+
+func (n *Node) ctlStop(ctx context.Context, req micro.Request) (any, error) {
+	id, err := n.actorRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	return n.Stop(ctx, id)
+}
+
+// Stop stops an actor hosted here: it takes no more messages, finishes
+// the current one, runs its on-stop handler, and its registry entry is
+// marked stopped with its last state. It returns when all that is done;
+// meanwhile the node's other actors and endpoints carry on.
+func (n *Node) Stop(ctx context.Context, id string) (wire.ActorInfo, error) {
+	h := n.lookup(id)
+	if h == nil {
+		return wire.ActorInfo{}, fmt.Errorf("%w: %q is not hosted on node %s", wire.ErrUnknownActor, id, n.name)
+	}
+	info, err := n.info(id)
+	if err != nil {
+		return wire.ActorInfo{}, err
+	}
+	// detach records the stopped status once the current handler is
+	// done; taking the turn here would wait for it before the stop has
+	// even begun.
+	h.stopReq.Store(true)
+	err = h.detach(ctx)
+	n.event(id, wire.EventStopped, "")
+	n.beatSoon()
+	info.Status, info.Live = wire.StatusStopped, false
+	return info, err
+}
+
+func (n *Node) ctlState(ctx context.Context, req micro.Request) (any, error) {
+	id, err := n.actorRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	h := n.lookup(id)
+	if h == nil {
+		return nil, fmt.Errorf("%w: %q is not hosted on node %s", wire.ErrUnknownActor, id, n.name)
+	}
+	return h.a.State(), nil
+}
+
+func (n *Node) ctlList(context.Context, micro.Request) (any, error) {
+	n.mu.Lock()
+	ids := make([]string, 0, len(n.hosted))
+	for id := range n.hosted {
+		ids = append(ids, id)
+	}
+	n.mu.Unlock()
+	out := make([]wire.ActorInfo, 0, len(ids))
+	for _, id := range ids {
+		if info, err := n.info(id); err == nil {
+			out = append(out, info)
+		}
+	}
+	return out, nil
+}
+
+func (n *Node) ctlInfo(context.Context, micro.Request) (any, error) { return n.status(), nil }

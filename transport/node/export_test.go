@@ -1,0 +1,32 @@
+package node
+
+// Busy reports whether actor id on n is inside a handler's turn, so
+// tests can wait for a long handler to have started.
+func Busy(n *Node, id string) bool {
+	h := n.lookup(id)
+	if h == nil {
+		return false
+	}
+	if h.turn.TryLock() {
+		h.turn.Unlock()
+		return false
+	}
+	return true
+}
+
+// Classify is classify, for the tests of the error mapping.
+var Classify = classify
+
+// Stopping reports whether a stop of actor id on n has begun.
+func Stopping(n *Node, id string) bool {
+	h := n.lookup(id)
+	if h == nil {
+		return false
+	}
+	select {
+	case <-h.stopping:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,471 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/theater-go/theater/actor"
+	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/wire"
+)
+
+// Version is the node's version in its micro service info.
+const Version = "0.1.0"
+
+// Config configures a node. Conn and Runtime are required; the rest has
+// defaults. It is plain data a caller fills in; the node does not close
+// what it is given.
+type Config struct {
+	// Conn is the node's connection (transport.Connect, or to an
+	// embedded.Start server).
+	Conn *nats.Conn
+	// Runtime runs the node's actors. It may run other actors of the
+	// caller's too; the node stops only its own, and Close leaves the
+	// runtime open. Its options (cache dir, logger, limits) are the
+	// caller's choice.
+	Runtime *actor.Runtime
+	// Layout names everything on NATS; the zero value is the default
+	// prefix.
+	Layout transport.Layout
+	// Store tunes the streams and buckets the node ensures at start.
+	Store transport.StoreConfig
+	// Name is the node's name, a transport.ValidID; empty means the host
+	// name with a random suffix. A node restarted under the same name
+	// takes its actors back at once.
+	Name string
+	// Labels describe the node in its heartbeat (for placement).
+	Labels map[string]string
+	// Logger receives the node's log; ActorLogger the actors' log lines
+	// (both default to slog.Default).
+	Logger      *slog.Logger
+	ActorLogger *slog.Logger
+}
+
+// Node hosts actors on NATS: it answers their requests, feeds them their
+// durable mailboxes, keeps their registry entries and serves the control
+// endpoints of the micro service. It is safe for concurrent use.
+type Node struct {
+	cfg    Config
+	name   string
+	log    *slog.Logger
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	actors jetstream.KeyValue
+	nodes  jetstream.KeyValue
+	obs    jetstream.ObjectStore
+	rt     *actor.Runtime
+	svc    micro.Service
+	router *Router
+
+	// ctx lives until Close; background work and handlers derive from it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	bg     sync.WaitGroup
+	// ctl counts the control requests running aside (endpoint), of which
+	// ctlSlots admits maxControl at once.
+	ctl      sync.WaitGroup
+	ctlSlots chan struct{}
+
+	mu     sync.Mutex
+	hosted map[string]*hosted
+	// starting reserves the ids of actors being started.
+	starting map[string]bool
+	closing  bool
+	// compiled holds the digests the runtime has compiled, so a second
+	// actor of a module skips the object store.
+	compiled map[actor.Digest]bool
+	started  time.Time
+	kick     chan struct{}
+	// flushing is set while a flush runs, so ticks never stack them.
+	flushing atomic.Bool
+	// valueLimit is the largest registry entry the actors bucket and the
+	// server take, in bytes; hosted actors' states are bounded by it.
+	valueLimit int
+}
+
+// Start starts a node: it ensures the layout, starts the runtime and the
+// micro service, beats into the nodes bucket and takes back the actors
+// that the registry says it owns (a restart after a crash).
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Conn == nil {
+		return nil, fmt.Errorf("%w: Config.Conn is nil", ErrConfig)
+	}
+	if cfg.Runtime == nil {
+		return nil, fmt.Errorf("%w: Config.Runtime is nil", ErrConfig)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ActorLogger == nil {
+		cfg.ActorLogger = cfg.Logger
+	}
+	if cfg.Layout.Prefix == "" {
+		cfg.Layout.Prefix = transport.DefaultPrefix
+	}
+	if cfg.Name == "" {
+		cfg.Name = defaultName()
+	}
+	if err := transport.ValidID(cfg.Name); err != nil {
+		return nil, fmt.Errorf("%w: node name: %w", wire.ErrInvalidID, err)
+	}
+	n := &Node{cfg: cfg, name: cfg.Name, nc: cfg.Conn, log: cfg.Logger.With("node", cfg.Name),
+		rt: cfg.Runtime, hosted: map[string]*hosted{}, starting: map[string]bool{}, compiled: map[actor.Digest]bool{}, started: time.Now(), kick: make(chan struct{}, 1), ctlSlots: make(chan struct{}, maxControl)}
+	var err error
+	if n.js, err = jetstream.New(n.nc); err != nil {
+		return nil, fmt.Errorf("%w: jetstream: %w", wire.ErrNATS, err)
+	}
+	if err := cfg.Layout.Ensure(ctx, n.js, cfg.Store); err != nil {
+		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
+	}
+	if n.actors, err = n.js.KeyValue(ctx, cfg.Layout.ActorsBucket()); err != nil {
+		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
+	}
+	if n.valueLimit, err = n.entryLimit(ctx); err != nil {
+		return nil, err
+	}
+	if n.nodes, err = n.js.KeyValue(ctx, cfg.Layout.NodesBucket()); err != nil {
+		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
+	}
+	if n.obs, err = n.js.ObjectStore(ctx, cfg.Layout.ModulesStore()); err != nil {
+		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
+	}
+	n.router = &Router{node: n, nc: n.nc, js: n.js, layout: cfg.Layout}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	if err := n.beat(ctx); err != nil {
+		n.abort(ctx)
+		return nil, err
+	}
+	if n.svc, err = n.startService(); err != nil {
+		n.abort(ctx)
+		return nil, err
+	}
+	// Watch before adopting, so a node that dies in between is seen.
+	w, err := n.nodes.WatchAll(n.ctx, jetstream.UpdatesOnly())
+	if err != nil {
+		n.abort(ctx)
+		return nil, fmt.Errorf("%w: watch nodes: %w", wire.ErrNATS, err)
+	}
+	if err := n.adopt(ctx, ""); err != nil {
+		_ = w.Stop()
+		n.abort(ctx)
+		return nil, err
+	}
+	n.bg.Add(2)
+	go n.heartbeat()
+	go n.watchNodes(w)
+	n.log.Info("node started", "prefix", cfg.Layout.Prefix, "server", n.nc.ConnectedUrlRedacted())
+	return n, nil
+}
+
+// entryLimit is the largest value the actors bucket stores: its stream's
+// message size limit (StoreConfig.MaxMessageSize), and the server's max
+// payload.
+func (n *Node) entryLimit(ctx context.Context) (int, error) {
+	limit := int(n.nc.MaxPayload())
+	st, err := n.actors.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("%w: actors bucket: %w", wire.ErrNATS, err)
+	}
+	if kvs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
+		if m := int(kvs.StreamInfo().Config.MaxMsgSize); m > 0 && (limit <= 0 || m < limit) {
+			limit = m
+		}
+	}
+	return limit, nil
+}
+
+// abort undoes a Start that failed half-way, stopping any actor it
+// resumed: the runtime is the caller's and outlives the node.
+func (n *Node) abort(ctx context.Context) {
+	n.cancel()
+	if n.svc != nil {
+		_ = n.svc.Stop()
+	}
+	n.mu.Lock()
+	n.closing = true
+	n.mu.Unlock()
+	n.ctl.Wait()
+	n.mu.Lock()
+	hs := make([]*hosted, 0, len(n.hosted))
+	for _, h := range n.hosted {
+		hs = append(hs, h)
+	}
+	n.mu.Unlock()
+	for _, h := range hs {
+		_ = h.detach(ctx)
+	}
+}
+
+func defaultName() string {
+	host, _ := os.Hostname()
+	host = strings.Map(func(r rune) rune {
+		if r < 128 && (r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return r
+		}
+		return '-'
+	}, host)
+	if host == "" || len(host) > 64 {
+		host = "node"
+	}
+	return host + "-" + randSuffix()
+}
+
+// randSuffix is 6 lowercase letters and digits: short enough to type,
+// enough to make collisions among one system's names unlikely.
+func randSuffix() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// Name returns the node's name.
+func (n *Node) Name() string { return n.name }
+
+// Router returns the node's actor.Router over NATS.
+func (n *Node) Router() *Router { return n.router }
+
+// status is the node's heartbeat as of now.
+func (n *Node) status() wire.Heartbeat {
+	n.mu.Lock()
+	count := len(n.hosted)
+	n.mu.Unlock()
+	return wire.Heartbeat{Node: n.name, Version: Version, Labels: n.cfg.Labels, Actors: count,
+		Live: n.rt.Live(), Started: n.started, Beat: time.Now().UTC()}
+}
+
+func (n *Node) beat(ctx context.Context) error {
+	b, _ := json.Marshal(n.status())
+	if _, err := n.nodes.Put(ctx, n.name, b); err != nil {
+		return fmt.Errorf("%w: heartbeat: %w", wire.ErrNATS, err)
+	}
+	return nil
+}
+
+// beatSoon makes the heartbeat show a change in the node's actors now
+// rather than at the next tick.
+func (n *Node) beatSoon() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+// heartbeat renews the node's entry three times per TTL, so one lost
+// beat does not make the node look dead.
+func (n *Node) heartbeat() {
+	defer n.bg.Done()
+	ttl := n.cfg.Store.NodeTTL
+	if ttl <= 0 {
+		ttl = transport.DefaultNodeTTL
+	}
+	t := time.NewTicker(ttl / 3)
+	defer t.Stop()
+	for {
+		tick := false
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+			tick = true
+		case <-n.kick:
+		}
+		// Beat first, and never wait on an actor: a handler may run for
+		// its whole deadline (up to 10 minutes), and a node whose key
+		// expires meanwhile loses all its actors to the others.
+		if err := n.beat(n.ctx); err != nil && n.ctx.Err() == nil {
+			n.log.Warn("heartbeat failed", "err", err)
+		}
+		if tick && n.flushing.CompareAndSwap(false, true) {
+			// Its own goroutine: slow registry writes delay no beat.
+			n.bg.Add(1)
+			go func() {
+				defer n.bg.Done()
+				defer n.flushing.Store(false)
+				n.flush()
+			}()
+		}
+	}
+}
+
+// flush records the state of actors that requests changed since their
+// last record, so a crash loses at most a heartbeat period of them. An
+// actor busy with a message is skipped: its turn may last a whole handler
+// deadline, and the next flush (or the next send's record) takes it.
+func (n *Node) flush() {
+	n.mu.Lock()
+	hs := make([]*hosted, 0, len(n.hosted))
+	for _, h := range n.hosted {
+		hs = append(hs, h)
+	}
+	n.mu.Unlock()
+	for _, h := range hs {
+		if n.ctx.Err() != nil {
+			return
+		}
+		if !h.turn.TryLock() {
+			continue
+		}
+		if h.dirty && !h.fenced {
+			h.entry.State = h.a.State()
+			if err := h.record(n.ctx); err != nil && n.ctx.Err() == nil {
+				n.log.Warn("cannot record state", "actor", h.id, "err", err)
+			}
+			if h.fenced {
+				go func() { _ = h.detach(n.ctx) }()
+			}
+		}
+		h.turn.Unlock()
+	}
+}
+
+// adopt resumes the running actors that the registry gives to this node
+// (after a crash or a restart) or to a node without a heartbeat (one that
+// died while no node watched), from their last recorded state and mailbox
+// position. dead limits it to the actors of that node.
+func (n *Node) adopt(ctx context.Context, dead string) error {
+	keys, err := n.actors.ListKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: list actors: %w", wire.ErrNATS, err)
+	}
+	alive := map[string]bool{n.name: true}
+	for id := range keys.Keys() {
+		e, rev, err := n.entry(ctx, id)
+		if err != nil || e.Status != wire.StatusRunning || dead != "" && e.Node != dead {
+			continue
+		}
+		if e.Node != n.name {
+			if _, known := alive[e.Node]; !known {
+				_, err := n.nodes.Get(ctx, e.Node)
+				alive[e.Node] = err == nil
+			}
+			if alive[e.Node] && e.Node != dead {
+				continue
+			}
+			// Take the lease: of several survivors, the one whose update
+			// lands first at this revision wins; the others skip.
+			from := e.Node
+			e.Node = n.name
+			b, _ := json.Marshal(e)
+			if rev, err = n.actors.Update(ctx, id, b, rev); err != nil {
+				continue
+			}
+			n.log.Info("claimed actor of a dead node", "actor", id, "from", from)
+		}
+		if err := n.host(ctx, id, e, rev, true); err != nil {
+			n.log.Error("cannot resume actor", "actor", id, "err", err)
+		}
+	}
+	return nil
+}
+
+// watchNodes claims the actors of every node whose heartbeat disappears:
+// deleted at its graceful shutdown, or expired after NodeTTL, which the
+// bucket's limit markers make visible here as a purge.
+func (n *Node) watchNodes(w jetstream.KeyWatcher) {
+	defer n.bg.Done()
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case u, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if u == nil || u.Key() == n.name || u.Operation() == jetstream.KeyValuePut {
+				continue
+			}
+			if err := n.adopt(n.ctx, u.Key()); err != nil && n.ctx.Err() == nil {
+				n.log.Warn("cannot claim actors of a dead node", "node", u.Key(), "err", err)
+			}
+		}
+	}
+}
+
+func (n *Node) entry(ctx context.Context, id string) (wire.Entry, uint64, error) {
+	kve, err := n.actors.Get(ctx, id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return wire.Entry{}, 0, fmt.Errorf("%w: %q", wire.ErrUnknownActor, id)
+	}
+	if err != nil {
+		return wire.Entry{}, 0, fmt.Errorf("%w: registry: %w", wire.ErrNATS, err)
+	}
+	var e wire.Entry
+	if err := json.Unmarshal(kve.Value(), &e); err != nil {
+		return wire.Entry{}, 0, fmt.Errorf("%w: registry entry %q: %w", wire.ErrInternal, id, err)
+	}
+	return e, kve.Revision(), nil
+}
+
+// event publishes a lifecycle event. It is a core publish, captured by the
+// events stream: events are a feed, and waiting for JetStream's ack on
+// every one would slow the actor for nothing the feed needs.
+func (n *Node) event(id, kind, detail string) {
+	b, _ := json.Marshal(wire.Event{Actor: id, Kind: kind, Node: n.name, Time: time.Now().UTC(), Detail: detail})
+	m := nats.NewMsg(n.cfg.Layout.EventSubject(id, kind))
+	m.Header.Set(wire.EventHeader, kind)
+	m.Header.Set(wire.NodeHeader, n.name)
+	m.Data = b
+	if err := n.nc.PublishMsg(m); err != nil {
+		n.log.Warn("cannot publish event", "actor", id, "kind", kind, "err", err)
+	}
+}
+
+// Close shuts the node down gracefully: it stops answering control
+// requests, stops taking messages, lets each actor finish its current
+// handler, stops it, records every actor's state and mailbox position,
+// and removes its heartbeat. Deleting the heartbeat makes the other live nodes claim
+// the actors; only when no other node is alive do they stay registered
+// to this node, for a restart under the same name to resume. The
+// connection is flushed, not closed, and the runtime left open.
+func (n *Node) Close(ctx context.Context) error {
+	n.mu.Lock()
+	if n.closing {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closing = true
+	hs := make([]*hosted, 0, len(n.hosted))
+	for _, h := range n.hosted {
+		hs = append(hs, h)
+	}
+	n.mu.Unlock()
+	errs := []error{n.svc.Stop()}
+	for _, h := range hs {
+		errs = append(errs, h.detach(ctx))
+	}
+	n.cancel()
+	n.ctl.Wait()
+	n.bg.Wait()
+	if err := n.nodes.Delete(ctx, n.name); err != nil {
+		errs = append(errs, fmt.Errorf("%w: remove heartbeat: %w", wire.ErrNATS, err))
+	}
+	fctx := ctx
+	if _, ok := ctx.Deadline(); !ok { // FlushWithContext insists on one
+		var cancel context.CancelFunc
+		fctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	if err := n.nc.FlushWithContext(fctx); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		errs = append(errs, fmt.Errorf("%w: flush: %w", wire.ErrNATS, err))
+	}
+	n.log.Info("node stopped")
+	return errors.Join(errs...)
+}
