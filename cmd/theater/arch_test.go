@@ -47,6 +47,8 @@ var importRules = []importRule{
 	{pkg: "actor", allowed: []string{"actor/abi", "actor/manifest", "wit", "wit/codec"}, forbidden: noNATS},
 	{pkg: "actor/abi", allowed: []string{"wit"}, forbidden: noNATS},
 	{pkg: "actor/manifest", allowed: []string{"supervisor"}, forbidden: noNATSWazero},
+	{pkg: "actor/internal/wasm", forbidden: noNATSWazero},
+	{pkg: "actor/internal/meter", allowed: []string{"actor/internal/wasm"}, forbidden: noNATSWazero},
 	{pkg: "actor/guest", forbidden: noNATSWazero},
 	{pkg: "supervisor", forbidden: noNATSWazero},
 	{pkg: "transport", forbidden: noServerWazero},
