@@ -125,6 +125,8 @@ func (l Layout) MailboxStreamConfig(c StoreConfig) jetstream.StreamConfig {
 // Deleting single messages is denied (a chain with a hole cannot be
 // verified); purging an actor's whole subject stays possible for retiring
 // it. Direct get serves "last entry of this actor" from any replica.
+// Atomic batch publish (ADR-50) lets the chain store commit the events of
+// several handler calls all or nothing (docs/CHAIN.md).
 func (l Layout) ChainStreamConfig(c StoreConfig) jetstream.StreamConfig {
 	c = c.resolved()
 	return jetstream.StreamConfig{
@@ -141,6 +143,8 @@ func (l Layout) ChainStreamConfig(c StoreConfig) jetstream.StreamConfig {
 		Duplicates:  c.DuplicateWindow,
 		DenyDelete:  true,
 		AllowDirect: true,
+
+		AllowAtomicPublish: true,
 	}
 }
 

@@ -185,6 +185,9 @@ func TestLayoutBehaviour(t *testing.T) {
 		if err := s.DeleteMsg(ctx, ack.Sequence); err == nil {
 			t.Fatal("deleting a chain entry was allowed")
 		}
+		if !s.CachedInfo().Config.AllowAtomicPublish {
+			t.Fatal("chain stream does not allow atomic batch publish")
+		}
 	})
 
 	t.Run("requests are not captured", func(t *testing.T) {

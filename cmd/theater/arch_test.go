@@ -49,6 +49,7 @@ var importRules = []importRule{
 	{pkg: "actor/manifest", allowed: []string{"supervisor"}, forbidden: noNATSWazero},
 	{pkg: "actor/internal/wasm", forbidden: noNATSWazero},
 	{pkg: "actor/internal/meter", allowed: []string{"actor/internal/wasm"}, forbidden: noNATSWazero},
+	{pkg: "actor/chain", forbidden: noNATSWazero},
 	{pkg: "actor/guest", forbidden: noNATSWazero},
 	{pkg: "supervisor", forbidden: noNATSWazero},
 	{pkg: "transport", forbidden: noServerWazero},
@@ -56,6 +57,7 @@ var importRules = []importRule{
 	{pkg: "transport/wire", allowed: []string{"actor/manifest", "wit", "wit/codec"}, forbidden: noServerWazero},
 	{pkg: "transport/client", allowed: []string{"actor/manifest", "transport", "transport/wire", "wit/codec"}, forbidden: noServerWazero},
 	{pkg: "transport/node", allowed: []string{"actor", "actor/manifest", "transport", "transport/wire", "wit", "wit/codec"}, forbidden: []string{natsServer}},
+	{pkg: "transport/chainstore", allowed: []string{"actor/chain", "transport"}, forbidden: noServerWazero},
 	{pkg: "transport/natstest", allowed: []string{"actor", "transport", "transport/client", "transport/embedded", "transport/node"}},
 }
 
