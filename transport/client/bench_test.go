@@ -58,3 +58,28 @@ func BenchmarkCallRatio(b *testing.B) {
 	b.ReportMetric(float64(callT.Nanoseconds())/float64(b.N), "call-ns/op")
 	b.ReportMetric(callT.Seconds()/reqT.Seconds(), "call/request")
 }
+
+// BenchmarkEntryRatio alternates a registry read (Client.Entry, one KV
+// get) and a Request on the same actor: what checking the registry before
+// every Call would add to it.
+func BenchmarkEntryRatio(b *testing.B) {
+	c := system(b)
+	ctx := context.Background()
+	payload := []byte{0x01}
+	var reqT, entryT time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := c.Request(ctx, "counter", payload, wire.Msgpack); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := c.Entry(ctx, "counter"); err != nil {
+			b.Fatal(err)
+		}
+		reqT += t1.Sub(t0)
+		entryT += time.Since(t1)
+	}
+	b.ReportMetric(float64(reqT.Nanoseconds())/float64(b.N), "request-ns/op")
+	b.ReportMetric(float64(entryT.Nanoseconds())/float64(b.N), "entry-ns/op")
+	b.ReportMetric(entryT.Seconds()/reqT.Seconds(), "entry/request")
+}

@@ -43,7 +43,7 @@ type Client struct {
 	// the WIT of a digest never changes.
 	types map[string]wire.Types
 	// byID caches each actor's types for Call.
-	byID map[string]wire.Types
+	byID map[string]callEntry
 }
 
 // Option sets a knob of [New].
@@ -69,7 +69,7 @@ func New(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error) {
 	if nc == nil {
 		return nil, fmt.Errorf("%w: client: nil connection", wire.ErrInternal)
 	}
-	c := &Client{nc: nc, timeout: DefaultRequestTimeout, types: map[string]wire.Types{}, byID: map[string]wire.Types{}}
+	c := &Client{nc: nc, timeout: DefaultRequestTimeout, types: map[string]wire.Types{}, byID: map[string]callEntry{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -161,6 +161,7 @@ func (c *Client) Spawn(ctx context.Context, m *manifest.Manifest, module, witSrc
 	}
 	var info wire.ActorInfo
 	err = c.control(ctx, subject, wire.SpawnRequest{ID: opts.ID, Manifest: *m}, &info)
+	c.forget(opts.ID)
 	return info, err
 }
 
@@ -228,6 +229,7 @@ func (c *Client) Stop(ctx context.Context, id string) (wire.ActorInfo, error) {
 	}
 	var info wire.ActorInfo
 	err = c.control(ctx, c.layout.NodeSubject(e.Node, wire.OpStop), wire.ActorRequest{ID: id}, &info)
+	c.forget(id)
 	return info, err
 }
 
@@ -279,10 +281,15 @@ func (c *Client) Nodes(ctx context.Context) ([]wire.Heartbeat, error) {
 	return out, nil
 }
 
+// typesKey names what an entry's types are resolved from.
+func typesKey(e wire.Entry) string {
+	return e.Manifest.WIT + "|" + e.Manifest.Types.Send + "|" + e.Manifest.Types.Request + "|" +
+		e.Manifest.Types.Reply + "|" + e.Manifest.Types.State
+}
+
 // typesOf resolves an entry's types, fetching its WIT once per client.
 func (c *Client) typesOf(ctx context.Context, e wire.Entry) (wire.Types, error) {
-	key := e.Manifest.WIT + "|" + e.Manifest.Types.Send + "|" + e.Manifest.Types.Request + "|" +
-		e.Manifest.Types.Reply + "|" + e.Manifest.Types.State
+	key := typesKey(e)
 	c.mu.Lock()
 	ts, ok := c.types[key]
 	c.mu.Unlock()
@@ -308,13 +315,10 @@ func (c *Client) typesOf(ctx context.Context, e wire.Entry) (wire.Types, error) 
 
 // Types returns the WIT types of actor id's messages and state, from its
 // registry entry and its WIT in the object store (fetched once per WIT
-// digest and cached).
+// digest and cached). [Client.Call] uses them from then on.
 func (c *Client) Types(ctx context.Context, id string) (wire.Types, error) {
-	e, err := c.Entry(ctx, id)
-	if err != nil {
-		return wire.Types{}, err
-	}
-	return c.typesOf(ctx, e)
+	ce, _, err := c.refresh(ctx, id, callEntry{})
+	return ce.types, err
 }
 
 // State returns an actor's state in enc: live from its node when it
@@ -398,6 +402,10 @@ func (c *Client) request(ctx context.Context, id string, m *nats.Msg) ([]byte, e
 			return nil, rerr
 		}
 		return nil, fmt.Errorf("%w: actor %q is registered but no node hosts it now; `theater nodes` shows the live nodes", wire.ErrUnavailable, id)
+	}
+	if errors.Is(err, nats.ErrMaxPayload) {
+		return nil, fmt.Errorf("%w: request to %q: %d bytes exceed the server's max_payload of %d: %w",
+			wire.ErrTooLarge, id, len(m.Data), c.nc.MaxPayload(), err)
 	}
 	if err != nil {
 		return nil, err

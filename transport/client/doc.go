@@ -32,6 +32,34 @@
 // The types come from the actor's WIT in the object store, fetched once
 // per digest and cached.
 //
+// # What Call guarantees
+//
+// Before anything is published, Call refuses, with an error that wraps
+// [wire.ErrBadType] and names the Go value: an in that does not fit the
+// request type; an out that is not nil or a non-nil pointer, or whose Go
+// type can never hold the reply type (codec.CheckDecode: a string for a
+// u64, a struct without a field for a record field); an out for an actor
+// without a reply type. A request over the actor's max_message_bytes,
+// the server's max_payload or the codec's MaxBytes is [wire.ErrTooLarge],
+// also before anything is published. A Go number narrower than the reply
+// type (a uint8 for a u64) is accepted; a reply it cannot hold is an
+// error after the actor handled the request, never a wrapped number.
+//
+// Call caches an actor's types by id, so a Call costs no registry read
+// (one is about half a request). When the cached types refuse in or
+// out, or the cached size limit refuses in, Call reads the registry again and, if the actor was spawned again with
+// other types, tries once more with those: nothing was sent. When the
+// node refuses the payload under a request type other than the cached
+// one, it ran nothing, and Call encodes again under the new type once.
+// This client's own [Client.Stop] and [Client.Spawn] drop the cached
+// types of that id. What the cache cannot see is an actor spawned again
+// by someone else with the same request type and another reply type
+// between two Calls: that request is handled, and if the reply does not
+// decode under the cached type, Call says so (the error names the
+// respawn and that the request was handled) and the next Call uses the
+// new types. A caller that must narrow this to the time between two
+// calls reads [Client.Types] (which Call then uses) just before the Call.
+//
 // # Errors
 //
 // Errors wrap the sentinels of package wire. An error a node answered is

@@ -304,3 +304,23 @@ func BenchmarkBaselineV5UnmarshalStruct5(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeStruct5Narrow decodes the same record into a struct whose
+// id is narrower than its u64, so Decode checks that value too.
+func BenchmarkDecodeStruct5Narrow(b *testing.B) {
+	type narrowUser struct {
+		ID     uint32  `msgpack:"id"`
+		Name   string  `msgpack:"name"`
+		Active bool    `msgpack:"active"`
+		Score  float64 `msgpack:"score"`
+		Role   string  `msgpack:"role"`
+	}
+	data := mustFromJSON(b, benchRecord, benchRecordJSON)
+	b.ReportAllocs()
+	for b.Loop() {
+		var u narrowUser
+		if err := codec.Decode(benchRecord, data, &u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

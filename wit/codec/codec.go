@@ -87,9 +87,11 @@ func ToJSON(t wit.Type, data []byte) ([]byte, error) { return Codec{}.ToJSON(t, 
 func Marshal(t wit.Type, v any) ([]byte, error) { return Codec{}.Marshal(t, v) }
 
 // Decode validates data as msgpack of type t and decodes it with
-// msgpack/v5 into out, a pointer (to a struct for a record, say). Fields
-// of out's structs must match the record's fields exactly: a field that
-// out has no place for is an error.
+// msgpack/v5 into out, a non-nil pointer (to a struct for a record, say).
+// out's structs need a field for every field of the record: one that out
+// has no place for is an error before anything is read. A value that
+// out's Go type cannot hold exactly is an error wrapping [ErrGoType],
+// never a wrapped or rounded number; see the package documentation.
 func Decode(t wit.Type, data []byte, out any) error { return Codec{}.Decode(t, data, out) }
 
 // Unmarshal decodes the msgpack value data of type t into the generic Go

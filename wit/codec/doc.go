@@ -41,7 +41,9 @@
 //     keyed by K's canonical spelling (the string itself, decimal for
 //     integers, true/false, the case name of an enum). K must be bool, an
 //     integer, char, string or an enum. Keys are unique, in any order when
-//     read, ascending when written.
+//     read, ascending when written. WIT text names only the primitive key
+//     types (the grammar's kt); an enum key exists only in a [wit.Map]
+//     built in Go.
 //   - own<R>, borrow<R> (and a resource used as a value): the u32 handle.
 //   - future, stream and error-context cannot be carried: [ErrUnsupported].
 //   - an absent type (a nil [wit.Type]: no payload, no result side): nil.
@@ -95,7 +97,22 @@
 //     map as [Map] (entries in wire order); handles as uint32.
 //
 // Marshal takes any Go integer or float type whose value fits the WIT
-// type exactly, and a nil slice or map as empty.
+// type exactly, and a nil slice or map as empty. A record's struct fields
+// must not be tagged omitempty: msgpack/v5 leaves out their zero values,
+// and Marshal then fails with "missing field" (and says why).
+//
+// Decode first matches out's Go type against the WIT type (once per
+// pair; [CheckDecode] does only that): a Go type of another shape is an
+// error before anything is read. msgpack/v5 converts numbers into any Go
+// number it is given, wrapping them (uint64 300 into a uint8 is 44), and
+// a nil into a non-pointer as its zero value; Decode refuses both: where
+// out's Go number is narrower than the WIT type, or an option meets a Go
+// type without a nil, it checks the value, and one that out cannot hold
+// exactly (u64 300 into uint8, s32 -1 into uint32, a u64 above 2^53 into
+// float64, none into uint32) is an error naming its path. A Go type as
+// wide as the WIT type costs one cache lookup. What a custom decoder
+// (a DecodeMsgpack method, such as a [Variant]'s payload pointer) or an
+// interface receives is msgpack/v5's and not checked.
 //
 // # Limits
 //
@@ -113,7 +130,8 @@
 //	codec: [2].owner.name: expected string, got int 7
 //
 // It unwraps to [ErrInvalid] (the value does not fit the type),
-// [ErrMalformed] (not msgpack or JSON), [ErrLimit] or [ErrUnsupported].
+// [ErrMalformed] (not msgpack or JSON), [ErrLimit], [ErrGoType] (the Go
+// value given to Decode cannot hold it) or [ErrUnsupported].
 // Validate, and Canonical of canonical input, allocate nothing unless
 // they fail.
 package codec

@@ -15,6 +15,10 @@ var (
 	ErrMalformed = errors.New("codec: malformed input")
 	// ErrLimit means a [Limits] bound was exceeded.
 	ErrLimit = errors.New("codec: limit exceeded")
+	// ErrGoType means the Go value given to [Decode] cannot hold the
+	// value: a Go type of another shape, or a number narrower than its
+	// WIT type that the value does not fit.
+	ErrGoType = errors.New("codec: Go type cannot hold the value")
 	// ErrUnsupported means the type cannot be carried in a message:
 	// future, stream, error-context, option<option<T>>, or a map key type
 	// other than bool, an integer, char, string or enum.
@@ -38,8 +42,8 @@ func (e *Error) Error() string {
 	return "codec: " + e.Path + ": " + e.Msg
 }
 
-// Unwrap returns [ErrInvalid], [ErrMalformed], [ErrLimit] or
-// [ErrUnsupported].
+// Unwrap returns [ErrInvalid], [ErrMalformed], [ErrLimit], [ErrGoType]
+// or [ErrUnsupported].
 func (e *Error) Unwrap() error { return e.kind }
 
 func newError(kind error, msg string) *Error { return &Error{Msg: msg, kind: kind} }
@@ -68,7 +72,7 @@ func prefix(err error, seg string) error {
 
 // inKey marks err as about a map key, which has no path of its own.
 func inKey(err error) error {
-	if e, ok := err.(*Error); ok && e.kind == ErrInvalid {
+	if e, ok := err.(*Error); ok && (e.kind == ErrInvalid || e.kind == ErrGoType) {
 		e.Msg = "key: " + e.Msg
 	}
 	return err

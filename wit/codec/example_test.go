@@ -95,3 +95,21 @@ func ExampleDecode() {
 	// Output:
 	// 7 hi <nil>
 }
+
+// A Go number narrower than its WIT type takes the values it can hold and
+// refuses the others; a Go type of another shape is refused before any
+// bytes are read.
+func ExampleCheckDecode() {
+	var small uint8
+	fmt.Println(codec.CheckDecode(wit.U64, &small))
+	fmt.Println(codec.Decode(wit.U64, []byte{0xcc, 0xc8}, &small), small)
+	fmt.Println(codec.Decode(wit.U64, []byte{0xcd, 0x01, 0x2c}, &small), small)
+	var s string
+	err := codec.CheckDecode(wit.U64, &s)
+	fmt.Println(err, errors.Is(err, codec.ErrGoType))
+	// Output:
+	// <nil>
+	// <nil> 200
+	// codec: u64 300 does not fit Go type uint8 200
+	// codec: Go type string cannot hold u64 true
+}

@@ -383,17 +383,19 @@ func TestDecode(t *testing.T) {
 		!reflect.DeepEqual(m, codec.Map{{Key: int8(-1), Value: "a"}, {Key: uint16(256), Value: "b"}}) {
 		t.Errorf("Decode into codec.Map = %#v, %v", m, err)
 	}
-	// A struct without a place for a field is an error, not a silent drop.
+	// A struct without a place for a field is an error, not a silent
+	// drop, and the Go type's: it fails before any bytes are read.
 	var short struct {
 		X uint32 `msgpack:"x"`
 	}
-	err = codec.Decode(point, unhex(t, "82 a178 01 a179 02"), &short)
-	if !errors.Is(err, codec.ErrInvalid) || !strings.Contains(err.Error(), `unknown field "y"`) {
+	err = codec.Decode(point, nil, &short)
+	if !errors.Is(err, codec.ErrGoType) || !strings.Contains(err.Error(), `no field for "y"`) {
 		t.Errorf("Decode into a struct without y: %v", err)
 	}
 	// Bytes that do not fit the type fail before anything is decoded.
-	if err := codec.Decode(point, unhex(t, "81 a178 01"), &short); err == nil || err.Error() != `codec: missing field "y"` {
-		t.Errorf("Decode of a bad value: %v", err)
+	var full point2
+	if err := codec.Decode(point, unhex(t, "81 a178 01"), &full); err == nil || err.Error() != `codec: missing field "y"` || full != (point2{}) {
+		t.Errorf("Decode of a bad value: %v, %+v", err, full)
 	}
 }
 

@@ -50,7 +50,7 @@ func (c Codec) Marshal(t wit.Type, v any) ([]byte, error) {
 	}
 	out, err := c.canonical(t, raw, true)
 	if err != nil {
-		return nil, err
+		return nil, omitemptyHint(err, v)
 	}
 	if len(out) > 0 && &out[0] == &raw[0] { // the pooled buffer
 		out = bytes.Clone(out)
@@ -104,9 +104,18 @@ func decodeMap(dec *msgpack.Decoder) (any, error) {
 
 // Decode is [Decode] under c's limits.
 func (c Codec) Decode(t wit.Type, data []byte, out any) error {
+	plan, err := planFor(t, out)
+	if err != nil {
+		return err
+	}
 	canon, err := c.Canonical(t, data)
 	if err != nil {
 		return err
+	}
+	if plan != nil {
+		if _, err := plan.check(t, canon); err != nil {
+			return finish(err)
+		}
 	}
 	d := goDecoders.Get().(*goDecoder)
 	defer func() {
@@ -226,5 +235,29 @@ func decodePayload(dec *msgpack.Decoder, v *any) error {
 	}
 	x, err := dec.DecodeInterface()
 	*v = x
+	return err
+}
+
+// omitemptyHint says why a field is missing when v is a struct with
+// omitempty tags: msgpack/v5 leaves out their zero values, and a record
+// cannot miss a field.
+func omitemptyHint(err error, v any) error {
+	e, ok := err.(*Error)
+	if !ok || !strings.HasPrefix(e.Msg, "missing field") {
+		return err
+	}
+	rt := reflect.TypeOf(v)
+	for rt != nil && rt.Kind() == reflect.Pointer {
+		rt = rt.Elem()
+	}
+	if rt == nil || rt.Kind() != reflect.Struct {
+		return err
+	}
+	for i := range rt.NumField() {
+		if _, opts := parseTag(rt.Field(i).Tag.Get("msgpack")); opts["omitempty"] {
+			e.Msg += " (msgpack/v5 leaves out the zero value of an omitempty field, and a record has every field: drop omitempty)"
+			break
+		}
+	}
 	return err
 }
