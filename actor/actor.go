@@ -657,9 +657,9 @@ func (a *Actor) Kill(ctx context.Context) error {
 }
 
 // abort is the first half of a kill: nothing more runs, queued messages
-// are refused, and the call in flight, if any, has its context closed,
-// which makes wazero close the module at its next check and makes any
-// host call waiting on that context return.
+// are refused, and the call in flight, if any, is killed: the guest
+// stops at its next metering point and any host call waiting on the
+// call's context returns.
 func (a *Actor) abort() {
 	a.mu.Lock()
 	if a.ended || a.killed.Load() {

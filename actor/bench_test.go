@@ -41,7 +41,8 @@ func benchSpec(id string, d actor.Digest) actor.Spec {
 }
 
 // BenchmarkSpawn spawns from a compiled module: instantiate, _initialize,
-// theater_abi_version, theater_init. With 100 live instances at most, each
+// theater_abi_version, theater_init; p50 and p99 are reported from sorted
+// samples. With 100 live instances at most, each
 // spawn past the first hundred also hibernates an older actor.
 func BenchmarkSpawn(b *testing.B) {
 	ctx := context.Background()
@@ -53,47 +54,66 @@ func BenchmarkSpawn(b *testing.B) {
 				b.Fatal(err)
 			}
 			i := 0
+			var samples []time.Duration
 			for b.Loop() {
+				t0 := time.Now()
 				if _, err := rt.Spawn(ctx, benchSpec("s"+strconv.Itoa(i), d)); err != nil {
 					b.Fatal(err)
 				}
+				samples = append(samples, time.Since(t0))
 				i++
 			}
+			reportQuantiles(b, samples)
 		})
 	}
 }
 
 // BenchmarkRequest is a host->guest->host request on a live actor, next
-// to the same guest calls made with bare wazero on a runtime with the same
-// configuration ("bare"): one cabi_realloc and a copy of the state and the
-// message into that block, the handler export, reading the return area and copying the
-// reply. The ratio is the cost of the actor runtime: mailbox, deadline,
-// bounds checks, state bookkeeping.
+// to the same guest calls made with bare wazero ("bare"): one
+// cabi_realloc and a copy of the state and the message into that block,
+// the handler export, reading the return area and copying the reply. The
+// bare runs use the module as given, not metered, on a runtime without
+// deadline checks ("bare-no-deadline-checks", the floor) and with
+// WithCloseOnContextDone ("bare-close-on-done", how the runtime enforced
+// deadlines before the metering pass). The ratio to the floor is the cost
+// of the actor runtime: mailbox, metering, deadline, bounds checks, state
+// bookkeeping.
 func BenchmarkRequest(b *testing.B) {
-	ctx := context.Background()
 	for _, g := range benchGuests() {
-		msg := g.msg(b)
-		b.Run(g.name+"/actor", func(b *testing.B) {
-			rt := newRuntime(b, actor.WithLogger(discard()))
-			a, err := rt.Spawn(ctx, actor.Spec{ID: "r", Module: g.wasm(b), Capabilities: []string{"log"},
-				Limits: actor.Limits{IdleTimeout: -1}})
-			if err != nil {
+		benchRequest(b, g)
+	}
+}
+
+// BenchmarkLoop is BenchmarkRequest for a loop-heavy handler: work.wat
+// runs 10^6 iterations of a 17-instruction loop body per request.
+func BenchmarkLoop(b *testing.B) {
+	benchRequest(b, benchGuest{"work-wat-1e6", func(t testing.TB) []byte { return hostile(t, "work") },
+		func(testing.TB) []byte { return workMsg(1_000_000) }})
+}
+
+func benchRequest(b *testing.B, g benchGuest) {
+	ctx := context.Background()
+	msg := g.msg(b)
+	b.Run(g.name+"/actor", func(b *testing.B) {
+		rt := newRuntime(b, actor.WithLogger(discard()))
+		a, err := rt.Spawn(ctx, actor.Spec{ID: "r", Module: g.wasm(b), Capabilities: []string{"log"},
+			Limits: actor.Limits{IdleTimeout: -1}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := a.Request(ctx, msg); err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := a.Request(ctx, msg); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		for _, closeOnDone := range []bool{true, false} {
-			name := g.name + "/bare"
-			if !closeOnDone {
-				name += "-no-deadline-checks"
-			}
-			b.Run(name, func(b *testing.B) { benchBare(b, g.wasm(b), msg, closeOnDone) })
 		}
+	})
+	for _, closeOnDone := range []bool{false, true} {
+		name := g.name + "/bare-no-deadline-checks"
+		if closeOnDone {
+			name = g.name + "/bare-close-on-done"
+		}
+		b.Run(name, func(b *testing.B) { benchBare(b, g.wasm(b), msg, closeOnDone) })
 	}
 }
 
@@ -101,6 +121,13 @@ func benchBare(b *testing.B, wasm, msg []byte, closeOnDone bool) {
 	ctx := context.Background()
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(closeOnDone))
 	defer rt.Close(ctx)
+	if closeOnDone {
+		// The runtime's old deadline: a context with a deadline per call
+		// would allocate; one that can be cancelled makes wazero watch it.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+	}
 	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
 	// The counters log in theater_init; a host function that does nothing
 	// stands in for the log capability.
@@ -171,11 +198,16 @@ func BenchmarkWake(b *testing.B) {
 				}
 				samples = append(samples, time.Since(t0))
 			}
-			slices.Sort(samples)
-			b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds()), "p50-ns")
-			b.ReportMetric(float64(samples[len(samples)*99/100].Nanoseconds()), "p99-ns")
+			reportQuantiles(b, samples)
 		})
 	}
+}
+
+// reportQuantiles reports the p50 and p99 of samples.
+func reportQuantiles(b *testing.B, samples []time.Duration) {
+	slices.Sort(samples)
+	b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(samples[len(samples)*99/100].Nanoseconds()), "p99-ns")
 }
 
 // BenchmarkLiveInstanceRSS reports the resident memory of one live

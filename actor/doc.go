@@ -50,9 +50,9 @@
 //     ones, runs theater_on_stop and closes the instance.
 //   - [Killed]: [Actor.Kill], a Stop whose context ended, or
 //     [Runtime.Close]: theater_on_stop does not run, queued messages are
-//     refused, and the call in flight is aborted by closing its context,
-//     which makes wazero close the module at its next check and any host
-//     call waiting on that context return.
+//     refused, and the call in flight is aborted: the guest stops at its
+//     next metering point and any host call waiting on the call's context
+//     returns.
 //   - [Failed]: a failure under [EndOnFailure]; the messages queued
 //     behind it are refused.
 //
@@ -100,10 +100,26 @@
 // WASI is always present and deterministic: virtual clocks and a random
 // stream seeded by the actor id, no files, no environment.
 //
+// # Metering: deadlines, fuel and kills
+//
+// Every module is checked against bounds (size, functions, body size,
+// nesting, memory, data) before wazero compiles it, then rewritten by a
+// metering pass: a fuel counter in a global, charged at function entries
+// and loop headers by the static cost of the code entered, with a host
+// function ("theater:meter", reserved) called when it runs out. That
+// function refills the counter in slices while the call's deadline has not
+// passed and it was not killed, and otherwise stops the guest; there is no
+// goroutine and no timer per call. An optional per-handler fuel limit
+// (Limits.Fuel, the manifest's limits.fuel) makes "out of fuel" a failure
+// of its own ([OutOfFuel]) that happens at the same instruction on every
+// run, node and replay; Failure.Fuel says how much was used.
+//
 // # Memory limit
 //
 // wazero's page limit is runtime-wide, so the per-actor limit is enforced
 // by a memory allocator given to each instantiation: a memory.grow past
 // Limits.MemoryPages fails in the guest and the call fails as
-// [MemoryLimit].
+// [MemoryLimit]. A module whose memory starts above the limit is refused
+// before anything is allocated; limits are clamped to [MaxMemoryPages],
+// since wazero's memory size wraps at 4 GiB.
 package actor

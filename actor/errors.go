@@ -35,6 +35,7 @@ const (
 	Fault                              // an export returned a bad pointer, length or tag, or a state or reply over its size limit or not of its type
 	GuestError                         // the handler returned err; the instance is kept
 	ABI                                // the module broke the ABI when instantiated (version, _initialize)
+	OutOfFuel                          // the handler exceeded Limits.Fuel; deterministic, unlike Deadline
 )
 
 // Sentinels for [errors.Is] on a [Failure], one per [FailureKind].
@@ -46,6 +47,7 @@ var (
 	ErrFault       = errors.New("actor: fault")
 	ErrGuest       = errors.New("actor: guest error")
 	ErrABI         = errors.New("actor: ABI violation")
+	ErrOutOfFuel   = errors.New("actor: out of fuel")
 )
 
 var kindInfo = [...]struct {
@@ -59,6 +61,7 @@ var kindInfo = [...]struct {
 	Fault:       {"fault", ErrFault},
 	GuestError:  {"guest error", ErrGuest},
 	ABI:         {"abi", ErrABI},
+	OutOfFuel:   {"out of fuel", ErrOutOfFuel},
 }
 
 func (k FailureKind) String() string {
@@ -79,7 +82,11 @@ type Failure struct {
 	Handler string // the export that was running: "theater_handle_send", "_initialize", ...
 	// ExitCode is the proc_exit code when Kind is ProcExit.
 	ExitCode uint32
-	Err      error
+	// Fuel is the fuel the call had consumed when it failed. For
+	// OutOfFuel it is the same on every run of the same call: the charge
+	// of the metering point that would have exceeded the limit included.
+	Fuel uint64
+	Err  error
 }
 
 func (f Failure) Error() string {

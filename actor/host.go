@@ -32,6 +32,12 @@ func (r *Runtime) hostFuncs() map[string]hostFunc {
 		"message.request": r.hostRequest,
 		"clock.now":       hostClockNow,
 		"random.bytes":    hostRandomBytes,
+		// host_supervisor.go
+		"supervisor.spawn":    hostSpawn,
+		"supervisor.stop":     hostStopChild,
+		"supervisor.restart":  hostRestartChild,
+		"supervisor.children": hostChildren,
+		"supervisor.state":    hostChildState,
 	}
 }
 

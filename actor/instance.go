@@ -69,10 +69,13 @@ func (a *Actor) open() (_ *instance, f *Failure) {
 		WithStdout(logWriter{a: a, stream: "stdout"}).
 		WithStderr(logWriter{a: a, stream: "stderr"})
 	ctx := experimental.WithMemoryAllocator(inst.ctx, inst.alloc)
-	inst.ctx.arm(a.spec.Limits.HandlerTimeout)
+	// The start function, _initialize and theater_abi_version run as one
+	// call, under the handler deadline and with no fuel limit: the fuel
+	// limit is per handler.
+	inst.ctx.arm(a.spec.Limits.HandlerTimeout, 0)
 	handler := "instantiate"
 	defer func() {
-		if inst.ctx.disarm() && f == nil {
+		if _, expired := inst.ctx.disarm(); expired && f == nil {
 			f = &Failure{Kind: Deadline, Actor: a.spec.ID, Handler: handler, Err: context.DeadlineExceeded}
 		}
 		// wazero turns guest and host-function panics into errors; this
@@ -81,7 +84,7 @@ func (a *Actor) open() (_ *instance, f *Failure) {
 			f = a.failure(inst, handler, fmt.Errorf("panic: %v", p))
 		}
 		if f != nil {
-			inst.ctx.stop()
+			inst.ctx.release()
 			a.forgetCtx(inst.ctx)
 			if inst.mod != nil {
 				inst.mod.Close(context.Background())
@@ -97,6 +100,11 @@ func (a *Actor) open() (_ *instance, f *Failure) {
 	}
 	inst.mod = mod
 	inst.mem = mod.Memory()
+	// From here the meter's accounting goes through the global: what the
+	// start function left of its grants is in it.
+	if inst.ctx.fuel, err = fuelGlobal(mod); err != nil {
+		return nil, a.failure(inst, handler, err)
+	}
 	// Handler functions are looked up on first use: each one wazero hands
 	// out carries its own call stack, which a hibernating actor need not
 	// have paid for.
@@ -125,7 +133,7 @@ func (i *instance) close() {
 	if i.idle != nil {
 		i.idle.Stop()
 	}
-	i.ctx.stop()
+	i.ctx.release()
 	i.a.forgetCtx(i.ctx)
 	i.mod.Close(context.Background())
 	i.alloc.release() // no call is in progress: nothing can use the memory
@@ -226,9 +234,12 @@ func (a *Actor) handle(msg []byte, request bool) ([]byte, *Failure) {
 // the instance.
 func (a *Actor) call(inst *instance, fn api.Function, name string, state, msg []byte, request bool) (reply []byte, f *Failure) {
 	ctx := inst.ctx
-	ctx.arm(a.spec.Limits.HandlerTimeout)
+	ctx.arm(a.spec.Limits.HandlerTimeout, a.spec.Limits.Fuel)
+	armed := true
 	defer func() {
-		ctx.disarm() // for the early returns; their failure is already known
+		if armed {
+			ctx.disarm() // for the early returns; their failure is already known
+		}
 		if p := recover(); p != nil {
 			f = a.failure(inst, name, fmt.Errorf("panic: %v", p))
 		}
@@ -255,14 +266,17 @@ func (a *Actor) call(inst *instance, fn api.Function, name string, state, msg []
 		stack[2], stack[3] = uint64(sp)+uint64(len(state)), uint64(len(msg))
 	}
 	err = fn.CallWithStack(ctx, stack)
-	expired := ctx.disarm()
+	fuel, expired := ctx.disarm()
+	armed = false
 	if err != nil {
-		return nil, a.failure(inst, name, err)
+		f := a.failure(inst, name, err)
+		f.Fuel = fuel
+		return nil, f
 	}
 	if expired {
-		// The deadline passed as the call returned: wazero may be closing
-		// the module, so the result does not count.
-		return nil, &Failure{Kind: Deadline, Actor: a.spec.ID, Handler: name, Err: context.DeadlineExceeded}
+		// The deadline closed the context of a host call, which the guest
+		// survived: the result does not count.
+		return nil, &Failure{Kind: Deadline, Actor: a.spec.ID, Handler: name, Fuel: fuel, Err: context.DeadlineExceeded}
 	}
 	if inst.alloc.refused {
 		// The guest survived a refused memory.grow, but ABI.md makes
@@ -375,16 +389,19 @@ func (a *Actor) failure(inst *instance, handler string, err error) *Failure {
 	f := &Failure{Kind: Trap, Actor: a.spec.ID, Handler: handler, Err: err}
 	var exit *sys.ExitError
 	var fe faultErr
-	switch {
+	switch stop := inst.ctx.abort; {
 	case inst.alloc.refused:
 		f.Kind = MemoryLimit
-	case errors.As(err, &exit):
-		switch exit.ExitCode() {
-		case sys.ExitCodeDeadlineExceeded, sys.ExitCodeContextCanceled:
-			f.Kind = Deadline
-		default:
-			f.Kind, f.ExitCode = ProcExit, exit.ExitCode()
+	case stop != nil:
+		// Stopped by the meter: its reason, not wazero's wrapping of it
+		// with a stack trace, which changes with the code.
+		f.Err = stop
+		f.Kind = Deadline // a kill too: the caller reports it as one
+		if errors.Is(stop, ErrOutOfFuel) {
+			f.Kind = OutOfFuel
 		}
+	case errors.As(err, &exit):
+		f.Kind, f.ExitCode = ProcExit, exit.ExitCode()
 	case errors.As(err, &fe):
 		f.Kind = Fault
 	}

@@ -15,7 +15,7 @@ import (
 
 // capabilities are the theater:actor interfaces a manifest can grant, in
 // the order a spec lists them.
-var capabilities = []string{"log", "runtime", "message", "clock", "random"}
+var capabilities = []string{"log", "runtime", "message", "clock", "random", "supervisor"}
 
 // SpecFromManifest returns the spec of actor id as its manifest m says, the
 // way a node builds it, so that an embedded actor behaves exactly as one
@@ -30,8 +30,11 @@ var capabilities = []string{"log", "runtime", "message", "clock", "random"}
 // named by digest ("sha256:<hex>") becomes the spec's Digest; a module
 // path is left to the caller, who sets Module ([LoadSpec] reads the file).
 // What a manifest cannot say is left to the caller too: Router (needed
-// when message is granted), Clock, Entropy, Logger, FailurePolicy and the
-// callbacks.
+// when message is granted), Supervision (when supervisor is granted),
+// Clock, Entropy, Logger, FailurePolicy and the callbacks. A node runs its
+// actors with FailurePolicy RecreateOnFailure until it supervises them,
+// so there a failed actor is recreated by its next message, while an
+// embedded one ends (the zero policy) unless its owner says otherwise.
 //
 // Errors wrap [manifest.ErrInvalid].
 func SpecFromManifest(id string, m *manifest.Manifest, model *wit.Model) (Spec, error) {
@@ -56,6 +59,7 @@ func SpecFromManifest(id string, m *manifest.Manifest, model *wit.Model) (Spec, 
 			MailboxLen:     d.Limits.Mailbox,
 			MaxMessageSize: d.Limits.MaxMessageBytes,
 			IdleTimeout:    time.Duration(d.Limits.Idle),
+			Fuel:           uint64(d.Limits.Fuel),
 		},
 	}
 	// The manifest's 0 means never hibernate; the runtime's zero means
@@ -78,6 +82,9 @@ func SpecFromManifest(id string, m *manifest.Manifest, model *wit.Model) (Spec, 
 		mc.Allow = slices.Clone(c.Allow)
 		own.Capabilities.Message = &mc
 		spec.AllowTarget = own.AllowsTarget
+	}
+	if g, ok := SupervisorGrantOf(d); ok {
+		spec.SupervisorGrant = g
 	}
 	if h, ok := d.ModuleDigest(); ok {
 		if _, err := hex.Decode(spec.Digest[:], []byte(h)); err != nil {

@@ -7,6 +7,19 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
+// MaxMemoryPages is the largest memory limit an actor may have, in 64 KiB
+// pages: 4 GiB less one page. A spec asking for more gets this. wazero
+// reports a memory's size as a uint32 number of bytes, which reads 0 for
+// a memory of 65536 pages, so such a memory would look empty to the host.
+const MaxMemoryPages = 65535
+
+// maxPooled is the largest linear-memory buffer kept for reuse. A larger
+// one goes back to the garbage collector when its instance closes, so an
+// actor that grew its memory far gives it back when it stops rather than
+// leaving it to wait in the pool; and clearing it for reuse would touch,
+// and so make resident, every page of it the guest never used.
+const maxPooled = 64 << 20
+
 // memLimit is the linear memory of one instance, refusing to grow past
 // max. wazero's own page limit is runtime-wide; an allocator given per
 // instantiation makes the limit per actor while all actors share one
@@ -108,9 +121,10 @@ func (p *memPool) get(c uint64) *memBuf {
 	return &memBuf{b: make([]byte, 0, c)}
 }
 
-// put zeroes b's used part and pools it, unless the pool is off.
+// put zeroes b's used part and pools it, unless the pool is off or b is
+// larger than maxPooled.
 func (p *memPool) put(b *memBuf) {
-	if p.off.Load() {
+	if p.off.Load() || cap(b.b) > maxPooled {
 		return
 	}
 	clear(b.b)

@@ -96,6 +96,7 @@ func NewRuntime(ctx context.Context, opts ...Option) (*Runtime, error) {
 	if o.logger == nil {
 		o.logger = slog.Default() // a nil logger would make the first log call a trap
 	}
+	o.limits.MemoryPages = min(o.limits.MemoryPages, MaxMemoryPages)
 	a, err := abi.Load()
 	if err != nil {
 		return nil, fmt.Errorf("actor: %w", err)
@@ -113,15 +114,20 @@ func NewRuntime(ctx context.Context, opts ...Option) (*Runtime, error) {
 	} else {
 		r.cache = wazero.NewCompilationCache()
 	}
-	// CloseOnContextDone makes the compiled code check for a closed module
-	// in loops and calls, which is what lets a handler deadline stop an
-	// infinite loop. Memory is bounded per instance by an allocator
-	// (memory.go), not by the runtime-wide page limit.
-	cfg := wazero.NewRuntimeConfig().WithCloseOnContextDone(true).WithCompilationCache(r.cache)
+	// No WithCloseOnContextDone: it costs a goroutine per call and a
+	// check that leaves native code at every loop header. Modules are
+	// metered instead (meter.go), and the meter's host function enforces
+	// deadlines, fuel limits and kills. Memory is bounded per instance by
+	// an allocator (memory.go), not by the runtime-wide page limit.
+	cfg := wazero.NewRuntimeConfig().WithCompilationCache(r.cache)
 	r.rt = wazero.NewRuntimeWithConfig(ctx, cfg)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, r.rt); err != nil {
 		r.rt.Close(ctx)
 		return nil, fmt.Errorf("actor: wasi: %w", err)
+	}
+	if err := r.instantiateMeter(ctx); err != nil {
+		r.rt.Close(ctx)
+		return nil, err
 	}
 	r.wasi = r.rt.Module(abi.WASIModule).ExportedFunctionDefinitions()
 	if err := r.instantiateHosts(ctx); err != nil {
@@ -168,14 +174,22 @@ func (r *Runtime) Close(ctx context.Context) error {
 }
 
 // Compile compiles and checks a module once per digest and returns the
-// digest to spawn it by.
+// digest to spawn it by. It holds the module against Theater's module
+// bounds (size, functions, bodies, nesting, data, and memory up to the
+// runtime's default memory limit) before wazero sees it, meters it,
+// compiles it, checks it against the ABI, and instantiates it once under
+// the default limits: its start function, _initialize and
+// theater_abi_version must succeed.
 func (r *Runtime) Compile(ctx context.Context, wasm []byte) (Digest, error) {
 	d := Digest(sha256.Sum256(wasm))
-	_, err := r.compile(ctx, d, wasm)
+	_, err := r.compile(ctx, d, wasm, r.opts.limits)
 	return d, err
 }
 
-func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte) (*module, error) {
+// compile compiles a module once per digest, under the limits of the
+// first caller to bring it: its memory limit bounds the memory the module
+// may declare, and the probe runs under them.
+func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte, l Limits) (*module, error) {
 	r.modMu.Lock()
 	m, ok := r.modules[d]
 	if !ok {
@@ -188,7 +202,12 @@ func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte) (*module, 
 	}
 	r.modMu.Unlock()
 	m.once.Do(func() {
-		m.cm, m.err = r.rt.CompileModule(ctx, wasm)
+		var metered []byte
+		if metered, m.err = instrument(wasm, l.MemoryPages); m.err != nil {
+			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
+			return
+		}
+		m.cm, m.err = r.rt.CompileModule(ctx, metered)
 		if m.err != nil {
 			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
 			return
@@ -198,26 +217,30 @@ func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte) (*module, 
 			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
 			return
 		}
-		m.err = r.probe(m)
+		m.err = r.probe(m, l)
 	})
 	if m.err != nil {
 		// A failed compile is not cached: the next caller may bring a
-		// context that does not expire, and a refused module costs little
-		// to refuse again.
+		// context that does not expire or a larger memory limit, and a
+		// refused module costs little to refuse again.
 		r.modMu.Lock()
 		if r.modules[d] == m {
 			delete(r.modules, d)
 		}
 		r.modMu.Unlock()
+		if m.cm != nil {
+			m.cm.Close(context.Background())
+		}
 	}
 	return m, m.err
 }
 
-// probe instantiates a module once, to refuse at spawn a guest whose
+// probe instantiates a module once, under the limits of the caller that
+// compiles it, to refuse at spawn a guest whose start function or
 // _initialize fails or whose theater_abi_version is not the host's.
-func (r *Runtime) probe(m *module) error {
-	p := &Actor{rt: r, mod: m, spec: Spec{ID: "probe", Logger: slog.New(slog.DiscardHandler),
-		Limits: Limits{MemoryPages: 65536, IdleTimeout: -1}.withDefaults(r.opts.limits)}}
+func (r *Runtime) probe(m *module, l Limits) error {
+	l.IdleTimeout, l.Fuel = -1, 0
+	p := &Actor{rt: r, mod: m, spec: Spec{ID: "probe", Logger: slog.New(slog.DiscardHandler), Limits: l}}
 	inst, f := p.open()
 	if f != nil {
 		return fmt.Errorf("%w: %w", ErrRefused, *f)
@@ -264,7 +287,12 @@ func (r *Runtime) Spawn(ctx context.Context, spec Spec) (*Actor, error) {
 	if spec.Module != nil {
 		d = sha256.Sum256(spec.Module)
 	}
-	m, err := r.compile(ctx, d, spec.Module)
+	spec.Limits = spec.Limits.withDefaults(r.opts.limits)
+	spec.Limits.MemoryPages = min(spec.Limits.MemoryPages, MaxMemoryPages)
+	if spec.Limits.Fuel == 0 {
+		spec.Limits.Fuel = r.opts.limits.Fuel // withDefaults predates fuel
+	}
+	m, err := r.compile(ctx, d, spec.Module, spec.Limits)
 	if err != nil {
 		return nil, fmt.Errorf("actor: spawn %q (manifest %q): %w", spec.ID, spec.Manifest, err)
 	}
@@ -279,7 +307,6 @@ func (r *Runtime) Spawn(ctx context.Context, spec Spec) (*Actor, error) {
 	if err := m.info.Granted(granted); err != nil {
 		return nil, fmt.Errorf("actor: spawn %q (manifest %q): %w: %w", spec.ID, spec.Manifest, ErrRefused, err)
 	}
-	spec.Limits = spec.Limits.withDefaults(r.opts.limits)
 	if m.info.MemoryMin > spec.Limits.MemoryPages {
 		return nil, fmt.Errorf("actor: spawn %q (manifest %q): %w: memory starts at %d pages, limit is %d",
 			spec.ID, spec.Manifest, ErrRefused, m.info.MemoryMin, spec.Limits.MemoryPages)

@@ -47,6 +47,11 @@ type Limits struct {
 	// IdleTimeout is how long a live instance may sit unused before it is
 	// closed (hibernation). Negative disables it.
 	IdleTimeout time.Duration
+	// Fuel, when not zero, bounds the work of one handler call, in the
+	// fuel units of the metering pass (about one per Wasm instruction):
+	// a call that would exceed it fails as [OutOfFuel], at the same
+	// point on every run. Zero means no limit; the deadline still holds.
+	Fuel uint64
 }
 
 // DefaultLimits are the limits a runtime starts with.
@@ -118,6 +123,11 @@ type Spec struct {
 	Router  Router
 	Clock   Clock
 	Entropy Entropy
+	// Supervision serves the supervisor capability within the bounds of
+	// SupervisorGrant; a nil Supervision makes its imports answer
+	// "unavailable".
+	Supervision     Supervision
+	SupervisorGrant SupervisorGrant
 	// Logger receives the log capability and the guest's stdout and
 	// stderr, with an "actor" attribute; nil uses the runtime's.
 	Logger *slog.Logger

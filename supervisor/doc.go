@@ -46,6 +46,18 @@
 // covers them (a transient child that ended normally, a terminated
 // child) are started with the others, as in OTP.
 //
+// # Backoff
+//
+// OTP restarts at once. A [Spec.Backoff] delays the restarts a strategy
+// decides: Initial for the first restart of a child within Period, then
+// Multiplier times longer per further restart, up to Max. The restart
+// counts towards the intensity when it is decided, so a child past the
+// intensity escalates without waiting; the delay resets once the child
+// goes a whole Period without a restart. The wait is a [Clock] timer that
+// posts to the mailbox, so the supervisor keeps answering, and a
+// [RestartDelayed] event records the decision and its delay. See
+// [Backoff] for the details.
+//
 // # Restart types
 //
 // A child's [Restart] type says which endings restart it: [Permanent]
@@ -66,7 +78,7 @@
 //
 // Every lifecycle transition is an [Event] given to the [EventSink] of
 // [WithEvents]: a child [Started], [Restarted], [StartFailed], [Exited]
-// normally, [Failed] with a reason, [Stopped], [Killed] or [Deleted], and
+// normally, [Failed] with a reason, [RestartDelayed], [Stopped], [Killed] or [Deleted], and
 // the supervisor [Escalated] or [Shutdown]. Events carry the [Clock]'s
 // time and the child's restart count; once the node supervises actors it
 // will append them to the supervising actor's chain.
@@ -87,6 +99,7 @@
 // [Supervisor.StartChild], [Supervisor.TerminateChild],
 // [Supervisor.RestartChild], [Supervisor.DeleteChild] and
 // [Supervisor.WhichChildren] change and inspect a running supervisor, as
-// OTP's functions of the same names do; they are what a future supervisor
-// capability will give Wasm agents.
+// OTP's functions of the same names do; the supervisor capability gives
+// them to Wasm agents (actor.LocalSupervision runs each agent's children
+// under a Supervisor of its own).
 package supervisor

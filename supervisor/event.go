@@ -14,6 +14,10 @@ const (
 	// Restarted: a child was started again, by its strategy or by
 	// RestartChild.
 	Restarted EventKind = "restarted"
+	// RestartDelayed: the strategy decided to restart a child (and the
+	// children its strategy restarts with it) after the Delay of the
+	// supervisor's [Backoff]; Restarted follows when the delay is over.
+	RestartDelayed EventKind = "restart_delayed"
 	// StartFailed: a child's Start returned an error (the Reason).
 	StartFailed EventKind = "start_failed"
 	// Exited: a child ended on its own with a nil error.
@@ -53,6 +57,8 @@ type Event struct {
 	// Restarts is how many times the supervisor has restarted the child
 	// since the supervisor started (this event's restart included).
 	Restarts int `json:"restarts,omitempty"`
+	// Delay is the wait of a RestartDelayed event.
+	Delay time.Duration `json:"delay,omitempty"`
 }
 
 // EventSink receives a supervisor's events, one at a time and in order.
@@ -71,12 +77,20 @@ type EventSinkFunc func(Event)
 func (f EventSinkFunc) Record(e Event) { f(e) }
 
 // Clock tells a supervisor the time, for event times and restart
-// intensity. Tests inject one so that intensity does not depend on how
-// fast the machine is.
+// intensity, and runs its backoff timers. Tests inject one so that
+// intensity and backoff do not depend on how fast the machine is.
 type Clock interface {
 	Now() time.Time
+	// AfterFunc calls f on a goroutine of its own once d has passed, as
+	// [time.AfterFunc] does, unless stop is called first; stop reports
+	// whether it prevented the call.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
 type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
+
+func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}

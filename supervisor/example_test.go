@@ -102,3 +102,21 @@ func Example() {
 	// stopped   counter "" restarts=0
 	// shutdown          "" restarts=0
 }
+
+func ExampleBackoff() {
+	spec, err := supervisor.Validate(supervisor.Spec{Backoff: &supervisor.Backoff{
+		Initial: supervisor.Duration(100 * time.Millisecond), Max: supervisor.Duration(time.Second)}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for n := range 5 {
+		fmt.Println(spec.Backoff.Delay(n))
+	}
+	// Output:
+	// 100ms
+	// 200ms
+	// 400ms
+	// 800ms
+	// 1s
+}

@@ -211,6 +211,9 @@ func (r *recorder) lines() []string {
 		if e.Restarts != 0 {
 			s += fmt.Sprintf(" #%d", e.Restarts)
 		}
+		if e.Delay != 0 {
+			s += fmt.Sprintf(" +%v", e.Delay)
+		}
 		lines = append(lines, s)
 	}
 	r.events = nil
@@ -223,10 +226,17 @@ func (r *recorder) len() int {
 	return len(r.events)
 }
 
-// fakeClock is a Clock the test moves by hand.
+// fakeClock is a Clock the test moves by hand: its timers fire only
+// when advance reaches them.
 type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu     sync.Mutex
+	now    time.Time
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	at time.Time
+	f  func()
 }
 
 var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -239,10 +249,51 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) advance(d time.Duration) {
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	t := &fakeTimer{at: c.now.Add(d), f: f}
+	c.timers = append(c.timers, t)
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		i := slices.Index(c.timers, t)
+		if i < 0 {
+			return false
+		}
+		c.timers = slices.Delete(c.timers, i, i+1)
+		return true
+	}
+}
+
+// pending returns the delays of the timers not yet fired, from now.
+func (c *fakeClock) pending() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var ds []time.Duration
+	for _, t := range c.timers {
+		ds = append(ds, t.at.Sub(c.now))
+	}
+	return ds
+}
+
+// advance moves the clock and fires, in order, the timers it reaches.
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
 	c.now = c.now.Add(d)
+	var due []*fakeTimer
+	c.timers = slices.DeleteFunc(c.timers, func(t *fakeTimer) bool {
+		if t.at.After(c.now) {
+			return false
+		}
+		due = append(due, t)
+		return true
+	})
+	c.mu.Unlock()
+	slices.SortStableFunc(due, func(a, b *fakeTimer) int { return a.at.Compare(b.at) })
+	for _, t := range due {
+		t.f()
+	}
 }
 
 // eventually polls cond until it holds or a deadline passes: the tests

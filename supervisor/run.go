@@ -21,6 +21,13 @@ type child struct {
 	// queued (OTP's "restarting" pid).
 	restarting bool
 	restarts   int
+	// recent are the times of the child's restarts by its strategy, less
+	// than Period old: their number is the backoff exponent.
+	recent []time.Time
+	// wait identifies the backoff timer the child waits for (zero: none),
+	// so that a timer overtaken by another restart or a terminate is
+	// recognised and dropped.
+	wait uint64
 }
 
 // run is one life of a supervisor, from Start to Stop or escalation: an
@@ -46,14 +53,15 @@ type run struct {
 	children []*child
 	restarts []time.Time // restart times within the period, for intensity
 	gen      uint64
-	over     bool  // the run ends after the current message
-	exit     error // the escalation error given to exited
+	timers   map[uint64]func() bool // pending backoff timers' stop functions
+	over     bool                   // the run ends after the current message
+	exit     error                  // the escalation error given to exited
 }
 
 func newRun(s *Supervisor, exited func(error)) *run {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &run{sup: s, exited: exited, ctx: ctx, cancel: cancel,
-		done: make(chan struct{}), wake: make(chan struct{}, 1)}
+		done: make(chan struct{}), wake: make(chan struct{}, 1), timers: map[uint64]func() bool{}}
 	for _, cs := range s.spec.Children {
 		r.children = append(r.children, &child{spec: cs})
 	}
@@ -93,6 +101,9 @@ func (r *run) loop() {
 // dropped; their callers see done.
 func (r *run) end() {
 	r.cancel()
+	for _, stop := range r.timers {
+		stop()
+	}
 	r.sup.mu.Lock()
 	r.sup.cur = nil
 	r.sup.mu.Unlock()
@@ -134,7 +145,7 @@ func (r *run) start(ctx context.Context, c *child, from StartFrom, kind EventKin
 		r.emit(c, StartFailed, err)
 		return err
 	}
-	c.gen, c.restarting = gen, false
+	c.gen, c.restarting, c.wait = gen, false, 0
 	if kind == Restarted {
 		c.restarts++
 	}
@@ -188,6 +199,7 @@ func (r *run) restart(i int, cause error) {
 		r.escalate(r.children[i].spec.ID, cause)
 		return
 	}
+	ended := r.children[i]
 	lo, hi := i, i+1
 	switch r.sup.spec.Strategy {
 	case OneForAll:
@@ -203,15 +215,53 @@ func (r *run) restart(i int, cause error) {
 	// forgotten (a temporary child in the list is always running, so every
 	// stopped one is in the group).
 	r.children = slices.DeleteFunc(r.children, func(c *child) bool { return c.spec.Restart == Temporary && c.gen == 0 })
+	group = slices.DeleteFunc(group, func(c *child) bool { return c.spec.Restart == Temporary })
+	if b := r.sup.spec.Backoff; b != nil {
+		r.delay(ended, group, *b)
+		return
+	}
+	r.startGroup(group)
+}
+
+// delay schedules the restart of group after the backoff delay of the
+// child that ended. The group waits as "restarting": not running, and a
+// terminate (which clears restarting) or a newer restart (which replaces
+// wait) makes the timer's message a no-op.
+func (r *run) delay(ended *child, group []*child, b Backoff) {
+	now := r.sup.clock.Now()
+	period := time.Duration(r.sup.spec.Period)
+	ended.recent = slices.DeleteFunc(ended.recent, func(t time.Time) bool { return now.Sub(t) >= period })
+	d := b.Delay(len(ended.recent))
+	ended.recent = append(ended.recent, now)
+	r.gen++
+	token := r.gen
 	for _, c := range group {
-		if c.spec.Restart == Temporary {
-			continue
-		}
+		c.restarting, c.wait = true, token
+	}
+	r.sup.emit(Event{Child: ended.spec.ID, Kind: RestartDelayed, Restarts: ended.restarts, Delay: d})
+	r.timers[token] = r.sup.clock.AfterFunc(d, func() {
+		r.post(func() {
+			delete(r.timers, token)
+			var due []*child
+			for _, c := range group {
+				if c.restarting && c.wait == token && slices.Contains(r.children, c) {
+					due = append(due, c)
+				}
+			}
+			r.startGroup(due)
+		})
+	})
+}
+
+// startGroup starts the children of a restart, in order.
+func (r *run) startGroup(group []*child) {
+	for _, c := range group {
 		if err := r.start(r.ctx, c, c.spec.StartFrom, Restarted); err != nil {
 			// Like OTP, try again through the mailbox, so that a Stop or
 			// other requests get their turn; each try counts towards the
-			// intensity, so a child that cannot start escalates.
-			c.restarting = true
+			// intensity (and waits its backoff), so a child that cannot
+			// start escalates.
+			c.restarting, c.wait = true, 0
 			r.post(func() { r.retry(c, err) })
 			return
 		}
@@ -276,7 +326,7 @@ func (r *run) terminateChild(ctx context.Context, id string) error {
 	}
 	c := r.children[i]
 	r.stop(ctx, c)
-	c.restarting = false // cancels a queued retry
+	c.restarting, c.wait = false, 0 // cancels a queued retry or a backoff
 	if c.spec.Restart == Temporary {
 		r.children = slices.Delete(r.children, i, i+1)
 	}

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -27,7 +28,9 @@ const (
 )
 
 // Restart is a child's restart type: which of its endings restart it.
-// The values are the ones the actor manifest's [supervision] table uses.
+// The actor manifest's [supervision] table uses this type (package
+// actor/manifest imports this one), as it does [StartFrom] and
+// [Duration].
 type Restart string
 
 // The restart types.
@@ -60,6 +63,72 @@ const (
 	DefaultIntensity = 1               // OTP's default
 	DefaultPeriod    = 5 * time.Second // OTP's default
 )
+
+// DefaultBackoffMax and DefaultBackoffMultiplier are applied by
+// [Validate] to a [Backoff]'s zero Max and Multiplier.
+const (
+	DefaultBackoffMax        = 30 * time.Second
+	DefaultBackoffMultiplier = 2.0
+)
+
+// Backoff delays a child's restarts: the first restart within the
+// supervisor's Period waits Initial, each further one Multiplier times
+// longer, up to Max. OTP has no backoff; its semantics here:
+//
+//   - A restart is decided, and counts towards the intensity, when the
+//     child ends, not when the delay is over; a failure that exceeds the
+//     intensity escalates at once, without waiting.
+//   - The exponent is the number of the child's own restarts less than
+//     Period old, so the delay resets once the child has gone a whole
+//     Period without a restart (the window intensity uses).
+//   - The supervisor's goroutine never waits: the restart is a timer of
+//     the [Clock] that posts to the supervisor's mailbox. Meanwhile the
+//     child is not running; requests and other exits are handled, and
+//     [Supervisor.TerminateChild] or [Supervisor.Stop] cancel the wait.
+//   - With one_for_all and rest_for_one the group is stopped at once and
+//     started together after the delay of the child that ended.
+//   - [Supervisor.RestartChild] is an operator's decision and is never
+//     delayed, as it never counts towards the intensity.
+type Backoff struct {
+	// Initial is the delay before the first restart; it must be positive.
+	Initial Duration `toml:"initial" json:"initial"`
+	// Max caps the delay; zero means DefaultBackoffMax (or Initial, if
+	// that is larger). It may not be less than Initial.
+	Max Duration `toml:"max" json:"max,omitempty"`
+	// Multiplier grows the delay per recent restart; zero means
+	// DefaultBackoffMultiplier. It must be at least 1.
+	Multiplier float64 `toml:"multiplier" json:"multiplier,omitempty"`
+}
+
+func (b Backoff) validate() (Backoff, error) {
+	if b.Initial <= 0 {
+		return Backoff{}, fmt.Errorf("initial: %v is not positive", time.Duration(b.Initial))
+	}
+	if b.Max == 0 {
+		b.Max = Duration(max(DefaultBackoffMax, time.Duration(b.Initial)))
+	}
+	if b.Max < b.Initial {
+		return Backoff{}, fmt.Errorf("max: %v is less than initial %v", time.Duration(b.Max), time.Duration(b.Initial))
+	}
+	if b.Multiplier == 0 {
+		b.Multiplier = DefaultBackoffMultiplier
+	}
+	if !(b.Multiplier >= 1) || math.IsInf(b.Multiplier, 0) {
+		return Backoff{}, fmt.Errorf("multiplier: %v is not a finite number of at least 1", b.Multiplier)
+	}
+	return b, nil
+}
+
+// Delay is the wait before a restart that follows n recent restarts of
+// the same child: Initial × Multiplier^n, at most Max. It expects a
+// validated Backoff.
+func (b Backoff) Delay(n int) time.Duration {
+	d := float64(b.Initial) * math.Pow(b.Multiplier, float64(n))
+	if d >= float64(b.Max) || math.IsNaN(d) {
+		return time.Duration(b.Max)
+	}
+	return time.Duration(d)
+}
 
 // Duration is a time.Duration written in TOML and JSON as a Go duration
 // string ("5s", "1m30s"), the way manifests write durations.
@@ -115,6 +184,9 @@ type Spec struct {
 	// means no restart is allowed.
 	Intensity int      `toml:"intensity" json:"intensity,omitempty"`
 	Period    Duration `toml:"period" json:"period,omitempty"`
+	// Backoff, when set, delays the restarts the strategy decides; see
+	// [Backoff]. Nil restarts at once, as OTP does.
+	Backoff *Backoff `toml:"backoff" json:"backoff,omitempty"`
 	// Children are started in this order and stopped in reverse.
 	Children []ChildSpec `toml:"children" json:"children,omitempty"`
 }
@@ -138,6 +210,13 @@ func Validate(spec Spec) (Spec, error) {
 		return Spec{}, fmt.Errorf("%w: intensity: %d is negative", ErrInvalidSpec, spec.Intensity)
 	case spec.Period <= 0:
 		return Spec{}, fmt.Errorf("%w: period: %v is not positive", ErrInvalidSpec, time.Duration(spec.Period))
+	}
+	if spec.Backoff != nil {
+		b, err := spec.Backoff.validate()
+		if err != nil {
+			return Spec{}, fmt.Errorf("%w: backoff: %w", ErrInvalidSpec, err)
+		}
+		spec.Backoff = &b
 	}
 	children := make([]ChildSpec, len(spec.Children))
 	seen := make(map[string]bool, len(spec.Children))

@@ -32,6 +32,12 @@ func TestSignaturesMatchDoc(t *testing.T) {
 		"theater:actor/message@0.1.0 request": sig(i32, i32, i32, i32, i32, i32),
 		"theater:actor/clock@0.1.0 now":       sig(i32),
 		"theater:actor/random@0.1.0 bytes":    sig(i32, i32),
+		// spec, id: msgpack or string ptr, len; then retptr.
+		"theater:actor/supervisor@0.1.0 spawn":    sig(i32, i32, i32),
+		"theater:actor/supervisor@0.1.0 stop":     sig(i32, i32, i32),
+		"theater:actor/supervisor@0.1.0 restart":  sig(i32, i32, i32),
+		"theater:actor/supervisor@0.1.0 children": sig(i32),
+		"theater:actor/supervisor@0.1.0 state":    sig(i32, i32, i32),
 	}
 	for _, f := range a.Funcs() {
 		key := f.Module + " " + f.Name
@@ -72,7 +78,7 @@ func TestSignaturesMatchDoc(t *testing.T) {
 			t.Errorf("export %s: %v %v required=%v; want %+v", e.Name, e.Params, e.Results, e.Required, w)
 		}
 	}
-	if got := a.Capabilities(); !slices.Equal(got, []string{"log", "runtime", "message", "clock", "random"}) {
+	if got := a.Capabilities(); !slices.Equal(got, []string{"log", "runtime", "message", "clock", "random", "supervisor"}) {
 		t.Errorf("capabilities %v", got)
 	}
 }

@@ -31,6 +31,17 @@ type Module struct {
 	MemoryMin uint32
 }
 
+// MeterModule and MeterImport name the host function that the runtime's
+// metering pass makes every module import, of type (i64) -> i64.
+// [ABI.Inspect] accepts it; it is no capability, and a guest that imports
+// it itself is refused by the pass.
+const (
+	MeterModule = "theater:meter"
+	MeterImport = "out-of-fuel"
+)
+
+var meterSig = []api.ValueType{api.ValueTypeI64}
+
 // Check is [ABI.Inspect] followed by [Module.Granted]: it matches a
 // compiled module against the ABI and against the capabilities granted.
 func (a *ABI) Check(m CompiledModule, granted func(capability string) bool, wasi map[string]api.FunctionDefinition) (*Module, error) {
@@ -67,6 +78,9 @@ func (a *ABI) Inspect(m CompiledModule, wasi map[string]api.FunctionDefinition) 
 				errs = append(errs, importErr(mod, name, ErrSignature, "want "+sigString(def.ParamTypes(), def.ResultTypes())+", have "+sigString(imp.ParamTypes(), imp.ResultTypes())))
 			}
 			continue
+		}
+		if mod == MeterModule && name == MeterImport && sameSig(imp, meterSig, meterSig) {
+			continue // the runtime's fuel meter, added by its metering pass: not a capability
 		}
 		if _, known := a.imports[mod]; !known {
 			errs = append(errs, importErr(mod, name, ErrForeignModule, ""))

@@ -24,6 +24,10 @@ func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 // IsZero reports whether h is all zeros, the parent of the first event.
 func (h Hash) IsZero() bool { return h == Hash{} }
 
+// MarshalText writes the hash in lower-case hex, as String, so JSON
+// shows hashes as the Theater-Hash header does.
+func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
 // ParseHash parses 64 hex digits.
 func ParseHash(s string) (Hash, error) {
 	var h Hash

@@ -106,6 +106,12 @@
 //   - [capabilities.clock]: real wall-clock time (recorded in the chain).
 //   - [capabilities.random]: real random bytes (recorded in the chain).
 //   - [capabilities.runtime]: facts about the actor, such as its id.
+//   - [capabilities.supervisor]: spawn and supervise children
+//     ([SupervisorConfig]). max_children bounds them (1 to 1024, default
+//     16); manifests lists path.Match patterns of the manifest names and
+//     modules the "sha256:<hex>" digests they may come from (none: no
+//     child); strategy, intensity, period and [capabilities.supervisor.backoff]
+//     configure the host's supervisor of the children, as in a tree.
 //
 // clock, random and runtime have no settings yet. Any other table name is
 // an error that lists the known capabilities.
@@ -120,6 +126,11 @@
 //   - handler_deadline: how long one handler call may run, a Go duration
 //     ("500ms", "5s", "1m30s"), at most "10m". Default "5s". A handler
 //     that runs longer fails with a deadline failure.
+//   - fuel: the most fuel one handler call may use, in the metering pass's
+//     units (about one per Wasm instruction); 0 or absent means no limit.
+//     Unlike the deadline it is deterministic: the same message on the
+//     same state runs out at the same instruction on every node and in
+//     replay.
 //   - mailbox: how many messages may wait for the actor, 1 to 1048576.
 //     Default 1024.
 //   - max_message_bytes: the largest message or reply payload, 1 to
@@ -145,6 +156,33 @@
 //   - start_from: the state a restart starts from: "last" (the default),
 //     the last state in the actor's chain, or "initial", running init
 //     again with [state].
+//
+// # Supervision trees
+//
+// A tree file ([Tree], [ParseTree], [LoadTree]) declares supervisors and
+// actors, nested. Its top level is the root supervisor: name (default
+// "root"), strategy, intensity, period and an optional [backoff] table
+// (initial, max, multiplier; see [supervisor.Backoff]). Each
+// [[children]] table is one child, in start order: id, restart,
+// shutdown, start_from, and exactly one of manifest (a manifest file,
+// relative to the tree file), [children.actor] (an inline manifest,
+// whose name defaults to the id) or [children.supervisor] (a nested
+// supervisor, with its own [[children.supervisor.children]]). Errors
+// name the key with the index of each array element
+// ("children[1].supervisor.strategy") and its line and column.
+//
+// An actor's restart and start_from come from the tree when it sets them
+// and from the actor's manifest's [supervision] otherwise: the manifest
+// says how the actor wants to be supervised, the tree is where an
+// operator decides. An actor that is in no tree gets its manifest's
+// [supervision] under the node's root supervisor ([Manifest.ChildSpec]).
+// [Tree.Build] turns a loaded tree into a [supervisor.Supervisor], given
+// a function that makes each actor a [supervisor.Child].
+//
+// The tree format lives here, not in package supervisor, because its
+// leaves are actor manifests (paths, inline modules and WIT), which a
+// supervisor must not know, and because it shares this package's
+// positioned, strict TOML decoding.
 //
 // # Errors
 //

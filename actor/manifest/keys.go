@@ -20,6 +20,9 @@ import (
 // key-value of an inline table, with its full path.
 type entry struct {
 	path []string
+	// keys are the path's prefixes as errors write them: with the index
+	// of each array of tables the key is in ("children[1].id").
+	keys []string
 	kind unstable.Kind   // of the value; Table or ArrayTable for a header
 	text string          // the value of a String
 	elem []unstable.Kind // the kinds of an Array's elements
@@ -37,21 +40,24 @@ type spot struct {
 type document struct {
 	src     []byte
 	entries []entry         // in document order
-	spots   map[string]spot // by keyString
+	spots   map[string]spot // by entry.key
+	arrays  map[string]int  // the length of each array of tables, by key
 }
 
 // scan lists the keys of src, which must be valid TOML without a byte-order
 // mark.
 func scan(src []byte) (*document, error) {
-	doc := &document{src: src, spots: map[string]spot{}}
+	doc := &document{src: src, spots: map[string]spot{}, arrays: map[string]int{}}
 	var p unstable.Parser
 	p.Reset(src)
 	var table []string
+	var tableKeys []string // the indexed key of each prefix of table
 	for p.NextExpression() {
 		expr := p.Expression()
 		switch expr.Kind {
 		case unstable.Table, unstable.ArrayTable:
 			table = keyParts(expr)
+			tableKeys = doc.indexed(nil, table, expr.Kind == unstable.ArrayTable)
 			// A header's errors point at its '[' (or '[['), which go-toml
 			// does not record; only blanks may come between it and the key.
 			start := firstKeyOffset(expr) - 1
@@ -62,28 +68,66 @@ func scan(src []byte) (*document, error) {
 				start--
 			}
 			for n := 1; n < len(table); n++ {
-				doc.record(table[:n], start, start, true)
+				doc.record(tableKeys[n-1], start, start, true)
 			}
-			doc.record(table, start, start, false)
-			doc.entries = append(doc.entries, entry{path: table, kind: expr.Kind})
+			key := tableKeys[len(table)-1]
+			doc.record(key, start, start, false)
+			if expr.Kind == unstable.ArrayTable {
+				// The array itself, for errors about its type: at its first
+				// element.
+				doc.record(arrayKey(key), start, start, false)
+			}
+			doc.entries = append(doc.entries, entry{path: table, keys: tableKeys, kind: expr.Kind})
 		case unstable.KeyValue:
-			doc.keyval(table, expr)
+			doc.keyval(table, tableKeys, expr)
 		}
 	}
 	return doc, p.Error()
 }
 
+// indexed returns the error keys of each prefix of path under the table
+// whose prefixes' keys are base: a part that names an array of tables
+// gets the index of its last element, and the last part of an [[array]]
+// header (appending is true) a new element's.
+func (doc *document) indexed(base, path []string, appending bool) []string {
+	keys := make([]string, 0, len(path))
+	prev := ""
+	if len(base) > 0 {
+		prev = base[len(base)-1] + "."
+	}
+	for i, part := range path {
+		if i > 0 {
+			prev += "."
+		}
+		k := prev + keyString([]string{part})
+		if n, ok := doc.arrays[k]; ok || (appending && i == len(path)-1) {
+			if appending && i == len(path)-1 {
+				doc.arrays[k] = n + 1
+			} else {
+				n--
+			}
+			k += "[" + strconv.Itoa(n) + "]"
+		}
+		keys = append(keys, k)
+		prev = k
+	}
+	return append(append([]string(nil), base...), keys...)
+}
+
 // keyval lists a key-value, and those of an inline table in its value,
-// under the table with path table.
-func (doc *document) keyval(table []string, kv *unstable.Node) {
-	path := append(append([]string(nil), table...), keyParts(kv)...)
+// under the table with path table, whose prefixes' error keys are
+// tableKeys.
+func (doc *document) keyval(table, tableKeys []string, kv *unstable.Node) {
+	parts := keyParts(kv)
+	path := append(append([]string(nil), table...), parts...)
+	keys := doc.indexed(tableKeys, parts, false)
 	key := firstKeyOffset(kv)
 	for n := len(table) + 1; n < len(path); n++ {
-		doc.record(path[:n], key, key, true)
+		doc.record(keys[n-1], key, key, true)
 	}
-	doc.record(path, key, valueOffset(doc.src, kv), false)
+	doc.record(keys[len(keys)-1], key, valueOffset(doc.src, kv), false)
 	v := kv.Value()
-	e := entry{path: path, kind: v.Kind}
+	e := entry{path: path, keys: keys, kind: v.Kind}
 	switch v.Kind {
 	case unstable.String:
 		e.text = string(v.Data)
@@ -98,14 +142,13 @@ func (doc *document) keyval(table []string, kv *unstable.Node) {
 	if v.Kind == unstable.InlineTable {
 		for it := v.Children(); it.Next(); {
 			if it.Node().Kind == unstable.KeyValue {
-				doc.keyval(path, it.Node())
+				doc.keyval(path, keys, it.Node())
 			}
 		}
 	}
 }
 
-func (doc *document) record(path []string, key, val int, implicit bool) {
-	s := keyString(path)
+func (doc *document) record(s string, key, val int, implicit bool) {
 	if old, ok := doc.spots[s]; ok && (implicit || !old.implicit) {
 		return // the first definition wins, as it does for [[arrays]]
 	}
@@ -140,6 +183,10 @@ func valueOffset(src []byte, kv *unstable.Node) int {
 	}
 	return i
 }
+
+// arrayKey is the key of the array of tables whose element has the
+// error key k ("children[1]" -> "children").
+func arrayKey(k string) string { return k[:strings.LastIndexByte(k, '[')] }
 
 // keyString writes a key as TOML does, quoting the parts that are not bare.
 func keyString(path []string) string {

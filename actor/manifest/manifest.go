@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,31 @@ type Capabilities struct {
 	Message *MessageConfig `toml:"message" json:"message,omitempty"`
 	Random  *RandomConfig  `toml:"random" json:"random,omitempty"`
 	Runtime *RuntimeConfig `toml:"runtime" json:"runtime,omitempty"`
+	// Supervisor grants theater:actor/supervisor: the actor may spawn and
+	// supervise children.
+	Supervisor *SupervisorConfig `toml:"supervisor" json:"supervisor,omitempty"`
+}
+
+// SupervisorConfig configures theater:actor/supervisor: what the actor
+// may spawn, and how the host supervises its permanent and transient
+// children (the fields of a supervisor in a [Tree]).
+type SupervisorConfig struct {
+	// MaxChildren bounds how many children the actor may have at once;
+	// zero means DefaultMaxChildren.
+	MaxChildren int `toml:"max_children" json:"max_children,omitempty"`
+	// Manifests holds path.Match patterns of the manifest names the actor
+	// may spawn children from; Modules the module digests
+	// ("sha256:<hex>") it may spawn with manifest fields of its own. No
+	// entries allow nothing. nil and empty round-trip as Allow does.
+	Manifests []string `toml:"manifests,omitzero" json:"manifests"`
+	Modules   []string `toml:"modules,omitzero" json:"modules"`
+	// Strategy, Intensity, Period and Backoff configure the host's
+	// supervisor of the actor's children, with package supervisor's
+	// defaults.
+	Strategy  supervisor.Strategy `toml:"strategy" json:"strategy,omitempty"`
+	Intensity int                 `toml:"intensity" json:"intensity,omitempty"`
+	Period    Duration            `toml:"period" json:"period,omitempty"`
+	Backoff   *supervisor.Backoff `toml:"backoff" json:"backoff,omitempty"`
 }
 
 // ClockConfig configures theater:actor/clock. It has no settings yet; it
@@ -103,6 +129,10 @@ type Limits struct {
 	Mailbox         int      `toml:"mailbox" json:"mailbox,omitempty"`
 	MaxMessageBytes int      `toml:"max_message_bytes" json:"max_message_bytes,omitempty"`
 	Idle            Duration `toml:"idle" json:"idle,omitempty"`
+	// Fuel bounds the work of one handler call in fuel units (about one
+	// per Wasm instruction); past it the call fails as "out of fuel", at
+	// the same point on every run. 0 means no limit.
+	Fuel int `toml:"fuel" json:"fuel,omitempty"`
 }
 
 // Supervision says what the actor's supervisor does when the actor ends.
@@ -125,6 +155,8 @@ const (
 	MaxMailbox             = 1 << 20
 	DefaultMaxMessageBytes = 1 << 20
 	MaxMaxMessageBytes     = 64 << 20
+	DefaultMaxChildren     = 16
+	MaxMaxChildren         = 1024
 	pageBytes              = 65536
 )
 
@@ -177,6 +209,11 @@ func (m *Manifest) WithDefaults() *Manifest {
 		lc.Level = LevelInfo
 		d.Capabilities.Log = &lc
 	}
+	if d.Capabilities.Supervisor != nil && d.Capabilities.Supervisor.MaxChildren == 0 {
+		sc := *d.Capabilities.Supervisor
+		sc.MaxChildren = DefaultMaxChildren
+		d.Capabilities.Supervisor = &sc
+	}
 	if d.Supervision.Restart == "" {
 		d.Supervision.Restart = supervisor.Permanent
 	}
@@ -187,7 +224,8 @@ func (m *Manifest) WithDefaults() *Manifest {
 }
 
 // Grants reports whether the manifest grants the named capability ("log",
-// "runtime", "message", "clock", "random"). Unknown names are not granted.
+// "runtime", "message", "clock", "random", "supervisor"). Unknown names
+// are not granted.
 func (m *Manifest) Grants(capability string) bool {
 	c := &m.Capabilities
 	switch capability {
@@ -201,8 +239,32 @@ func (m *Manifest) Grants(capability string) bool {
 		return c.Random != nil
 	case "runtime":
 		return c.Runtime != nil
+	case "supervisor":
+		return c.Supervisor != nil
 	}
 	return false
+}
+
+// AllowsManifest reports whether the actor may spawn a child from the
+// manifest with this name: supervisor is granted and the name matches one
+// of its Manifests patterns.
+func (m *Manifest) AllowsManifest(name string) bool {
+	if m.Capabilities.Supervisor == nil {
+		return false
+	}
+	for _, p := range m.Capabilities.Supervisor.Manifests {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowsModule reports whether the actor may spawn a child from the
+// module with this digest ("sha256:<hex>"): supervisor is granted and
+// Modules lists it.
+func (m *Manifest) AllowsModule(digest string) bool {
+	return m.Capabilities.Supervisor != nil && slices.Contains(m.Capabilities.Supervisor.Modules, digest)
 }
 
 // AllowsTarget reports whether the actor may send to or request from the

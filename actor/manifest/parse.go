@@ -70,13 +70,26 @@ func (e *Error) Unwrap() error { return ErrInvalid }
 // never silently leaves a limit at its default.
 func Parse(name string, data []byte) (*Manifest, error) {
 	data = stripBOM(data)
-	// go-toml decoding into the struct would match keys regardless of
-	// case, store an integer in a Duration as nanoseconds, stop at the
-	// first bad value without the unknown keys before it, and name Go
-	// types in its messages. So: decode into a generic tree, for the
-	// syntax; check every key and the type of every value against the
-	// Manifest struct in document order (see keys.go); then decode into
-	// the struct, which then cannot fail.
+	var m Manifest
+	doc, err := decode(name, data, &m)
+	if err != nil {
+		return nil, err
+	}
+	d := m.WithDefaults()
+	if e := d.check(); e != nil {
+		return nil, doc.locate(e, name)
+	}
+	return d, nil
+}
+
+// decode decodes a TOML document into v, a pointer to a struct with toml
+// tags. go-toml decoding into the struct would match keys regardless of
+// case, store an integer in a Duration as nanoseconds, stop at the first
+// bad value without the unknown keys before it, and name Go types in its
+// messages. So: decode into a generic tree, for the syntax; check every
+// key and the type of every value against the struct in document order
+// (see keys.go); then decode into the struct, which then cannot fail.
+func decode(name string, data []byte, v any) (*document, *Error) {
 	if err := toml.Unmarshal(data, new(map[string]any)); err != nil {
 		return nil, syntaxError(name, err)
 	}
@@ -85,22 +98,18 @@ func Parse(name string, data []byte) (*Manifest, error) {
 		// go-toml's decoder accepted the document, so its parser should too.
 		return nil, syntaxError(name, err)
 	}
+	root := reflect.TypeOf(v).Elem()
 	for _, e := range doc.entries {
-		if err := checkKey(e); err != nil {
+		if err := checkKey(root, e); err != nil {
 			return nil, doc.locate(err, name)
 		}
 	}
-	var m Manifest
-	if err := toml.Unmarshal(data, &m); err != nil {
+	if err := toml.Unmarshal(data, v); err != nil {
 		// checkKey has vetted every key and value, so this means the two
-		// disagree; report it rather than return a half-decoded manifest.
+		// disagree; report it rather than return a half-decoded value.
 		return nil, &Error{File: name, Msg: err.Error()}
 	}
-	d := m.WithDefaults()
-	if e := d.check(); e != nil {
-		return nil, doc.locate(e, name)
-	}
-	return d, nil
+	return doc, nil
 }
 
 // Load reads and parses the manifest at path, and resolves relative Module
@@ -134,7 +143,7 @@ func resolve(dir, p string) string {
 	return filepath.Join(dir, p)
 }
 
-func syntaxError(name string, err error) error {
+func syntaxError(name string, err error) *Error {
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
 		line, col := de.Position()
@@ -166,15 +175,18 @@ func (doc *document) locate(e *Error, name string) *Error {
 	return e
 }
 
-// checkKey checks that e's key is a field of Manifest, spelled exactly as
-// its toml tag, and that its value has the field's type. Positions are
-// added by the caller.
-func checkKey(e entry) *Error {
-	t := reflect.TypeFor[Manifest]()
+// checkKey checks that e's key is a field of the struct type root (a
+// [Manifest] or a [Tree]), spelled exactly as its toml tag, and that its
+// value has the field's type. Positions are added by the caller.
+func checkKey(root reflect.Type, e entry) *Error {
+	t := root
 	for i, seg := range e.path {
+		if isTableArray(t) {
+			t = t.Elem() // a key inside the array's last element
+		}
 		f, ok := fieldByTag(t, seg)
 		if !ok {
-			return unknownKey(e.path[:i+1], t)
+			return unknownKey(e.path[i], e.keys[i], t)
 		}
 		t = f.Type
 		if t.Kind() == reflect.Pointer {
@@ -182,16 +194,24 @@ func checkKey(e entry) *Error {
 		}
 	}
 	if msg := typeMismatch(t, e); msg != "" {
-		return &Error{Key: keyString(e.path), Msg: msg}
+		key := e.keys[len(e.keys)-1]
+		if e.kind == unstable.ArrayTable {
+			key = arrayKey(key) // the error is about the array, not one element
+		}
+		return &Error{Key: key, Msg: msg}
 	}
 	return nil
 }
 
-func unknownKey(key []string, parent reflect.Type) *Error {
-	e := &Error{unknown: keyString(key)}
+func isTableArray(t reflect.Type) bool {
+	return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct
+}
+
+func unknownKey(part, key string, parent reflect.Type) *Error {
+	e := &Error{unknown: key}
 	if parent == reflect.TypeFor[Capabilities]() {
 		known := tagNames(parent)
-		e.Msg = fmt.Sprintf("unknown capability %q (known: %s)", key[len(key)-1], strings.Join(known, ", "))
+		e.Msg = fmt.Sprintf("unknown capability %q (known: %s)", part, strings.Join(known, ", "))
 	} else {
 		e.Msg = fmt.Sprintf("unknown key %q", e.unknown)
 	}
@@ -225,6 +245,14 @@ func typeMismatch(t reflect.Type, e entry) string {
 	case t.Kind() == reflect.Int:
 		if e.kind != unstable.Integer {
 			return "expected an integer, got " + kindName(e.kind)
+		}
+	case t.Kind() == reflect.Float64:
+		if e.kind != unstable.Float && e.kind != unstable.Integer {
+			return "expected a number, got " + kindName(e.kind)
+		}
+	case isTableArray(t):
+		if e.kind != unstable.ArrayTable {
+			return fmt.Sprintf("expected an array of tables, got %s: write each element as a [[%s]] table", kindName(e.kind), keyString(e.path))
 		}
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		if e.kind != unstable.Array {

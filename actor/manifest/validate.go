@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/theater-go/theater/supervisor"
@@ -118,6 +119,24 @@ func (c *Capabilities) check() *Error {
 			return fieldErr("capabilities.log.level", "unknown level %q (want debug, info, warn or error)", c.Log.Level)
 		}
 	}
+	if s := c.Supervisor; s != nil {
+		if e := intRange("capabilities.supervisor.max_children", s.MaxChildren, MaxMaxChildren); e != nil {
+			return e
+		}
+		for _, p := range s.Manifests {
+			if _, err := path.Match(p, ""); err != nil || p == "" {
+				return fieldErr("capabilities.supervisor.manifests", "invalid pattern %q", p)
+			}
+		}
+		for _, d := range s.Modules {
+			if hex, ok := strings.CutPrefix(d, digestPrefix); !ok || !validDigest(hex) {
+				return fieldErr("capabilities.supervisor.modules", "invalid digest %q: want %s followed by 64 lowercase hex digits", d, digestPrefix)
+			}
+		}
+		if e := checkSupervisor("capabilities.supervisor.", s.Strategy, s.Intensity, s.Period, s.Backoff); e != nil {
+			return e
+		}
+	}
 	if c.Message != nil {
 		for _, p := range c.Message.Allow {
 			if p == "" {
@@ -132,6 +151,9 @@ func (c *Capabilities) check() *Error {
 }
 
 func (l *Limits) check() *Error {
+	if l.Fuel < 0 {
+		return fieldErr("limits.fuel", "%d is negative", l.Fuel)
+	}
 	if e := intRange("limits.memory_pages", l.MemoryPages, MaxMemoryPages); e != nil {
 		return e
 	}

@@ -219,6 +219,13 @@ func run(t testing.TB, wasm []byte, tk *tank, handlers, interp bool) (transcript
 	return log, fuel
 }
 
+// neverStarts lists the guests whose instantiation or _initialize never
+// returns on its own; TestDeadline covers a looping start function.
+var neverStarts = map[string]bool{
+	"actor/testdata/guests/startloop.wasm": true,
+	"actor/testdata/guests/initloop.wasm":  true,
+}
+
 // guests returns every committed guest module of the repo, and the Go
 // counter built from source, by path.
 func guests(t testing.TB) map[string][]byte {
@@ -237,6 +244,9 @@ func guests(t testing.TB) map[string][]byte {
 	}
 	out := map[string][]byte{}
 	for _, p := range paths {
+		if neverStarts[strings.TrimPrefix(p, root+"/")] {
+			continue
+		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 var spins = map[string]bool{
 	"actor/testdata/guests/loop.wasm":    true,
 	"actor/testdata/guests/membomb.wasm": true,
+	"actor/testdata/guests/flood.wasm":   true,
+	"actor/testdata/guests/recurse.wasm": true,
 }
 
 // TestGuestsComputeTheSame: every guest of the repo, instrumented, still

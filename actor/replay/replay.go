@@ -1,0 +1,432 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/theater-go/theater/actor"
+	"github.com/theater-go/theater/actor/chain"
+)
+
+// What names the kind of a [Divergence].
+type What string
+
+// The ways a replay can differ from its record.
+const (
+	// DivergedCall: the guest made a host call the record does not have
+	// at this index: past the recorded inputs, or another call than the
+	// one recorded there.
+	DivergedCall What = "unrecorded host call"
+	// DivergedUnconsumed: the handler returned without making the
+	// recorded host call at this index.
+	DivergedUnconsumed What = "recorded input not consumed"
+	// DivergedInput: the recorded input cannot answer the call: its Data
+	// is malformed, its random bytes are not as many as asked, or the
+	// request went to another actor.
+	DivergedInput What = "input does not fit the call"
+	// DivergedFailure: the handler failed where the record says it did
+	// not, did not where it did, or failed of another kind.
+	DivergedFailure What = "failure"
+	// DivergedState: the state the handler returned has another hash.
+	DivergedState What = "state"
+	// DivergedReply: the handler's reply differs.
+	DivergedReply What = "reply"
+	// DivergedOut: the handler's outgoing messages differ.
+	DivergedOut What = "out"
+	// DivergedSnapshot: a snapshot event's state is not the state replay
+	// reached, or a restart names a state replay never had.
+	DivergedSnapshot What = "snapshot"
+)
+
+// Divergence is the first place a replay differs from its record.
+type Divergence struct {
+	// Seq is the event's sequence in the chain.
+	Seq  uint64
+	What What
+	// Call is the index of the host call in the event's inputs, and
+	// Name its name ("clock", "random", "request"), when the divergence
+	// is about a host call; Call is -1 otherwise.
+	Call int
+	Name string
+	// Want is what the record says, Got what replay produced.
+	Want, Got string
+}
+
+func (d *Divergence) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "event %d: %s", d.Seq, d.What)
+	if d.Call >= 0 {
+		fmt.Fprintf(&b, " (host call %d, %s)", d.Call, d.Name)
+	}
+	fmt.Fprintf(&b, ": recorded %s, replayed %s", d.Want, d.Got)
+	return b.String()
+}
+
+// Report is the outcome of a replay.
+type Report struct {
+	Actor string
+	// Events is how many events were replayed, Handled how many of them
+	// re-ran a handler, and StatesEqual how many handler outcomes
+	// (state hash, reply, out, failure) matched their record.
+	Events, Handled, StatesEqual int
+	// Last is the sequence of the last event replayed.
+	Last uint64
+	// State is the state replay ended with.
+	State []byte
+	// Divergence is the first difference; nil when the replay matched.
+	Divergence *Divergence
+}
+
+// OK reports whether the replay matched its record.
+func (r *Report) OK() bool { return r.Divergence == nil }
+
+func (r *Report) String() string {
+	if r.Divergence != nil {
+		return fmt.Sprintf("%s: diverged at %s (%d events replayed, %d outcomes equal)",
+			r.Actor, r.Divergence, r.Events, r.StatesEqual)
+	}
+	return fmt.Sprintf("%s: %d events replayed to seq %d, %d handler outcomes, all states equal",
+		r.Actor, r.Events, r.Last, r.StatesEqual)
+}
+
+// Option configures [Replay].
+type Option func(*options)
+
+type options struct {
+	to       uint64
+	progress func(done, total int)
+}
+
+// WithTo stops the replay after the event at sequence seq.
+func WithTo(seq uint64) Option { return func(o *options) { o.to = seq } }
+
+// WithProgress calls fn after every event with how many of the events to
+// replay are done; fn runs on Replay's goroutine.
+func WithProgress(fn func(done, total int)) Option { return func(o *options) { o.progress = fn } }
+
+// Reason is the failure reason a [chain.Failure] records for a failure
+// kind: "trap", "deadline", "memory", "exit", "fault", "guest_error",
+// "abi" or "out_of_fuel".
+func Reason(k actor.FailureKind) string {
+	switch k {
+	case actor.MemoryLimit:
+		return "memory"
+	case actor.ProcExit:
+		return "exit"
+	case actor.GuestError:
+		return "guest_error"
+	case actor.OutOfFuel:
+		return "out_of_fuel"
+	}
+	return k.String()
+}
+
+// Replay re-executes an actor's chain in rt: from its spawn event (or a
+// snapshot) through every handled event, answering every host call the
+// guest makes from the event's recorded inputs, and compares each
+// handler's outcome with the record. It stops at the first divergence,
+// which the report carries; an error means the chain could not be
+// replayed at all.
+//
+// spec describes the actor as it was spawned (module, capabilities,
+// limits, types, allow-list); its ID is the chain's actor (empty takes
+// it), and Replay replaces its Clock, Entropy, Router, callbacks and
+// failure policy, and disables hibernation. rt must not host an actor of
+// that id; Replay kills its actor before it returns.
+//
+// Events are handled as docs/CHAIN.md says: an init event runs
+// theater_init on the state in its payload, in a fresh instance; a
+// handled event followed by a failure event must fail of that kind (the
+// failure is part of the same step); restart recreates the instance from
+// the state it names; stop ends the instance; snapshot is compared with
+// the state replay reached (one right before a stop with what
+// theater_on_stop returns, which replay runs for it); owner and
+// lifecycle events change nothing.
+func Replay(ctx context.Context, rt *actor.Runtime, spec actor.Spec, events []chain.Event, opts ...Option) (Report, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if rt == nil {
+		return Report{}, errors.New("replay: no runtime")
+	}
+	if len(events) == 0 {
+		return Report{}, fmt.Errorf("%w: no events", ErrChain)
+	}
+	id := events[0].Actor
+	if spec.ID == "" {
+		spec.ID = id
+	}
+	if spec.ID != id {
+		return Report{}, fmt.Errorf("%w: the chain is actor %q's, the spec actor %q's", ErrChain, id, spec.ID)
+	}
+	for i, e := range events {
+		if e.Actor != id || e.Seq != events[0].Seq+uint64(i) || e.Body == nil {
+			return Report{}, fmt.Errorf("%w: event %d of the list (seq %d, actor %q) does not follow seq %d of %q",
+				ErrChain, i, e.Seq, e.Actor, events[0].Seq, id)
+		}
+	}
+	r := &replayer{rt: rt, report: Report{Actor: id}}
+	switch b := events[0].Body.(type) {
+	case *chain.Spawn:
+		digest := chain.Hash(spec.Digest)
+		if spec.Module != nil {
+			digest = chain.Hash(sha256.Sum256(spec.Module))
+		}
+		if digest != b.Module {
+			return Report{}, fmt.Errorf("%w: the chain runs module %s, the spec %s", ErrModule, b.Module, digest)
+		}
+	case *chain.Snapshot:
+	default:
+		return Report{}, fmt.Errorf("%w: the first event (seq %d) is %s, not spawn or snapshot", ErrChain, events[0].Seq, events[0].Kind())
+	}
+	if o.to > 0 {
+		n := 0
+		for n < len(events) && events[n].Seq <= o.to {
+			n++
+		}
+		// A handler's failure is part of its step.
+		if _, failed := at(events, n).(*chain.Failure); failed {
+			if _, handled := at(events, n-1).(*chain.Handled); handled {
+				n++
+			}
+		}
+		events = events[:n]
+	}
+
+	spec.Clock, spec.Entropy, spec.Router = playClock{&r.play}, playEntropy{&r.play}, playRouter{&r.play}
+	spec.OnFailure, spec.OnExit = nil, nil
+	spec.FailurePolicy = actor.RecreateOnFailure
+	spec.Limits.IdleTimeout = -1
+	if spec.Module != nil {
+		// Compile once, so that every spawn of the replay (one per init
+		// or restart) names the module by digest.
+		d, err := rt.Compile(ctx, spec.Module)
+		if err != nil {
+			return Report{}, fmt.Errorf("replay: %w", err)
+		}
+		spec.Module, spec.Digest = nil, d
+	}
+	r.spec = spec
+	defer r.end()
+
+	for i := 0; i < len(events); i++ {
+		if err := ctx.Err(); err != nil {
+			return r.report, err
+		}
+		e := events[i]
+		var next chain.Body
+		if i+1 < len(events) {
+			next = events[i+1].Body
+		}
+		if err := r.event(ctx, e, next); err != nil {
+			return r.report, err
+		}
+		_, isHandled := e.Body.(*chain.Handled)
+		_, failed := next.(*chain.Failure)
+		failure := isHandled && failed
+		r.report.Events++
+		r.report.Last = e.Seq
+		if failure && r.report.Divergence == nil {
+			i++
+			r.report.Events++
+			r.report.Last = events[i].Seq
+		}
+		if o.progress != nil {
+			o.progress(i+1, len(events))
+		}
+		if r.report.Divergence != nil {
+			break
+		}
+	}
+	r.report.State = r.state
+	return r.report, nil
+}
+
+func at(events []chain.Event, i int) chain.Body {
+	if i < 0 || i >= len(events) {
+		return nil
+	}
+	return events[i].Body
+}
+
+type replayer struct {
+	rt   *actor.Runtime
+	spec actor.Spec
+	a    *actor.Actor
+	play player
+
+	initial  []byte // the spawn event's state
+	snapshot []byte // the last snapshot's state
+	state    []byte // the state the last handler left
+	report   Report
+}
+
+func (r *replayer) end() {
+	if r.a != nil {
+		_ = r.a.Kill(context.Background())
+		r.a = nil
+	}
+}
+
+func (r *replayer) diverge(d Divergence) {
+	if r.report.Divergence == nil {
+		r.report.Divergence = &d
+	}
+}
+
+// event replays one event; next is the one after it (nil at the end),
+// which says whether a handled event failed and whether a snapshot
+// records what theater_on_stop left.
+func (r *replayer) event(ctx context.Context, e chain.Event, next chain.Body) error {
+	switch b := e.Body.(type) {
+	case *chain.Spawn:
+		r.initial, r.state = b.State, b.State
+		r.end()
+	case *chain.Snapshot:
+		if _, stop := next.(*chain.Stop); stop && r.a != nil {
+			// The node snapshots the state theater_on_stop returned,
+			// then records the stop: run on_stop here, with no inputs.
+			r.play.load(e.Seq, nil)
+			err := r.a.Stop(ctx)
+			r.play.finish(r)
+			if err != nil && !isFailure(err) {
+				return fmt.Errorf("replay: event %d: stop: %w", e.Seq, err)
+			}
+			r.state, r.a = r.a.State(), nil
+			if r.report.Divergence != nil {
+				return nil
+			}
+		}
+		if r.report.Events > 0 && !bytes.Equal(b.State, r.state) {
+			r.diverge(Divergence{Seq: e.Seq, What: DivergedSnapshot, Call: -1,
+				Want: "state " + chain.Sum(b.State).String(), Got: "state " + chain.Sum(r.state).String()})
+			return nil
+		}
+		r.snapshot, r.state = b.State, b.State
+	case *chain.Restart:
+		found := false
+		for _, s := range [][]byte{r.state, r.initial, r.snapshot} {
+			if s != nil && chain.Sum(s) == b.State {
+				r.state, found = s, true
+				break
+			}
+		}
+		if !found {
+			r.diverge(Divergence{Seq: e.Seq, What: DivergedSnapshot, Call: -1,
+				Want: "restart from state " + b.State.String(), Got: "no such state (last " + chain.Sum(r.state).String() + ")"})
+			return nil
+		}
+		r.end()
+	case *chain.Stop:
+		r.end()
+	case *chain.Handled:
+		failure, _ := next.(*chain.Failure)
+		return r.handled(ctx, e.Seq, b, failure)
+	}
+	return nil
+}
+
+func (r *replayer) handled(ctx context.Context, seq uint64, h *chain.Handled, failure *chain.Failure) error {
+	r.report.Handled++
+	r.play.load(seq, h.Inputs)
+	var reply []byte
+	var err error
+	switch h.Call {
+	case chain.CallInit:
+		r.end()
+		spec := r.spec
+		spec.State, spec.Resume = h.Payload, false
+		r.state = h.Payload // what a failed init leaves
+		r.a, err = r.rt.Spawn(ctx, spec)
+		if err == nil {
+			r.state = r.a.State()
+		} else if !isFailure(err) {
+			return fmt.Errorf("replay: event %d: init: %w", seq, err)
+		}
+	case chain.CallSend, chain.CallRequest:
+		if r.a == nil {
+			spec := r.spec
+			spec.State, spec.Resume = r.state, true
+			if r.a, err = r.rt.Spawn(ctx, spec); err != nil {
+				return fmt.Errorf("replay: event %d: resume: %w", seq, err)
+			}
+		}
+		if h.Call == chain.CallSend {
+			var st []byte
+			if st, err = r.a.Deliver(ctx, h.Payload); err == nil {
+				r.state = st
+			}
+		} else if reply, err = r.a.Request(ctx, h.Payload); err == nil {
+			r.state = r.a.State()
+		}
+		if err != nil && !isFailure(err) {
+			return fmt.Errorf("replay: event %d: %s: %w", seq, h.Call, err)
+		}
+	default:
+		return fmt.Errorf("%w: event %d calls %q", ErrChain, seq, h.Call)
+	}
+	out := r.play.finish(r)
+	if r.report.Divergence != nil {
+		return nil
+	}
+	var f actor.Failure
+	failed := errors.As(err, &f)
+	if failed {
+		r.state = r.stateNow()
+	}
+	switch {
+	case failure == nil && failed:
+		r.diverge(Divergence{Seq: seq, What: DivergedFailure, Call: -1, Want: "success", Got: Reason(f.Kind) + ": " + f.Error()})
+	case failure != nil && !failed:
+		r.diverge(Divergence{Seq: seq, What: DivergedFailure, Call: -1, Want: failure.Reason, Got: "success"})
+	case failure != nil && failure.Reason != Reason(f.Kind) && failure.Reason != f.Kind.String():
+		r.diverge(Divergence{Seq: seq, What: DivergedFailure, Call: -1, Want: failure.Reason, Got: Reason(f.Kind) + ": " + f.Error()})
+	case chain.Sum(r.state) != h.State:
+		r.diverge(Divergence{Seq: seq, What: DivergedState, Call: -1, Want: h.State.String(), Got: chain.Sum(r.state).String()})
+	case !failed && !bytes.Equal(reply, h.Reply):
+		r.diverge(Divergence{Seq: seq, What: DivergedReply, Call: -1, Want: fmt.Sprintf("%x", h.Reply), Got: fmt.Sprintf("%x", reply)})
+	case !failed:
+		if d := compareOut(h.Out, out); d != "" {
+			r.diverge(Divergence{Seq: seq, What: DivergedOut, Call: -1, Want: fmt.Sprintf("%d messages", len(h.Out)), Got: d})
+		}
+	}
+	if r.report.Divergence == nil {
+		r.report.StatesEqual++
+	}
+	return nil
+}
+
+// stateNow is the last good state after a failure: the actor keeps it,
+// and a failed init leaves the state it was given.
+func (r *replayer) stateNow() []byte {
+	if r.a != nil {
+		return r.a.State()
+	}
+	return r.state
+}
+
+func isFailure(err error) bool {
+	var f actor.Failure
+	return errors.As(err, &f)
+}
+
+func compareOut(want, got []chain.Outgoing) string {
+	for i := 0; i < max(len(want), len(got)); i++ {
+		switch {
+		case i >= len(want):
+			return fmt.Sprintf("%d messages: out[%d] to %s is not recorded", len(got), i, got[i].To)
+		case i >= len(got):
+			return fmt.Sprintf("%d messages: out[%d] to %s was not sent", len(got), i, want[i].To)
+		case want[i].To != got[i].To:
+			return fmt.Sprintf("out[%d] to %s, recorded to %s", i, got[i].To, want[i].To)
+		case !bytes.Equal(want[i].Payload, got[i].Payload):
+			return fmt.Sprintf("out[%d] to %s: payload %x, recorded %x", i, got[i].To, got[i].Payload, want[i].Payload)
+		}
+	}
+	return ""
+}
