@@ -68,6 +68,10 @@ type Runtime struct {
 	actMu  sync.RWMutex
 	actors map[string]*Actor
 	closed bool
+	// compiling counts compiles in flight, added to under actMu while
+	// the runtime is open: Close waits for them before it closes the
+	// wazero runtime, which must not happen under a CompileModule.
+	compiling sync.WaitGroup
 
 	lruMu      sync.Mutex
 	lruHead    *Actor // most recently used live actor
@@ -167,6 +171,7 @@ func (r *Runtime) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	r.compiling.Wait()
 	// A kill cut short by ctx leaves a call to abort: closing the wazero
 	// runtime closes its module too.
 	errs = append(errs, r.rt.Close(ctx), r.cache.Close(ctx))
@@ -190,6 +195,14 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (Digest, error) {
 // first caller to bring it: its memory limit bounds the memory the module
 // may declare, and the probe runs under them.
 func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte, l Limits) (*module, error) {
+	r.actMu.Lock()
+	if r.closed {
+		r.actMu.Unlock()
+		return nil, ErrClosed
+	}
+	r.compiling.Add(1)
+	r.actMu.Unlock()
+	defer r.compiling.Done()
 	r.modMu.Lock()
 	m, ok := r.modules[d]
 	if !ok {
@@ -325,6 +338,12 @@ func (r *Runtime) Spawn(ctx context.Context, spec Spec) (*Actor, error) {
 	spec.Module = nil // the compiled module is kept; the bytes are not needed
 	spec.Digest = d
 	a := &Actor{rt: r, mod: m, spec: spec, sem: make(chan struct{}, 1)}
+	if spec.Resume {
+		// Set before the actor is visible: a Request that finds it must
+		// see its state.
+		a.state = append([]byte(nil), spec.State...)
+		a.spec.State = nil
+	}
 
 	r.actMu.Lock()
 	switch {
@@ -339,8 +358,6 @@ func (r *Runtime) Spawn(ctx context.Context, spec Spec) (*Actor, error) {
 	r.actMu.Unlock()
 
 	if spec.Resume {
-		a.state = append([]byte(nil), spec.State...)
-		a.spec.State = nil
 		return a, nil
 	}
 	// The id is visible while theater_init runs, so a message may already
