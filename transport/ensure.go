@@ -185,6 +185,25 @@ func (l Layout) ActorsKVConfig(c StoreConfig) jetstream.KeyValueConfig {
 	}
 }
 
+// LeasesKVConfig is the bucket of ownership leases: one key per hosted
+// actor, {node, incarnation}, taken with create (or update on the
+// revision of a dead holder's lease) and renewed by update on revision
+// with every heartbeat, so a renewal that fails on revision tells its
+// node the actor was taken. Entries do not expire: a lease is valid for
+// its holder only until its own clock says NodeTTL (less a margin) has
+// passed since its last renewal, and a survivor takes it over only once
+// the holder's heartbeat is gone.
+func (l Layout) LeasesKVConfig(c StoreConfig) jetstream.KeyValueConfig {
+	c = c.resolved()
+	return jetstream.KeyValueConfig{
+		Bucket:      l.LeasesBucket(),
+		Description: "Theater actor ownership leases (node, incarnation), keyed by actor id",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+	}
+}
+
 // NodesKVConfig is the node heartbeat bucket: one key per node, expiring
 // NodeTTL after its last beat. Limit markers make the expiry visible to
 // watchers, so survivors learn of a dead node when its entry lapses
@@ -233,11 +252,14 @@ func (l Layout) Ensure(ctx context.Context, js jetstream.JetStream, c StoreConfi
 		return err
 	}
 	for _, sc := range []jetstream.StreamConfig{l.MailboxStreamConfig(c), l.ChainStreamConfig(c), l.EventsStreamConfig(c)} {
+		if sc.Name == l.MailboxStream() {
+			keepDepth(ctx, js, &sc)
+		}
 		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
 			return fmt.Errorf("transport: ensure stream %s: %w", sc.Name, err)
 		}
 	}
-	for _, kc := range []jetstream.KeyValueConfig{l.ActorsKVConfig(c), l.NodesKVConfig(c)} {
+	for _, kc := range []jetstream.KeyValueConfig{l.ActorsKVConfig(c), l.LeasesKVConfig(c), l.NodesKVConfig(c)} {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, kc); err != nil {
 			return fmt.Errorf("transport: ensure KV bucket %s: %w", kc.Bucket, err)
 		}
@@ -247,4 +269,20 @@ func (l Layout) Ensure(ctx context.Context, js jetstream.JetStream, c StoreConfi
 		return fmt.Errorf("transport: ensure object store %s: %w", oc.Bucket, err)
 	}
 	return nil
+}
+
+// keepDepth never lowers an existing mailbox stream's per-subject depth:
+// JetStream applies a smaller MaxMsgsPerSubject at once by deleting the
+// oldest messages of every subject over it, which are acknowledged sends
+// nobody has handled yet. Raising it is safe, so the deepest setting any
+// node was started with wins; lowering it takes an operator
+// (`nats stream edit`) who knows the mailboxes are drained.
+func keepDepth(ctx context.Context, js jetstream.JetStream, sc *jetstream.StreamConfig) {
+	s, err := js.Stream(ctx, sc.Name)
+	if err != nil {
+		return // absent: created with the requested depth
+	}
+	if cur := s.CachedInfo().Config.MaxMsgsPerSubject; cur <= 0 || cur > sc.MaxMsgsPerSubject {
+		sc.MaxMsgsPerSubject = cur
+	}
 }

@@ -140,6 +140,11 @@ func (l Layout) EventsStream() string { return l.prefix() + "_events" }
 // <prefix>_actors, keyed by actor id.
 func (l Layout) ActorsBucket() string { return l.prefix() + "_actors" }
 
+// LeasesBucket holds one ownership lease per hosted actor:
+// <prefix>_leases, keyed by actor id, naming the node and the incarnation
+// (the token of one hosting) that may serve and append for it.
+func (l Layout) LeasesBucket() string { return l.prefix() + "_leases" }
+
 // NodesBucket is the KV bucket of node heartbeats: <prefix>_nodes, keyed
 // by node name; entries expire when a node stops beating.
 func (l Layout) NodesBucket() string { return l.prefix() + "_nodes" }

@@ -46,7 +46,17 @@ func (c *Client) Call(ctx context.Context, id string, in, out any) error {
 			}
 			return err
 		}
-		reply, err := c.request(ctx, id, &nats.Msg{Subject: c.layout.RequestSubject(id), Data: payload})
+		m := &nats.Msg{Subject: c.layout.RequestSubject(id), Data: payload, Header: nats.Header{wire.TypesHeader: {ce.tag}}}
+		reply, err := c.request(ctx, id, m)
+		if errors.Is(err, wire.ErrTypesChanged) && !retried {
+			// Spawned again with other types: the node ran nothing.
+			fresh, _, rerr := c.refresh(ctx, id, ce)
+			if rerr != nil {
+				return rerr
+			}
+			ce = fresh
+			continue
+		}
 		if errors.Is(err, wire.ErrBadType) {
 			// The node checked the payload under its types before
 			// running anything. A request type other than the cached
@@ -116,7 +126,9 @@ type callEntry struct {
 	// key names the WIT object and type references the types come from
 	// (typesKey); request is the request type's reference alone.
 	key, request string
-	limit        int
+	// tag is wire.TypesTag of the manifest, sent in wire.TypesHeader.
+	tag   string
+	limit int
 }
 
 // callTypes are the types of actor id for Call, cached by id after the
@@ -145,7 +157,7 @@ func (c *Client) refresh(ctx context.Context, id string, old callEntry) (callEnt
 		return callEntry{}, false, err
 	}
 	ce := callEntry{types: ts, key: typesKey(e), request: e.Manifest.WIT + "|" + e.Manifest.Types.Request,
-		limit: e.Manifest.Limits.MaxMessageBytes}
+		tag: wire.TypesTag(&e.Manifest), limit: e.Manifest.Limits.MaxMessageBytes}
 	c.mu.Lock()
 	c.byID[id] = ce
 	c.mu.Unlock()

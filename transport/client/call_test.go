@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/transport/client"
@@ -128,8 +131,9 @@ func TestCallAfterRespawnNarrowerRequest(t *testing.T) {
 // TestCallAfterRespawnWiderReply: the reply type widens (u8 to u64) while
 // the request type stays. The respawning client's own cache is dropped
 // by its Stop and Spawn, so its Calls decode under the new type; another
-// client whose cached reply type is stale gets an error that says the
-// request was handled, and its next Call uses the new types.
+// client whose cached reply type is stale is refused by the node with
+// ErrTypesChanged before anything runs, and Call retries under the new
+// types: the request runs once.
 func TestCallAfterRespawnWiderReply(t *testing.T) {
 	srv := natstest.RunServer(t)
 	natstest.StartNode(t, srv.ClientURL(), node.Config{Name: "a"})
@@ -149,9 +153,11 @@ func TestCallAfterRespawnWiderReply(t *testing.T) {
 	if err := c.Call(ctx, "k", uint32(300), &total); err != nil || total != 300 {
 		t.Fatalf("respawning client: Call(300) = %d, %v; want 300", total, err)
 	}
-	err := other.Call(ctx, "k", uint32(300), &total)
-	if !errors.Is(err, wire.ErrBadType) || !strings.Contains(err.Error(), "spawned again") || !strings.Contains(err.Error(), "handled the request") {
-		t.Fatalf("stale client: %v; want ErrBadType saying the actor changed and handled the request", err)
+	// The stale client's request carries the old types' tag: the node
+	// refuses it before running anything, and Call looks again and
+	// retries once under the new types.
+	if err := other.Call(ctx, "k", uint32(300), &total); err != nil || total != 600 {
+		t.Fatalf("stale client: Call(300) = %d, %v; want 600 (run once, decoded under the new reply type)", total, err)
 	}
 	if err := other.Call(ctx, "k", uint32(1), &total); err != nil || total != 601 {
 		t.Fatalf("stale client, next Call(1) = %d, %v; want 601", total, err)
@@ -257,5 +263,34 @@ func TestCallTooLarge(t *testing.T) {
 	}
 	if err := c.Call(ctx, "echo", make([]byte, 100<<10), &out); err != nil || len(out) != 100<<10 {
 		t.Errorf("Call with 100 KiB under a 512 KiB limit: %d bytes, %.200v", len(out), err)
+	}
+}
+
+// TestRequestWithStaleTypesTagIsRefused: a request whose types tag is not
+// the hosted actor's is refused with ErrTypesChanged and does not run.
+func TestRequestWithStaleTypesTagIsRefused(t *testing.T) {
+	srv := natstest.RunServer(t)
+	natstest.StartNode(t, srv.ClientURL(), node.Config{Name: "a"})
+	c := natstest.NewClient(t, srv.ClientURL())
+	nc := natstest.Connect(t, srv.ClientURL())
+	ctx := natstest.Context(t)
+	if _, err := c.SpawnFile(ctx, counterWith(t, "u32", "u64"), client.SpawnOptions{ID: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	m := nats.NewMsg("theater.actor.k.req")
+	m.Data = []byte{5}
+	m.Header.Set(wire.TypesHeader, "0000000000000000")
+	_, err := wire.Request(ctx, nc, m, 5*time.Second)
+	if !errors.Is(err, wire.ErrTypesChanged) {
+		t.Fatalf("request with a stale tag: %v, want ErrTypesChanged", err)
+	}
+	e, err := c.Entry(ctx, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Header.Set(wire.TypesHeader, wire.TypesTag(&e.Manifest))
+	reply, err := wire.Request(ctx, nc, m, 5*time.Second)
+	if err != nil || len(reply.Data) != 1 || reply.Data[0] != 5 {
+		t.Fatalf("request with the actor's tag: %v, %v; want total 5 (the refused one never ran)", reply, err)
 	}
 }

@@ -76,6 +76,9 @@ func New(ctx context.Context, nc *nats.Conn, opts ...Option) (*Client, error) {
 	if c.layout.Prefix == "" {
 		c.layout.Prefix = transport.DefaultPrefix
 	}
+	if _, err := transport.NewLayout(c.layout.Prefix); err != nil {
+		return nil, fmt.Errorf("client: %w", err) // wraps transport.ErrConfig
+	}
 	layout := c.layout
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -384,8 +387,7 @@ func (c *Client) Request(ctx context.Context, id string, payload []byte, enc wir
 	if err := transport.ValidID(id); err != nil {
 		return nil, fmt.Errorf("%w: %w", wire.ErrInvalidID, err)
 	}
-	// No header for msgpack, the default: nats.NewMsg would allocate one
-	// per request.
+	// wire.Request adds the deadline header.
 	m := &nats.Msg{Subject: c.layout.RequestSubject(id), Data: payload}
 	if enc == wire.JSON {
 		m.Header = nats.Header{wire.ContentTypeHeader: []string{wire.ContentJSON}}

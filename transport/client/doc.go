@@ -47,18 +47,16 @@
 //
 // Call caches an actor's types by id, so a Call costs no registry read
 // (one is about half a request). When the cached types refuse in or
-// out, or the cached size limit refuses in, Call reads the registry again and, if the actor was spawned again with
-// other types, tries once more with those: nothing was sent. When the
-// node refuses the payload under a request type other than the cached
-// one, it ran nothing, and Call encodes again under the new type once.
-// This client's own [Client.Stop] and [Client.Spawn] drop the cached
-// types of that id. What the cache cannot see is an actor spawned again
-// by someone else with the same request type and another reply type
-// between two Calls: that request is handled, and if the reply does not
-// decode under the cached type, Call says so (the error names the
-// respawn and that the request was handled) and the next Call uses the
-// new types. A caller that must narrow this to the time between two
-// calls reads [Client.Types] (which Call then uses) just before the Call.
+// out, or the cached size limit refuses in, Call reads the registry
+// again and, if the actor was spawned again with other types, tries once
+// more with those: nothing was sent. Every Call's request carries the
+// tag of the types it was encoded under ([wire.TypesHeader],
+// [wire.TypesTag]); a node hosting the actor under other request or
+// reply types refuses it with [wire.ErrTypesChanged] before running
+// anything, and Call reads the registry and tries once more under the
+// new types. So a Call runs under the types it was encoded and will be
+// decoded under, or not at all. This client's own [Client.Stop] and
+// [Client.Spawn] drop the cached types of that id.
 //
 // # Errors
 //

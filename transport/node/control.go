@@ -29,14 +29,15 @@ func (n *Node) startService() (micro.Service, error) {
 	eps := []struct {
 		name, subject string
 		queue         bool
+		admit         int
 		h             func(context.Context, micro.Request) (any, error)
 	}{
-		{"spawn", l.ControlSubject(wire.OpSpawn), true, n.ctlSpawn},
-		{"node-spawn", l.NodeSubject(n.name, wire.OpSpawn), false, n.ctlSpawn},
-		{"stop", l.NodeSubject(n.name, wire.OpStop), false, n.ctlStop},
-		{"state", l.NodeSubject(n.name, wire.OpState), false, n.ctlState},
-		{"list", l.NodeSubject(n.name, wire.OpList), false, n.ctlList},
-		{"info", l.NodeSubject(n.name, wire.OpInfo), false, n.ctlInfo},
+		{"spawn", l.ControlSubject(wire.OpSpawn), true, slotted, n.ctlSpawn},
+		{"node-spawn", l.NodeSubject(n.name, wire.OpSpawn), false, slotted, n.ctlSpawn},
+		{"stop", l.NodeSubject(n.name, wire.OpStop), false, free, n.ctlStop},
+		{"state", l.NodeSubject(n.name, wire.OpState), false, inline, n.ctlState},
+		{"list", l.NodeSubject(n.name, wire.OpList), false, inline, n.ctlList},
+		{"info", l.NodeSubject(n.name, wire.OpInfo), false, inline, n.ctlInfo},
 	}
 	for _, ep := range eps {
 		opts := []micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}
@@ -45,7 +46,7 @@ func (n *Node) startService() (micro.Service, error) {
 		} else {
 			opts = append(opts, micro.WithEndpointQueueGroupDisabled())
 		}
-		if err := svc.AddEndpoint(ep.name, n.endpoint(ep.h), opts...); err != nil {
+		if err := svc.AddEndpoint(ep.name, n.endpoint(ep.admit, ep.h), opts...); err != nil {
 			_ = svc.Stop()
 			return nil, fmt.Errorf("%w: endpoint %s: %w", wire.ErrNATS, ep.name, err)
 		}
@@ -53,19 +54,32 @@ func (n *Node) startService() (micro.Service, error) {
 	return svc, nil
 }
 
-// maxControl bounds the control requests a node handles at once; more
-// wait in their subscription, as all of them did before they ran aside.
+// maxControl bounds the spawns a node handles at once; more wait in their
+// subscription, as all of them did before they ran aside.
 const maxControl = 64
+
+// Admission of a control request.
+const (
+	// inline requests never wait (list, info, state): they run on the
+	// endpoint's subscription goroutine and take no slot.
+	inline = iota
+	// slotted requests run aside and hold one of maxControl slots.
+	slotted
+	// free requests are stops: they run aside and take no slot. Stops of
+	// one actor share one wait, so they are bounded by the actors hosted,
+	// and one busy actor's stops cannot fill the slots spawns need.
+	free
+)
 
 // endpoint adapts a handler: a []byte result is the reply as is, anything
 // else is JSON; an error is answered with its code in wire.ErrorHeader and
 // in the micro error headers, so `nats micro stats` counts it.
 //
-// Each request runs on its own goroutine: micro calls an endpoint's
-// handler on its subscription's one goroutine, so a stop that waits for a
-// busy actor's handler would otherwise hold up every later stop, list
-// and spawn on the node for that long.
-func (n *Node) endpoint(h func(context.Context, micro.Request) (any, error)) micro.Handler {
+// Requests that may wait run on goroutines of their own: micro calls an
+// endpoint's handler on its subscription's one goroutine, so a stop that
+// waits for a busy actor's handler would otherwise hold up every later
+// stop, list and spawn on the node for that long.
+func (n *Node) endpoint(admit int, h func(context.Context, micro.Request) (any, error)) micro.Handler {
 	return micro.HandlerFunc(func(req micro.Request) {
 		n.mu.Lock()
 		if n.closing {
@@ -75,10 +89,21 @@ func (n *Node) endpoint(h func(context.Context, micro.Request) (any, error)) mic
 		}
 		n.ctl.Add(1)
 		n.mu.Unlock()
-		n.ctlSlots <- struct{}{}
+		if admit == inline {
+			defer n.ctl.Done()
+			v, err := h(n.ctx, req)
+			n.respond(req, v, err)
+			return
+		}
+		slot := admit == slotted
+		if slot {
+			n.ctlSlots <- struct{}{}
+		}
 		go func() {
 			defer n.ctl.Done()
-			defer func() { <-n.ctlSlots }()
+			if slot {
+				defer func() { <-n.ctlSlots }()
+			}
 			ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
 			defer cancel()
 			v, err := h(ctx, req)
@@ -131,42 +156,57 @@ func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (wire
 	if _, ok := m.ModuleDigest(); !ok {
 		return wire.ActorInfo{}, fmt.Errorf("%w: module %q: a node takes modules by digest (sha256:...); upload the file with the client", wire.ErrBadManifest, m.Module)
 	}
+	// The lease first: while it exists no sweep takes the actor for an
+	// orphan, and a second spawn of the id fails here.
+	l, err := n.takeLease(ctx, id, 0)
+	if err != nil {
+		if old, _, gerr := n.entry(ctx, id); gerr == nil && errors.Is(err, wire.ErrExists) {
+			return wire.ActorInfo{}, fmt.Errorf("%w: %q runs on node %s; stop it first or choose another id", wire.ErrExists, id, old.Node)
+		}
+		return wire.ActorInfo{}, err
+	}
 	e := wire.Entry{Node: n.name, Digest: m.Module, Manifest: *m, Status: wire.StatusRunning, Updated: time.Now().UTC()}
 	b, _ := json.Marshal(e)
-	rev, err := n.actors.Create(ctx, id, b)
+	_, err = n.actors.Create(ctx, id, b)
 	var prev []byte
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		old, oldRev, gerr := n.entry(ctx, id)
 		if gerr != nil {
+			n.releaseLease(ctx, l)
 			return wire.ActorInfo{}, gerr
 		}
 		if old.Status != wire.StatusStopped {
+			n.releaseLease(ctx, l)
 			return wire.ActorInfo{}, fmt.Errorf("%w: %q runs on node %s; stop it first or choose another id", wire.ErrExists, id, old.Node)
 		}
 		// The new actor's mailbox starts after everything stored so far:
 		// the old one's sends are not its to handle, including those a
 		// crash left unpurged and any published while it was stopped.
 		if e.MailboxSeq, err = n.mailboxEnd(ctx); err != nil {
+			n.releaseLease(ctx, l)
 			return wire.ActorInfo{}, err
 		}
 		e.MailboxSeq = max(e.MailboxSeq, old.MailboxSeq)
 		b, _ = json.Marshal(e)
 		prev, _ = json.Marshal(old)
-		rev, err = n.actors.Update(ctx, id, b, oldRev)
+		_, err = n.actors.Update(ctx, id, b, oldRev)
 	}
 	if errors.Is(err, jetstream.ErrKeyExists) { // spawned elsewhere meanwhile
+		n.releaseLease(ctx, l)
 		return wire.ActorInfo{}, fmt.Errorf("%w: %q was just spawned by another request", wire.ErrExists, id)
 	}
 	if err != nil {
+		n.releaseLease(ctx, l)
 		return wire.ActorInfo{}, fmt.Errorf("%w: register %q: %w", wire.ErrNATS, id, err)
 	}
-	if err := n.host(ctx, id, e, rev, false); err != nil {
+	if err := n.host(ctx, id, e, l, true, e.MailboxSeq); err != nil {
 		// Give the id back as it was: free, or a stopped actor's.
 		if prev != nil {
 			_, _ = n.actors.Put(ctx, id, prev)
 		} else {
 			_ = n.actors.Delete(ctx, id)
 		}
+		n.releaseLease(ctx, l)
 		return wire.ActorInfo{}, err
 	}
 	n.beatSoon()
@@ -222,10 +262,19 @@ func (n *Node) ctlStop(ctx context.Context, req micro.Request) (any, error) {
 	return n.Stop(ctx, id)
 }
 
-// Stop stops an actor hosted here: it takes no more messages, finishes
-// the current one, runs its on-stop handler, and its registry entry is
-// marked stopped with its last state. It returns when all that is done;
+// Stop stops an actor hosted here: it answers requests with
+// [wire.ErrStopped] from now on, handles the sends stored for it before
+// the stop, finishes the current message, runs its on-stop handler, appends a snapshot and a
+// stop event to its chain, marks its registry entry stopped with its last
+// state and gives back its lease. It returns when all that is done;
 // meanwhile the node's other actors and endpoints carry on.
+//
+// ctx bounds the wait for the actor: when it ends first, the sends not yet
+// handled stay unhandled (a later spawn of the id starts after them), and
+// the actor is killed (the handler in flight is aborted, on-stop does not
+// run). Either way the stop is recorded, with a context of its own, and
+// the id can be spawned again. Concurrent stops of one actor share one
+// wait and one stopped event.
 func (n *Node) Stop(ctx context.Context, id string) (wire.ActorInfo, error) {
 	h := n.lookup(id)
 	if h == nil {
@@ -240,7 +289,6 @@ func (n *Node) Stop(ctx context.Context, id string) (wire.ActorInfo, error) {
 	// even begun.
 	h.stopReq.Store(true)
 	err = h.detach(ctx)
-	n.event(id, wire.EventStopped, "")
 	n.beatSoon()
 	info.Status, info.Live = wire.StatusStopped, false
 	return info, err

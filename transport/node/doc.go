@@ -10,51 +10,85 @@
 // [Start] takes a [Config] with the connection and the runtime. It
 // ensures the layout (streams, buckets, object store), registers a micro
 // service named after the prefix with spawn, stop, state, list and info
-// endpoints, heartbeats into the nodes bucket and resumes the actors the
-// registry says it owns, so a node restarted under its name after a
-// crash carries on where it stopped, as far as no other node claimed its
-// actors meanwhile: every node watches the heartbeats and claims the
-// actors of a node whose key is deleted (graceful shutdown) or expires
-// (crash). [Node.Close] shuts down gracefully: no new messages, current
-// handlers finish, every actor's state and mailbox position are recorded;
-// the survivors then take the actors over, and only when none is alive
-// does a restart under the same name resume them. The connection and the
-// runtime stay open: they are the caller's.
+// endpoints, starts heartbeating into the nodes bucket and then resumes
+// the actors nobody holds: those whose lease is missing or held by a node
+// without a heartbeat, and those an earlier process under its name held.
+// Every node watches the heartbeats and takes the actors of a node whose
+// key is deleted (graceful shutdown) or expires (crash), and sweeps for
+// orphaned actors once per node TTL. [Node.Close] shuts down gracefully:
+// no new messages, current handlers finish, every actor is snapshotted in
+// its chain and its lease given back, so the survivors (or a later
+// restart) take the actors over. The connection and the runtime stay
+// open: they are the caller's.
 //
-// A long handler holds up nothing but its own actor: the heartbeat never
-// waits on an actor, the list and info endpoints read what they report
-// without the actor's turn, and every control request runs on its own
-// goroutine, so a stop that waits for a busy actor's handler does not
-// delay the node's other stops, lists and spawns.
+// A long handler holds up nothing but its own actor: the heartbeat and
+// the lease renewals never wait on an actor or on adoption, the list and
+// info endpoints read what they report without the actor's turn, and
+// every control request runs on its own goroutine.
+//
+// # Ownership
+//
+// An actor is owned through a lease in the leases bucket naming the node
+// and an incarnation token that is new with every hosting, so two
+// processes under one name never hold the same lease. The holder renews
+// it after each heartbeat and serves the actor only while the lease is
+// valid by its own monotonic clock; a renewal refused on the revision
+// means the actor was taken, and the node lets it go at once, writing
+// nothing. Taking a lease, a node appends an owner event to the actor's
+// chain, fenced on the head it read: from then on the old owner's appends
+// fail with [github.com/theater-go/theater/transport/chainstore.ErrFenced].
+//
+// # The chain and the gate
+//
+// Every handler call is one handled event (a failed one, handled and
+// failure) in the actor's chain (docs/CHAIN.md), appended through the
+// actor's chainstore appender: the next message is handled while the
+// event is on its way. The reply of a request and the sends the guest
+// made (held by a [github.com/theater-go/theater/actor/replay.Recorder],
+// with its clock reads, random bytes and request replies as inputs) are
+// released only once the event is durable, in chain order, the sends
+// under ids derived from the chain. A failed append releases nothing and
+// stops the actor on this node. A snapshot of the state is appended every
+// [Config.SnapshotEvery] handled events and at stop; a node resuming an
+// actor replays the events after the last snapshot to reach its state.
 //
 // # Registry and modules
 //
 // Each actor has a [wire.Entry] in the actors bucket, keyed by id: its
-// node, its manifest with module and WIT named by SHA-256 digest, its
-// status and its last recorded state and mailbox sequence. Modules and
-// WIT files live in the object store under those digests, so any node can
-// start any actor. Entries are written with compare-and-set on their
-// revision: a node that lost an actor cannot overwrite it. An actor's
-// spec comes from [github.com/theater-go/theater/actor.SpecFromManifest],
-// exactly as a program embedding the runtime gets it.
+// node, its manifest with module and WIT named by SHA-256 digest and its
+// status, written at spawn, takeover and stop. Modules and WIT files live
+// in the object store under those digests, so any node can start any
+// actor. An actor's spec comes from
+// [github.com/theater-go/theater/actor.SpecFromManifest], exactly as a
+// program embedding the runtime gets it.
 //
 // # Messages
 //
 // Requests are core NATS request/reply on the actor's req subject, to
-// which only the hosting node subscribes; the reply is published after
-// the handler finished. Sends are JetStream publishes to the actor's send
-// subject, stored by the mailbox stream; the hosting node reads them with
-// one ordered consumer per actor, starting after the recorded sequence,
-// and records each handled send's sequence with the state it left before
-// handing over the next one (retrying that write until it lands, the
-// actor is fenced or the node shuts down), which makes them exactly-once
-// across crashes. A state is bounded so that its entry fits the actors
-// bucket: a larger one is a fault of the handler that returned it.
+// which only the hosting node subscribes. Sends are JetStream publishes to
+// the actor's send subject, stored by the mailbox stream; the hosting node
+// reads them by sequence with direct batch gets after the last one its
+// chain records, woken by a core subscription on the send subject, so no
+// consumer exists on the server for any actor. The chain's record of each
+// handled send's mailbox sequence makes sends exactly-once across crashes.
 // Payloads are msgpack of the actor's WIT types, or JSON when the
 // Content-Type header says so; bad input is answered with a
 // [wire.ErrorHeader] code and a message, and never reaches the actor. The
-// node's [Router] carries guests' own sends and requests over the same
-// subjects, so actors reach each other by id on any node.
+// node's [Router] carries guests' requests over the same subjects, so
+// actors reach each other by id on any node. A request whose
+// [wire.DeadlineHeader] has passed when its turn comes is not run, and
+// one whose [wire.TypesHeader] names other types than the actor's is
+// refused with [wire.ErrTypesChanged].
+//
+// # Stopping
+//
+// [Node.Stop] answers requests with [wire.ErrStopped] ("is stopping")
+// from the moment it begins, handles the sends stored before it, waits
+// for the current handler, runs the actor's on-stop handler and records
+// the stop. When its context ends first, the actor is killed and the stop
+// recorded all the same, so the id is free to spawn again. Stops of one
+// actor share one wait and one stopped event; list, info and state never
+// wait on an actor.
 //
 // # Errors
 //

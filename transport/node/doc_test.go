@@ -3,7 +3,6 @@ package node_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -139,15 +138,17 @@ var docCommands = []struct {
 		}
 	}},
 	{"nats stream view theater_chain --subject theater.chain.counter-1", func(t *testing.T, e docEnv) {
-		// Empty until the chain is written (its issue is open).
-		e.viewStream(t, "theater_chain", "theater.chain.counter-1")
+		if len(e.viewStream(t, "theater_chain", "theater.chain.counter-1")) == 0 {
+			t.Fatal("no events in the chain")
+		}
 	}},
 	{"nats stream get theater_chain --last-for theater.chain.counter-1", func(t *testing.T, e docEnv) {
 		s, err := e.js.Stream(context.Background(), "theater_chain")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.GetLastMsgForSubject(context.Background(), "theater.chain.counter-1"); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		m, err := s.GetLastMsgForSubject(context.Background(), "theater.chain.counter-1")
+		if err != nil || m.Header.Get("Theater-Kind") == "" {
 			t.Fatal(err)
 		}
 	}},
@@ -175,6 +176,17 @@ var docCommands = []struct {
 		}
 		var en wire.Entry
 		if err := json.Unmarshal(kve.Value(), &en); err != nil || en.Node != "node-1" || en.Status != wire.StatusRunning {
+			t.Fatalf("%s %v", kve.Value(), err)
+		}
+	}},
+	{"nats kv get theater_leases counter-1", func(t *testing.T, e docEnv) {
+		kv, _ := e.js.KeyValue(context.Background(), "theater_leases")
+		kve, err := kv.Get(context.Background(), "counter-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l struct{ Node, Incarnation string }
+		if err := json.Unmarshal(kve.Value(), &l); err != nil || l.Node != "node-1" || l.Incarnation == "" {
 			t.Fatalf("%s %v", kve.Value(), err)
 		}
 	}},
@@ -256,7 +268,6 @@ var docCommands = []struct {
 		}
 	}},
 	{"nats req theater.actor.counter-1.send '5' -H 'Content-Type:application/json'", func(t *testing.T, e docEnv) {
-		before, _ := e.c.Entry(context.Background(), "counter-1")
 		reply := e.reqJSON(t, "theater.actor.counter-1.send", "5")
 		var ack struct {
 			Stream string `json:"stream"`
@@ -266,11 +277,12 @@ var docCommands = []struct {
 			t.Fatalf("ack %s %v", reply.Data, err)
 		}
 		checkFor(t, 5*time.Second, func() error {
-			en, _ := e.c.Entry(context.Background(), "counter-1")
-			if en.MailboxSeq < ack.Seq || string(en.State) == string(before.State) {
-				return fmt.Errorf("not handled yet: %+v", en)
+			for _, s := range handledSends(chainOf(t, e.nc, "counter-1")) {
+				if s == ack.Seq {
+					return nil
+				}
 			}
-			return nil
+			return fmt.Errorf("mailbox sequence %d not in the chain yet", ack.Seq)
 		})
 	}},
 	{"nats req theater.actor.counter-1.req '2' -H 'Content-Type:application/json'", func(t *testing.T, e docEnv) {

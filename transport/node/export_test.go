@@ -30,3 +30,16 @@ func Stopping(n *Node, id string) bool {
 		return false
 	}
 }
+
+// Hosts reports whether n hosts actor id now.
+func Hosts(n *Node, id string) bool { return n.lookup(id) != nil }
+
+// Durable is the last mailbox sequence of actor id whose handled event
+// is durable and whose effects are released (0 when n does not host it).
+func Durable(n *Node, id string) uint64 {
+	h := n.lookup(id)
+	if h == nil {
+		return 0
+	}
+	return h.durable.Load()
+}

@@ -1,20 +1,18 @@
 package node_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/transport"
 	"github.com/theater-go/theater/transport/client"
@@ -95,133 +93,6 @@ func TestLongHandlerKeepsHeartbeat(t *testing.T) {
 	}
 }
 
-// TestRecordRetried: a registry write that fails (here: the bucket
-// refuses the entry for a while) is retried; the mailbox does not stop.
-func TestRecordRetried(t *testing.T) {
-	ctx := context.Background()
-	srv := testServer(t)
-	logs := newLogWatch()
-	startNodeCfg(t, srv, node.Config{Name: "a", Logger: slog.New(logs)})
-	c := newClient(t, srv)
-	spawnCounter(t, c, "c", "a")
-	js := natsJS(t, connect(t, srv))
-	s, err := js.Stream(ctx, "KV_theater_actors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := s.CachedInfo().Config
-	orig := cfg.MaxMsgSize
-	cfg.MaxMsgSize = 64 // no entry fits
-	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Send(ctx, "c", mp3, wire.Msgpack); err != nil {
-		t.Fatal(err)
-	}
-	const retrying = "cannot record a handled send; retrying"
-	checkFor(t, 10*time.Second, func() error {
-		if logs.count(retrying) == 0 {
-			return errors.New("no failed record yet")
-		}
-		return nil
-	})
-	cfg.MaxMsgSize = orig
-	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Send(ctx, "c", mp4, wire.Msgpack); err != nil {
-		t.Fatal(err)
-	}
-	checkFor(t, 15*time.Second, func() error {
-		e, err := c.Entry(ctx, "c")
-		if err != nil || e.Node != "a" || e.MailboxSeq != 2 || string(e.State) != "\x07" {
-			return fmt.Errorf("entry on %s at sequence %d, state %x, %v", e.Node, e.MailboxSeq, e.State, err)
-		}
-		return nil
-	})
-}
-
-// TestRecordAfterLandedUpdate: the entry's revision moved but it still
-// names this node (an update that timed out and landed): the node takes
-// the new revision instead of letting the actor go.
-func TestRecordAfterLandedUpdate(t *testing.T) {
-	ctx := context.Background()
-	srv := testServer(t)
-	startNode(t, srv, "a")
-	c := newClient(t, srv)
-	spawnCounter(t, c, "c", "a")
-	kv, err := natsJS(t, connect(t, srv)).KeyValue(ctx, "theater_actors")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kve, err := kv.Get(ctx, "c")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kv.Update(ctx, "c", kve.Value(), kve.Revision()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Send(ctx, "c", mp3, wire.Msgpack); err != nil {
-		t.Fatal(err)
-	}
-	checkFor(t, 10*time.Second, func() error {
-		e, err := c.Entry(ctx, "c")
-		if err != nil || e.Node != "a" || e.MailboxSeq != 1 || string(e.State) != "\x03" {
-			return fmt.Errorf("entry on %s at sequence %d, state %x, %v", e.Node, e.MailboxSeq, e.State, err)
-		}
-		return nil
-	})
-	if reply, err := c.Request(ctx, "c", []byte("1"), wire.JSON); err != nil || string(reply) != "4" {
-		t.Fatalf("request: %s, %v; node a let the actor go", reply, err)
-	}
-}
-
-// bin is msgpack bin 16 of n bytes of b.
-func bin(n int, b byte) []byte {
-	return append([]byte{0xc5, byte(n >> 8), byte(n)}, bytes.Repeat([]byte{b}, n)...)
-}
-
-// TestStateOverEntryLimit: a state too large for its registry entry (the
-// actors bucket's value limit, base64 in JSON) is a fault of the handler
-// that returned it; the state is unchanged and the mailbox goes on.
-func TestStateOverEntryLimit(t *testing.T) {
-	ctx := context.Background()
-	srv := testServer(t)
-	startNodeCfg(t, srv, node.Config{Name: "a", Store: transport.StoreConfig{MaxMessageSize: 64 << 10}})
-	c := newClient(t, srv)
-	nc := connect(t, srv)
-	failed, err := nc.SubscribeSync("theater.events.keep.failed")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &manifest.Manifest{Name: "keep", Module: "keep.wasm", Types: manifest.Types{Send: "list<u8>"},
-		Limits: manifest.Limits{MaxMessageBytes: 64 << 10}}
-	spawnModule(t, c, m, filepath.Join("testdata", "keep.wasm"), "keep", "a")
-	big := bin(60000, 'x') // fits the mailbox; as base64, not the entry
-	if err := c.Send(ctx, "keep", big, wire.Msgpack); err != nil {
-		t.Fatal(err)
-	}
-	small := bin(5, 'y')
-	if err := c.Send(ctx, "keep", small, wire.Msgpack); err != nil {
-		t.Fatal(err)
-	}
-	checkFor(t, 10*time.Second, func() error {
-		e, err := c.Entry(ctx, "keep")
-		if err != nil || e.MailboxSeq != 2 || !bytes.Equal(e.State, small) {
-			return fmt.Errorf("entry at sequence %d, state of %d bytes, %v", e.MailboxSeq, len(e.State), err)
-		}
-		return nil
-	})
-	ev, err := failed.NextMsg(5 * time.Second)
-	if err != nil {
-		t.Fatalf("no failed event: %v", err)
-	}
-	var e wire.Event
-	if err := json.Unmarshal(ev.Data, &e); err != nil || !strings.Contains(e.Detail, "too large") {
-		t.Fatalf("failed event %s, %v; want the state too large", ev.Data, err)
-	}
-}
-
 // TestRespawnSkipsOldMailbox: an id spawned again after a stop starts
 // with an empty mailbox: sends stored for the old actor (here one
 // published while it was stopped) are not handled by the new one.
@@ -292,8 +163,9 @@ func TestClassifyContext(t *testing.T) {
 }
 
 // TestGuestSendDedupID: a send a guest makes while handling a durable
-// send is published with a Nats-Msg-Id naming the sender, that send's
-// mailbox sequence and its index, so a replay is stored once.
+// send is published with the Nats-Msg-Id chain.MessageID derives from
+// the sender's chain (its id, the handled event's sequence, the send's
+// index), so a replay or a retry is stored once.
 func TestGuestSendDedupID(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
@@ -313,7 +185,13 @@ func TestGuestSendDedupID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id := msg.Header.Get(nats.MsgIdHdr); id != "relay-1:1:0" {
-		t.Fatalf("Nats-Msg-Id %q, want relay-1:1:0", id)
+	var want string
+	for _, e := range chainOf(t, connect(t, srv), "relay-1") {
+		if h, ok := e.Body.(*chain.Handled); ok && h.MailboxSeq == 1 {
+			want = chain.MessageID("relay-1", e.Seq, 0)
+		}
+	}
+	if id := msg.Header.Get(nats.MsgIdHdr); id == "" || id != want {
+		t.Fatalf("Nats-Msg-Id %q, want %q", id, want)
 	}
 }

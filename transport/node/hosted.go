@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,15 +13,27 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/theater-go/theater/actor"
+	"github.com/theater-go/theater/actor/chain"
+	"github.com/theater-go/theater/actor/replay"
+	"github.com/theater-go/theater/transport/chainstore"
 	"github.com/theater-go/theater/transport/wire"
 	"github.com/theater-go/theater/wit"
 	"github.com/theater-go/theater/wit/codec"
 )
 
-// purgeEvery is how many handled sends an actor's mailbox subject keeps
-// before the node purges them: purging costs a JetStream request, and the
-// mailbox's per-subject bound (MailboxDepth) is far larger.
+// purgeEvery is how many durably handled sends an actor's mailbox subject
+// keeps before the node purges them (a JetStream request); a quarter of
+// the mailbox depth when that is smaller, so handled sends never fill a
+// shallow mailbox.
 const purgeEvery = 256
+
+// DefaultSnapshotEvery is how many handled events pass between two
+// snapshots of an actor's state in its chain (Config.SnapshotEvery).
+const DefaultSnapshotEvery = 100
+
+// releaseWindow bounds the handler calls whose effects wait for their
+// record to become durable; a full window makes the next handler wait.
+const releaseWindow = 1024
 
 // hosted is one actor this node runs.
 type hosted struct {
@@ -30,51 +41,69 @@ type hosted struct {
 	id    string
 	a     *actor.Actor
 	types actor.Types
+	entry wire.Entry // module, manifest; written at spawn, takeover, stop
+	tag   string     // wire.TypesTag of the manifest
+	lease *lease
+	app   *chainstore.Appender
 
-	// turn is held while a message is handed to the actor and its result
-	// recorded: requests and durable sends take turns, so the state
-	// recorded with a mailbox sequence is exactly the state that send
-	// left.
+	// turn is held while a message is handed to the actor and its event
+	// appended: requests and sends take turns, so each event records
+	// exactly the state its handler left, in the order they ran.
 	turn sync.Mutex
 	// Guarded by turn.
-	entry   wire.Entry
-	rev     uint64
-	dirty   bool // a request changed the state since the last record
-	unpurge int  // handled sends not yet purged
-	// fenced is set when a record found the entry changed by another
-	// node: the actor is no longer this node's to record or purge.
-	fenced bool
+	stateHash chain.Hash // of the actor's state after the last event
+	snapHash  chain.Hash // of the state in the last snapshot
+	sinceSnap int        // handled events since the last snapshot
+	mbox      uint64     // the last mailbox sequence handled (appended)
 
-	// sending is the mailbox sequence being delivered (0 otherwise) and
-	// sends counts the guest's own sends in that handler: they name the
-	// guest's sends for deduplication (Router.Send).
-	sending atomic.Uint64
-	sends   atomic.Uint64
+	// rec records what the host gives the guest during a handler (clock,
+	// random, request replies) and holds its sends, which are published
+	// once its event is durable.
+	rec *replay.Recorder
 
-	// handled mirrors entry.MailboxSeq and stopReq asks detach to record
-	// the actor stopped: both are read without the turn, which a handler
-	// may hold for its whole deadline.
-	handled atomic.Uint64
-	stopReq atomic.Bool
+	// rels are the handler calls whose effects wait for durability, in
+	// chain order; the releaser publishes them.
+	rels    chan release
+	relDone chan struct{}
 
-	sub      *nats.Subscription
-	msgs     jetstream.MessagesContext
-	pumpDone chan struct{}
-	// ready is closed once the actor is listed in hosted, before the pump
-	// hands it a send (Router.Send finds it there).
-	ready chan struct{}
-	// stopping is closed when detach starts: a pump retrying a record
-	// gives up, and detach records itself.
+	// handled is the last handled mailbox sequence, read without the turn;
+	// durable the last one durably recorded, unpurged how many durable
+	// sends the mailbox still keeps.
+	handled  atomic.Uint64
+	durable  atomic.Uint64
+	unpurged int // releaser's
+	stopReq  atomic.Bool
+	lost     atomic.Bool // let go by lose: requests get no answer
+
+	sub, wakeSub *nats.Subscription
+	stopSub      *nats.Subscription // answers "stopping" during a stop
+	wake         chan struct{}
+	progress     chan struct{} // signalled after each mailbox message handled
+	pumpDone     chan struct{}
+	// ready is closed once the actor is listed in hosted; stopping when
+	// detach (or lose) starts.
+	ready     chan struct{}
 	stopping  chan struct{}
+	stopOnce  sync.Once
 	detachOne sync.Once
 	detachErr error
 }
 
-// host spawns the actor of a registry entry on this node, subscribes to
-// its requests and starts reading its mailbox. rev is the entry's
-// revision, already naming this node; resume continues from the recorded
-// state instead of running init.
-func (n *Node) host(ctx context.Context, id string, e wire.Entry, rev uint64, resume bool) error {
+// release is one handler call's effects: released only when p is durable.
+type release struct {
+	p       *chainstore.Pending
+	seq     uint64 // the event's chain sequence when p is nil (a republish)
+	out     []chain.Outgoing
+	mbox    uint64
+	respond func(err error) // a request's reply; nil for a send
+}
+
+// host starts actor id on this node under lease l: it restores the state
+// from the chain (or, fresh, starts the chain with a spawn event), appends
+// an owner event fenced on the head it read, subscribes to the actor's
+// requests and starts reading its mailbox. mailboxFrom is where a fresh
+// actor's mailbox starts.
+func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fresh bool, mailboxFrom uint64) error {
 	var witSrc []byte
 	var err error
 	if e.Manifest.WIT != "" {
@@ -88,17 +117,19 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, rev uint64, re
 			return fmt.Errorf("%w: wit: %w", wire.ErrBadManifest, err)
 		}
 	}
-	// The same spec an embedding program gets from the manifest: limits,
-	// capabilities, log level, allow-list, types, initial state.
 	spec, err := actor.SpecFromManifest(id, &e.Manifest, model)
 	if err != nil {
 		return classify(err)
 	}
-	if _, ok := e.Manifest.ModuleDigest(); !ok {
+	hexDigest, ok := e.Manifest.ModuleDigest()
+	if !ok {
 		return fmt.Errorf("%w: module %q is not named by its digest", wire.ErrBadManifest, e.Manifest.Module)
 	}
+	moduleDigest, err := chain.ParseHash(hexDigest)
+	if err != nil {
+		return fmt.Errorf("%w: module %q: %w", wire.ErrBadManifest, e.Manifest.Module, err)
+	}
 	digest := spec.Digest
-	types := spec.Types
 	spec.Logger = n.cfg.ActorLogger
 	// No supervisor is wired into the node yet: a failed actor keeps its
 	// id and the next message recreates its instance from its last state.
@@ -111,30 +142,30 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, rev uint64, re
 			return err
 		}
 	}
-	if resume {
-		spec.State, spec.Resume = e.State, true
-	}
+	h := &hosted{n: n, id: id, types: spec.Types, entry: e, tag: wire.TypesTag(&e.Manifest), lease: l, wake: make(chan struct{}, 1), progress: make(chan struct{}, 1),
+		rels: make(chan release, releaseWindow), relDone: make(chan struct{}),
+		stopping: make(chan struct{}), ready: make(chan struct{})}
+	var router actor.Router
 	if e.Manifest.Capabilities.Message != nil {
-		spec.Router = n.router
+		router = n.router
 	}
-	// The state is recorded in the entry, base64 in JSON: a state that
-	// would make the entry too large for the bucket is a fault of the
-	// handler that returned it (state unchanged), not an entry that
-	// cannot be written.
-	maxState, err := n.maxState(e)
-	if err != nil {
-		return err
-	}
+	h.rec = replay.NewRecorder(nil, nil, router)
+	// A state must fit one snapshot event, which the server takes as one
+	// message: a larger state is the handler's fault (state unchanged),
+	// not an append that fails and stops the actor.
 	if spec.Limits.MaxStateSize <= 0 {
 		spec.Limits.MaxStateSize = actor.DefaultLimits.MaxStateSize
 	}
-	spec.Limits.MaxStateSize = min(spec.Limits.MaxStateSize, maxState)
-	h := &hosted{n: n, id: id, types: types, entry: e, rev: rev,
-		stopping: make(chan struct{}), ready: make(chan struct{})}
-	h.handled.Store(e.MailboxSeq)
+	if room := int(n.nc.MaxPayload()) - snapshotOverhead; room > 0 {
+		spec.Limits.MaxStateSize = min(spec.Limits.MaxStateSize, room)
+	}
 	spec.OnFailure = h.onFailure
-	// The id is reserved while the actor starts and listed in hosted only
-	// once it is complete, so control requests never see half an actor.
+	live := spec
+	live.Clock, live.Entropy = h.rec.Clock(), h.rec.Entropy()
+	if router != nil {
+		live.Router = h.rec.Router()
+	}
+
 	n.mu.Lock()
 	if n.closing {
 		n.mu.Unlock()
@@ -147,36 +178,126 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, rev uint64, re
 	n.starting[id] = true
 	n.mu.Unlock()
 	fail := func(err error) error {
+		if h.a != nil {
+			_ = h.a.Kill(context.WithoutCancel(ctx))
+		}
+		if h.app != nil {
+			_ = h.app.Close(context.WithoutCancel(ctx))
+		}
+		if h.sub != nil {
+			_ = h.sub.Unsubscribe()
+		}
+		if h.wakeSub != nil {
+			_ = h.wakeSub.Unsubscribe()
+		}
 		n.mu.Lock()
 		delete(n.starting, id)
 		n.mu.Unlock()
 		return classify(err)
 	}
-	if h.a, err = n.rt.Spawn(ctx, spec); err != nil {
+
+	head, err := n.store.Head(ctx, id)
+	if err != nil {
+		return fail(fmt.Errorf("%w: chain head of %q: %w", wire.ErrNATS, id, err))
+	}
+	var rs *restored
+	if !fresh && head.Seq > 0 {
+		if rs, err = n.restore(ctx, id); err != nil {
+			return fail(err)
+		}
+		if rs.head != head.Head {
+			return fail(fmt.Errorf("%w: the chain of %q moved while it was read", chainstore.ErrFenced, id))
+		}
+	}
+	if h.app, err = n.store.Appender(id, head); err != nil {
+		return fail(err)
+	}
+	// The owner event moves the chain's last subject sequence: a writer
+	// that read an older head (a zombie) is fenced from here on.
+	var first []chain.Body
+	if rs == nil {
+		manifestJSON, _ := json.Marshal(e.Manifest)
+		first = append(first, &chain.Spawn{Module: moduleDigest, Manifest: manifestJSON, State: spec.State})
+		if mailboxFrom > 0 {
+			first = append(first, &chain.Lifecycle{What: mailboxStart, Fields: map[string]string{"after": fmt.Sprint(mailboxFrom)}})
+		}
+	}
+	first = append(first, &chain.Owner{Node: n.name, Incarnation: l.val.Incarnation})
+	for _, b := range first {
+		if _, err := h.app.Append(ctx, b); err != nil {
+			return fail(err)
+		}
+	}
+	h.mbox = mailboxFrom
+	var replayed []release
+	init := rs == nil || !rs.inited
+	if rs != nil {
+		h.mbox = rs.mbox
+		if init {
+			// The node that wrote the chain stopped before init was
+			// recorded: run it now.
+			live.State = rs.spawn.State
+		} else {
+			// The last snapshot (or spawn) and every event after it, run
+			// again with the recorded inputs: the state the chain reached.
+			rep, err := replay.Replay(ctx, n.rt, spec, rs.events)
+			if err != nil {
+				return fail(fmt.Errorf("%w: restore %q: %w", wire.ErrInternal, id, err))
+			}
+			if !rep.OK() {
+				return fail(fmt.Errorf("%w: restore %q: the chain does not replay: %s", wire.ErrInternal, id, rep.Divergence))
+			}
+			live.State, live.Resume = rep.State, true
+			h.snapHash = rs.snapHash
+		}
+		// Effects of recent events may not have been released before
+		// the crash: publish them again under their chain-derived ids,
+		// which the mailbox stream's duplicate window stores once.
+		for _, r := range rs.recent {
+			replayed = append(replayed, release{out: r.out, seq: r.seq})
+		}
+	}
+	if h.a, err = n.rt.Spawn(ctx, live); err != nil {
+		h.rec.Take()
 		return fail(fmt.Errorf("node: spawn %q: %w", id, err))
 	}
 	n.mu.Lock()
 	n.compiled[digest] = true
 	n.mu.Unlock()
-	h.turn.Lock()
-	h.entry.State = h.a.State()
-	err = h.record(ctx)
-	h.turn.Unlock()
-	if err == nil {
-		if h.sub, err = n.nc.Subscribe(n.cfg.Layout.RequestSubject(id), h.onRequest); err != nil {
-			err = fmt.Errorf("%w: subscribe: %w", wire.ErrNATS, err)
+	st := h.a.State()
+	h.stateHash = chain.Sum(st)
+	if init {
+		inputs, out := h.rec.Take()
+		p, err := h.app.Append(ctx, &chain.Handled{Call: chain.CallInit, Payload: live.State, Inputs: inputs, State: h.stateHash, Out: out})
+		if err != nil {
+			return fail(err)
 		}
+		replayed = append(replayed, release{p: p, out: out})
 	}
-	if err == nil {
-		err = h.startPump(ctx)
+	// A snapshot now, so the next restore starts here.
+	if h.stateHash != h.snapHash {
+		if _, err := h.app.Append(ctx, &chain.Snapshot{State: h.a.State()}); err != nil {
+			return fail(err)
+		}
+		h.snapHash = h.stateHash
+	}
+	h.handled.Store(h.mbox)
+	h.durable.Store(h.mbox)
+	started := fmt.Sprintf("module %s, chain from event %d, mailbox from sequence %d", e.Digest, head.Seq+1, h.mbox+1)
+	if h.sub, err = n.nc.Subscribe(n.cfg.Layout.RequestSubject(id), h.onRequest); err == nil {
+		h.wakeSub, err = n.nc.Subscribe(n.cfg.Layout.SendSubject(id), h.onWake)
 	}
 	if err != nil {
-		if h.sub != nil {
-			_ = h.sub.Unsubscribe()
-		}
-		_ = h.a.Stop(ctx)
-		return fail(fmt.Errorf("node: host %q: %w", id, err))
+		return fail(fmt.Errorf("%w: subscribe: %w", wire.ErrNATS, err))
 	}
+	// From here on nothing fails: ready is closed below, which lose
+	// waits for.
+	h.pumpDone = make(chan struct{})
+	go h.releaser()
+	for _, r := range replayed {
+		h.rels <- r
+	}
+	go h.pump()
 	n.mu.Lock()
 	delete(n.starting, id)
 	closing := n.closing
@@ -189,33 +310,20 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, rev uint64, re
 		return errors.Join(fmt.Errorf("%w: node %s is shutting down", wire.ErrUnavailable, n.name), h.detach(ctx))
 	}
 	kind := wire.EventStarted
-	if resume {
+	if !fresh {
 		kind = wire.EventResumed
 	}
-	n.event(id, kind, fmt.Sprintf("module %s, mailbox from sequence %d", e.Digest, e.MailboxSeq+1))
+	n.event(id, kind, started)
 	return nil
 }
 
-// entryHeaders is room left in an entry's value limit for the headers
-// of its KV update (expected revision), which the server counts too.
-const entryHeaders = 512
+// snapshotOverhead is room left in a message for a snapshot event's
+// fields and headers around the state.
+const snapshotOverhead = 4096
 
-// maxState is the largest state whose entry fits the actors bucket: the
-// value limit, less the entry without its state (at the longest mailbox
-// sequence) and the update's headers, as base64 takes it.
-func (n *Node) maxState(e wire.Entry) (int, error) {
-	e.State, e.MailboxSeq, e.Updated = nil, math.MaxUint64, time.Now().UTC()
-	b, err := json.Marshal(e)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %w", wire.ErrInternal, err)
-	}
-	room := n.valueLimit - len(b) - len(`,"state":""`) - entryHeaders
-	if room < 4 {
-		return 0, fmt.Errorf("%w: the registry entry (%d bytes) leaves no room for a state in the actors bucket's %d bytes",
-			wire.ErrTooLarge, len(b), n.valueLimit)
-	}
-	return room / 4 * 3, nil
-}
+// mailboxStart is the lifecycle event that says where a re-spawned
+// actor's mailbox starts: after the sends of the actor that had the id.
+const mailboxStart = "mailbox_start"
 
 // onFailure publishes the failed event; the runtime calls it on a
 // goroutine of its own.
@@ -223,44 +331,176 @@ func (h *hosted) onFailure(f actor.Failure) {
 	h.n.event(h.id, wire.EventFailed, f.Error())
 }
 
-// record writes the entry with compare-and-set on its revision. A
-// conflict means another node took the actor: this node's write is
-// refused, which is the fence.
-func (h *hosted) record(ctx context.Context) error {
-	h.entry.Updated = time.Now().UTC()
-	b, err := json.Marshal(h.entry)
-	if err != nil {
-		return fmt.Errorf("%w: %w", wire.ErrInternal, err)
+func (h *hosted) limit() int { return h.entry.Manifest.Limits.MaxMessageBytes }
+
+// serving reports whether the actor may handle a message now: its lease
+// is valid by this node's clock and it is not stopping.
+func (h *hosted) serving() bool {
+	select {
+	case <-h.stopping:
+		return false
+	default:
 	}
-	rev, err := h.n.actors.Update(ctx, h.id, b, h.rev)
-	for i := 0; errors.Is(err, jetstream.ErrKeyExists) && i < 3; i++ {
-		// The revision moved. An earlier update of this node that timed
-		// out may have landed after all: while the entry still names
-		// this node, take its revision and write again. Otherwise
-		// another node took the actor, and this is the fence.
-		e, cur, gerr := h.n.entry(ctx, h.id)
-		if gerr != nil && !errors.Is(gerr, wire.ErrUnknownActor) {
-			return gerr
+	return h.lease.valid() && h.app.Err() == nil
+}
+
+// handle runs one handler call and appends its event; it holds the turn.
+// The effects go to the releaser, which publishes them once the event is
+// durable. A handler that fails is recorded as a failure and releases
+// nothing but the error to a requester.
+func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payload []byte, respond func([]byte, error)) error {
+	ctx := h.n.ctx
+	var reply, st []byte
+	var err error
+	if call == chain.CallSend {
+		st, err = h.a.Deliver(ctx, payload)
+	} else {
+		reply, err = h.a.Request(ctx, payload)
+	}
+	inputs, out := h.rec.Take()
+	if errors.Is(err, actor.ErrStopped) || errors.Is(err, actor.ErrKilled) || errors.Is(err, actor.ErrClosed) || ctx.Err() != nil {
+		return err // nothing ran to completion: nothing to record
+	}
+	herr := err
+	var p *chainstore.Pending
+	if herr != nil {
+		// A failed handler is its handled event (the inputs it consumed,
+		// the state kept, no reply, no sends) and a failure, in one
+		// atomic batch: replay runs it and expects that failure.
+		reason := "failed"
+		var f actor.Failure
+		var pf *actor.Failure
+		if errors.As(herr, &f) {
+			reason = replay.Reason(f.Kind)
+		} else if errors.As(herr, &pf) {
+			reason = replay.Reason(pf.Kind)
 		}
-		if gerr != nil || e.Node != h.n.name {
-			h.fenced = true
-			return fmt.Errorf("%w: %q was taken over by another node (its registry entry moved past revision %d)", wire.ErrStopped, h.id, h.rev)
+		out = nil
+		ps, err := h.app.AppendAll(ctx,
+			&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload, Inputs: inputs, State: h.stateHash},
+			&chain.Failure{Reason: reason, Call: call, Detail: herr.Error(), MsgID: msgID, MailboxSeq: mbox})
+		if err != nil {
+			return err
 		}
-		h.rev = cur
-		rev, err = h.n.actors.Update(ctx, h.id, b, h.rev)
+		p = ps[len(ps)-1]
+	} else {
+		if st == nil {
+			st = h.a.State()
+		}
+		hs := chain.Sum(st)
+		if p, err = h.app.Append(ctx, &chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload,
+			Inputs: inputs, State: hs, Reply: reply, Out: out}); err != nil {
+			return err
+		}
+		h.stateHash = hs
 	}
-	if err != nil {
-		return fmt.Errorf("%w: record %q at revision %d: %w", wire.ErrNATS, h.id, h.rev, err)
+	if mbox > 0 {
+		h.mbox = mbox
+		h.handled.Store(mbox)
 	}
-	h.rev, h.dirty = rev, false
+	r := release{p: p, out: out, mbox: mbox}
+	if respond != nil {
+		r.respond = func(err error) {
+			if err == nil {
+				err = herr
+			}
+			respond(reply, err)
+		}
+	}
+	h.rels <- r
+	if herr == nil {
+		if h.sinceSnap++; h.sinceSnap >= h.n.snapshotEvery && h.stateHash != h.snapHash {
+			if _, err := h.app.Append(ctx, &chain.Snapshot{State: st}); err != nil {
+				return err
+			}
+			h.snapHash, h.sinceSnap = h.stateHash, 0
+		}
+	}
 	return nil
 }
 
-func (h *hosted) limit() int { return h.entry.Manifest.Limits.MaxMessageBytes }
+// releaser publishes each handler call's sends and reply, in chain order,
+// once its event is durable. A failed append releases nothing of it or of
+// anything after it, and lets the actor go.
+func (h *hosted) releaser() {
+	defer close(h.relDone)
+	var failed error
+	for r := range h.rels {
+		if r.p != nil && failed == nil {
+			if err := r.p.Wait(context.Background()); err != nil {
+				failed = err
+				h.n.log.Warn("chain append failed; letting the actor go", "actor", h.id, "err", err)
+				go h.lose()
+			}
+		}
+		if failed != nil {
+			if r.respond != nil {
+				r.respond(fmt.Errorf("%w: %q: its chain append failed: %w", wire.ErrUnavailable, h.id, failed))
+			}
+			continue
+		}
+		seq := r.seq
+		if r.p != nil {
+			seq = r.p.Seq()
+		}
+		for i, o := range r.out {
+			h.publish(seq, i, o)
+		}
+		if r.respond != nil {
+			r.respond(nil)
+		}
+		if r.mbox > 0 {
+			h.durable.Store(r.mbox)
+			if h.unpurged++; h.unpurged >= h.n.purgeEvery() {
+				h.purge(h.n.ctx, r.mbox)
+			}
+		}
+	}
+}
+
+// publish sends the i-th message of the event at chain sequence seq with
+// its derived id, retrying a failed publish with backoff while the node
+// runs.
+func (h *hosted) publish(seq uint64, i int, o chain.Outgoing) {
+	wait := 50 * time.Millisecond
+	for try := 0; ; try++ {
+		m := nats.NewMsg(h.n.cfg.Layout.SendSubject(o.To))
+		m.Data = o.Payload
+		m.Header.Set(wire.FromHeader, h.id)
+		err := wire.PublishSend(h.n.ctx, h.n.js, m, chain.MessageID(h.id, seq, i))
+		if err == nil {
+			return
+		}
+		if h.n.ctx.Err() != nil || try >= 20 {
+			h.n.log.Error("cannot deliver a recorded send", "actor", h.id, "to", o.To, "seq", seq, "index", i, "err", err)
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-h.n.ctx.Done():
+			t.Stop()
+		}
+		wait = min(2*wait, time.Second)
+	}
+}
 
 // onRequest answers one request on <prefix>.actor.<id>.req. The reply is
-// published after the handler returned and its state was taken.
+// published only once the handler's event is durable. Without a valid
+// lease the node does not answer at all: another node may own the actor
+// now, and its answer is the one the requester should get.
 func (h *hosted) onRequest(m *nats.Msg) {
+	if h.refuseStopping(m) || !h.serving() {
+		return
+	}
+	if wire.Expired(m.Header, time.Now()) {
+		return // the requester has given up: nobody reads the answer
+	}
+	if tag := m.Header.Get(wire.TypesHeader); tag != "" && tag != h.tag {
+		h.n.replyErr(m, fmt.Errorf("%w: %q was spawned with other types than the request was encoded under (tag %s, the actor's %s); read its entry again",
+			wire.ErrTypesChanged, h.id, tag, h.tag))
+		return
+	}
 	enc := wire.EncodingOf(m.Header)
 	if h.types.Request == nil {
 		h.n.replyErr(m, fmt.Errorf("%w: actor %q takes no requests (its manifest has no types.request)", wire.ErrBadType, h.id))
@@ -271,30 +511,77 @@ func (h *hosted) onRequest(m *nats.Msg) {
 		h.n.replyErr(m, err)
 		return
 	}
-	// The node's context, not one per request: the runtime bounds the
-	// handler by its deadline, and the turn (not the actor's queue, which
-	// honours a context) is where a request waits. A context.WithTimeout
-	// here cost a timer and an allocation per request on the hot path.
-	h.turn.Lock()
-	reply, err := h.a.Request(h.n.ctx, payload)
-	if err == nil {
-		h.dirty = true
+	respond := func(reply []byte, err error) {
+		if err != nil {
+			h.n.replyErr(m, classify(fmt.Errorf("node: actor %q: %w", h.id, err)))
+			return
+		}
+		out := &nats.Msg{Data: reply}
+		if enc == wire.JSON {
+			if out.Data, err = codec.ToJSON(h.types.Reply, reply); err != nil {
+				h.n.replyErr(m, fmt.Errorf("%w: reply: %w", wire.ErrInternal, err))
+				return
+			}
+			out.Header = nats.Header{wire.ContentTypeHeader: []string{wire.ContentJSON}}
+		}
+		if err := m.RespondMsg(out); err != nil {
+			h.n.log.Warn("cannot reply", "actor", h.id, "err", err)
+		}
 	}
+	h.turn.Lock()
+	if h.refuseStopping(m) || !h.serving() || wire.Expired(m.Header, time.Now()) {
+		h.turn.Unlock()
+		return
+	}
+	err = h.handle(chain.CallRequest, m.Header.Get(wire.FromHeader), "", 0, payload, respond)
 	h.turn.Unlock()
 	if err != nil {
 		h.n.replyErr(m, classify(fmt.Errorf("node: actor %q: %w", h.id, err)))
+		if h.app.Err() != nil {
+			go h.lose()
+		}
+	}
+}
+
+// refuseStopping answers a request to an actor whose stop has begun with
+// [wire.ErrStopped], and reports whether it did. An actor this node lost
+// answers nothing: its new owner's answer is the one that counts.
+func (h *hosted) refuseStopping(m *nats.Msg) bool {
+	if !h.stopReq.Load() || h.lost.Load() {
+		return false
+	}
+	h.n.replyErr(m, fmt.Errorf("%w: %q is stopping", wire.ErrStopped, h.id))
+	return true
+}
+
+// drain waits until the pump has handled every send stored for the actor
+// when the stop began, or ctx ends, or the pump ends (the actor was lost).
+// What is left is logged: the next spawn of the id starts after it.
+func (h *hosted) drain(ctx context.Context) {
+	l := h.n.cfg.Layout
+	s, err := h.n.js.Stream(ctx, l.MailboxStream())
+	var last *jetstream.RawStreamMsg
+	if err == nil {
+		last, err = s.GetLastMsgForSubject(ctx, l.SendSubject(h.id))
+	}
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return
 	}
-	out := &nats.Msg{Data: reply}
-	if enc == wire.JSON {
-		if out.Data, err = codec.ToJSON(h.types.Reply, reply); err != nil {
-			h.n.replyErr(m, fmt.Errorf("%w: reply: %w", wire.ErrInternal, err))
+	if err != nil {
+		h.n.log.Warn("stop: cannot read the mailbox end; not draining", "actor", h.id, "err", err)
+		return
+	}
+	h.onWake(nil)
+	for h.handled.Load() < last.Sequence {
+		select {
+		case <-h.progress:
+		case <-h.pumpDone:
+			return
+		case <-ctx.Done():
+			h.n.log.Warn("stop: its context ended before the mailbox was drained; the sends left are not handled",
+				"actor", h.id, "handled", h.handled.Load(), "stored", last.Sequence)
 			return
 		}
-		out.Header = nats.Header{wire.ContentTypeHeader: []string{wire.ContentJSON}}
-	}
-	if err := m.RespondMsg(out); err != nil {
-		h.n.log.Warn("cannot reply", "actor", h.id, "err", err)
 	}
 }
 
@@ -310,144 +597,6 @@ func (n *Node) replyErr(m *nats.Msg, err error) {
 	}
 }
 
-// startPump reads the actor's mailbox subject after the recorded sequence
-// with an ordered consumer: ephemeral, no acks, recreated by the client
-// if it falls behind, so it costs the server nothing once the actor is
-// gone.
-func (h *hosted) startPump(ctx context.Context) error {
-	l := h.n.cfg.Layout
-	cons, err := h.n.js.OrderedConsumer(ctx, l.MailboxStream(), jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{l.SendSubject(h.id)},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    h.entry.MailboxSeq + 1,
-	})
-	if err != nil {
-		return fmt.Errorf("%w: mailbox consumer: %w", wire.ErrNATS, err)
-	}
-	if h.msgs, err = cons.Messages(); err != nil {
-		return fmt.Errorf("%w: mailbox consumer: %w", wire.ErrNATS, err)
-	}
-	h.pumpDone = make(chan struct{})
-	go h.pump()
-	return nil
-}
-
-func (h *hosted) pump() {
-	defer close(h.pumpDone)
-	select {
-	case <-h.ready:
-	case <-h.stopping:
-	}
-	for {
-		m, err := h.msgs.Next()
-		if err != nil {
-			if !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				h.n.log.Error("mailbox stopped", "actor", h.id, "err", err)
-			}
-			return
-		}
-		meta, err := m.Metadata()
-		if err != nil {
-			h.n.log.Error("mailbox message without metadata", "actor", h.id, "err", err)
-			continue
-		}
-		if err := h.deliver(meta.Sequence.Stream, m); err != nil {
-			// Only a fence, a stopped actor or a node shutting down end
-			// here; other failures are retried in deliver.
-			h.n.log.Info("mailbox stopped", "actor", h.id, "err", err)
-			if h.isFenced() {
-				// Let go of the actor: its new owner answers for it now.
-				go func() { _ = h.detach(h.n.ctx) }()
-			}
-			return
-		}
-	}
-}
-
-// deliver hands one stored send to the actor and records its sequence with
-// the state it left. A sequence at or below the recorded one was handled
-// before a crash and is skipped: that is the exactly-once. An invalid
-// stored send is recorded as handled and reported, never given to the
-// actor.
-func (h *hosted) deliver(seq uint64, m jetstream.Msg) error {
-	ctx := h.n.ctx
-	h.turn.Lock()
-	defer h.turn.Unlock()
-	if seq <= h.entry.MailboxSeq {
-		return nil
-	}
-	state := h.a.State()
-	payload, err := h.checkSend(m.Data(), wire.EncodingOf(m.Headers()))
-	if err != nil {
-		h.n.event(h.id, wire.EventRejected, fmt.Sprintf("mailbox sequence %d: %v", seq, err))
-	} else if st, err := h.handle(ctx, seq, payload); err != nil {
-		if errors.Is(err, actor.ErrStopped) || ctx.Err() != nil {
-			return err
-		}
-		// The actor failed on this message; its supervisor is told
-		// (OnFailure) and its state is unchanged. The message counts as
-		// handled, so a poison message is not retried forever.
-		h.n.log.Warn("send failed", "actor", h.id, "seq", seq, "err", err)
-	} else {
-		state = st // exactly the state this send left
-	}
-	h.entry.MailboxSeq, h.entry.State = seq, state
-	h.handled.Store(seq)
-	if err := h.recordRetrying(ctx, seq); err != nil {
-		return err
-	}
-	if h.unpurge++; h.unpurge >= purgeEvery {
-		h.purge(ctx)
-	}
-	return nil
-}
-
-// handle runs the send handler with the sequence that names the guest's
-// own sends.
-func (h *hosted) handle(ctx context.Context, seq uint64, payload []byte) ([]byte, error) {
-	h.sends.Store(0)
-	h.sending.Store(seq)
-	defer h.sending.Store(0)
-	return h.a.Deliver(ctx, payload)
-}
-
-// Bounds of the backoff between attempts to record a handled send.
-const (
-	recordRetryMin = 50 * time.Millisecond
-	recordRetryMax = 5 * time.Second
-)
-
-// recordRetrying records a handled send, retrying a failed write with
-// backoff until it lands: the next send is not taken before, so the entry
-// always pairs a sequence with the state it left. It gives up only when
-// the actor was fenced, the node shuts down or detach starts (which
-// records itself); then the pump stops.
-func (h *hosted) recordRetrying(ctx context.Context, seq uint64) error {
-	wait := recordRetryMin
-	for {
-		err := h.record(ctx)
-		if err == nil || h.fenced {
-			return err
-		}
-		h.dirty = true // not recorded: the state is ahead of the entry
-		if ctx.Err() != nil {
-			return err
-		}
-		h.n.log.Warn("cannot record a handled send; retrying", "actor", h.id, "seq", seq, "retry_in", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-h.stopping:
-			t.Stop()
-			return err
-		}
-		wait = min(2*wait, recordRetryMax)
-	}
-}
-
 func (h *hosted) checkSend(data []byte, enc wire.Encoding) ([]byte, error) {
 	if h.types.Send == nil {
 		return nil, fmt.Errorf("%w: actor %q takes no sends (its manifest has no types.send)", wire.ErrBadType, h.id)
@@ -456,61 +605,213 @@ func (h *hosted) checkSend(data []byte, enc wire.Encoding) ([]byte, error) {
 	return payload, classify(err)
 }
 
-func (h *hosted) isFenced() bool {
-	h.turn.Lock()
-	defer h.turn.Unlock()
-	return h.fenced
-}
-
-// purge removes the handled sends from the actor's mailbox subject.
-func (h *hosted) purge(ctx context.Context) {
+// purge removes the durably handled sends from the actor's mailbox
+// subject, up to and including upTo.
+func (h *hosted) purge(ctx context.Context, upTo uint64) {
 	l := h.n.cfg.Layout
 	s, err := h.n.js.Stream(ctx, l.MailboxStream())
 	if err == nil {
-		err = s.Purge(ctx, jetstream.WithPurgeSubject(l.SendSubject(h.id)), jetstream.WithPurgeSequence(h.entry.MailboxSeq+1))
+		err = s.Purge(ctx, jetstream.WithPurgeSubject(l.SendSubject(h.id)), jetstream.WithPurgeSequence(upTo+1))
 	}
 	if err != nil {
-		h.n.log.Warn("cannot purge mailbox", "actor", h.id, "err", err)
+		if ctx.Err() == nil {
+			h.n.log.Warn("cannot purge mailbox", "actor", h.id, "err", err)
+		}
 		return
 	}
-	h.unpurge = 0
+	h.unpurged = 0
+}
+
+// stopIntake stops taking messages: no more mailbox reads, and requests
+// are answered "stopping" (or, when the actor is lost, not at all) until
+// the request subscription ends with the detach.
+func (h *hosted) stopIntake() {
+	h.stopOnce.Do(func() {
+		close(h.stopping)
+		if h.wakeSub != nil {
+			_ = h.wakeSub.Unsubscribe()
+		}
+		if h.pumpDone != nil {
+			<-h.pumpDone
+		}
+	})
+}
+
+// endRequests ends the request subscription: from here on a request finds
+// no responder.
+func (h *hosted) endRequests() {
+	for _, sub := range []*nats.Subscription{h.sub, h.stopSub} {
+		if sub != nil {
+			_ = sub.Unsubscribe()
+		}
+	}
+}
+
+// lose lets go of an actor this node no longer owns (its lease was taken,
+// or an append failed or was fenced): it stops taking messages and ends
+// the actor without running anything more and without writing anything;
+// the effects of events already durable are still released.
+func (h *hosted) lose() {
+	<-h.ready // host has finished setting the actor up
+	h.detachOne.Do(func() {
+		h.lost.Store(true)
+		h.endRequests() // first: a request now finds no responder at once
+		h.stopIntake()
+		h.turn.Lock()
+		defer h.turn.Unlock()
+		_ = h.a.Kill(context.Background())
+		close(h.rels)
+		<-h.relDone
+		_ = h.app.Close(context.Background())
+		h.n.mu.Lock()
+		if h.n.hosted[h.id] == h {
+			delete(h.n.hosted, h.id)
+		}
+		if h.n.leased[h.id] == h.lease {
+			delete(h.n.leased, h.id)
+		}
+		h.n.mu.Unlock()
+		h.detachErr = fmt.Errorf("%w: %q is no longer this node's", wire.ErrStopped, h.id)
+		h.n.event(h.id, wire.EventStopped, "taken over by another node")
+	})
+}
+
+// detachTimeout bounds the writes of a detach (snapshot, stop event,
+// registry entry, lease), which use a context of their own: a caller's
+// context that ended while the handler ran must not leave the registry
+// saying running with nothing hosting the actor.
+const detachTimeout = 30 * time.Second
+
+// lockTurn takes the turn, or, when ctx ends first, kills the actor (which
+// aborts the handler holding the turn) and then takes it. It reports
+// whether it killed the actor.
+func (h *hosted) lockTurn(ctx context.Context) bool {
+	if h.turn.TryLock() {
+		return false
+	}
+	got := make(chan struct{})
+	go func() {
+		h.turn.Lock()
+		close(got)
+	}()
+	select {
+	case <-got:
+		return false
+	case <-ctx.Done():
+		_ = h.a.Kill(context.Background())
+		<-got
+		return true
+	}
 }
 
 // detach stops taking messages for the actor, lets the current handler
-// finish, stops it and records its state; the registry keeps status
-// running (a node shutdown) unless stop set it otherwise.
+// finish (or kills the actor when ctx ends first), stops it, appends a
+// snapshot (and a stop event when the actor was stopped), waits until
+// every event is durable and its effects released, writes the registry
+// entry and gives the lease back. A stop that completes publishes the
+// stopped event, once however many stops wait on it.
 func (h *hosted) detach(ctx context.Context) error {
 	h.detachOne.Do(func() {
-		close(h.stopping)
+		stopped := h.stopReq.Load()
+		if stopped {
+			// The request subscription waits behind a busy handler; a
+			// second one answers at once that the actor is stopping.
+			var err error
+			h.stopSub, err = h.n.nc.Subscribe(h.n.cfg.Layout.RequestSubject(h.id), func(m *nats.Msg) { h.refuseStopping(m) })
+			if err != nil {
+				h.n.log.Warn("stop: cannot answer requests with stopping", "actor", h.id, "err", err)
+			}
+			// Sends stored before the stop are handled first: each was
+			// acknowledged to its sender.
+			h.drain(ctx)
+		} else {
+			// A shutdown: the actor goes on elsewhere or after a restart,
+			// and a requester is told at once that nothing answers here.
+			h.endRequests()
+		}
+		h.stopIntake()
 		var errs []error
-		if h.sub != nil {
-			errs = append(errs, h.sub.Drain())
-		}
-		if h.msgs != nil {
-			h.msgs.Stop()
-			<-h.pumpDone
-		}
-		h.turn.Lock()
+		killed := h.lockTurn(ctx)
 		defer h.turn.Unlock()
-		errs = append(errs, h.a.Stop(ctx))
-		if h.stopReq.Load() {
-			h.entry.Status = wire.StatusStopped
-		}
-		if !h.fenced {
-			h.entry.State = h.a.State()
-			if err := h.record(ctx); err != nil {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detachTimeout)
+		defer cancel()
+		detail := ""
+		switch {
+		case killed:
+			detail = "killed: the stop ran past its context while a handler ran"
+		case stopped:
+			// On the caller's ctx: Actor.Stop kills the actor if its
+			// on-stop handler runs past it.
+			if err := h.a.Stop(ctx); errors.Is(err, actor.ErrKilled) {
+				detail = "killed: the on-stop handler ran past the stop's context"
+			} else if err != nil {
 				errs = append(errs, err)
 			}
+			// theater_on_stop's sends have no event of their own to be
+			// released by; replay runs it without inputs.
+			h.rec.Take()
+		default:
+			// A node shutdown: the actor goes on elsewhere or after a
+			// restart, so its on-stop handler does not run.
+			errs = append(errs, h.a.Kill(wctx))
 		}
-		// A fenced node's sequence may be ahead of what its successor
-		// recorded; purging up to it could lose sends.
-		if h.unpurge > 0 && !h.fenced {
-			h.purge(ctx)
+		st := h.a.State()
+		ok := h.app.Err() == nil && !h.lease.isLost()
+		if ok && chain.Sum(st) != h.snapHash {
+			// A stop handler's state change is recorded by the snapshot.
+			_, err := h.app.Append(wctx, &chain.Snapshot{State: st})
+			errs = append(errs, err)
+		}
+		if ok && stopped {
+			_, err := h.app.Append(wctx, &chain.Stop{Reason: "stopped"})
+			errs = append(errs, err)
+		}
+		close(h.rels)
+		<-h.relDone
+		h.endRequests()
+		cerr := h.app.Close(wctx)
+		errs = append(errs, cerr)
+		recorded := false
+		if ok && cerr == nil {
+			e := h.entry
+			e.Node, e.MailboxSeq, e.State, e.Updated = h.n.name, h.durable.Load(), st, time.Now().UTC()
+			if stopped {
+				e.Status = wire.StatusStopped
+			}
+			if err := h.n.putEntry(wctx, h.id, e); err != nil {
+				errs = append(errs, err)
+			} else {
+				recorded = true
+			}
+			if h.unpurged > 0 {
+				h.purge(wctx, h.durable.Load())
+			}
+			h.n.releaseLease(wctx, h.lease)
 		}
 		h.n.mu.Lock()
 		delete(h.n.hosted, h.id)
 		h.n.mu.Unlock()
 		h.detachErr = errors.Join(errs...)
+		if stopped && recorded && h.detachErr == nil {
+			h.n.event(h.id, wire.EventStopped, detail)
+		}
 	})
 	return h.detachErr
+}
+
+// putEntry writes a registry entry. The state in it is a convenience for
+// `theater state` of a stopped actor (the chain has it anyway): an entry
+// the bucket refuses with it is written without it.
+func (n *Node) putEntry(ctx context.Context, id string, e wire.Entry) error {
+	b, _ := json.Marshal(e)
+	_, err := n.actors.Put(ctx, id, b)
+	if err != nil && e.State != nil {
+		e.State = nil
+		b, _ = json.Marshal(e)
+		_, err = n.actors.Put(ctx, id, b)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: registry %q: %w", wire.ErrNATS, id, err)
+	}
+	return nil
 }

@@ -106,14 +106,7 @@ func TestKillAfterAck(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, c, "survivor", "9")
-	// The live state can be ahead of the record by the handler in flight.
-	checkFor(t, 5*time.Second, func() error {
-		e, err := c.Entry(ctx, "survivor")
-		if err != nil || e.MailboxSeq != 3 || string(e.State) != "\x09" {
-			return fmt.Errorf("entry at sequence %d with state %x, %v; want 3 and 09", e.MailboxSeq, e.State, err)
-		}
-		return nil
-	})
+	checkFor(t, 5*time.Second, func() error { return exactlyOnce(chainOf(t, connect(t, srv), "survivor"), 3) })
 }
 
 // TestServeSIGTERM: `theater serve` stops cleanly on SIGTERM: exit status
@@ -173,10 +166,10 @@ func TestSurvivorClaims(t *testing.T) {
 	_ = child.Wait()
 	checkFor(t, 20*time.Second, func() error {
 		e, err := c.Entry(ctx, "moved")
-		if err != nil || e.Node != "survivor" || e.MailboxSeq != 2 || string(e.State) != "\x08" {
-			return fmt.Errorf("entry on %s at sequence %d, state %x, %v", e.Node, e.MailboxSeq, e.State, err)
+		if err != nil || e.Node != "survivor" {
+			return fmt.Errorf("entry on %s, %v", e.Node, err)
 		}
-		return nil
+		return exactlyOnce(chainOf(t, connect(t, srv), "moved"), 2)
 	})
 	reply, err := c.Request(ctx, "moved", []byte("0"), wire.JSON)
 	if err != nil || string(reply) != "8" {

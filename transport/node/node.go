@@ -19,6 +19,7 @@ import (
 
 	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/chainstore"
 	"github.com/theater-go/theater/transport/wire"
 )
 
@@ -46,6 +47,12 @@ type Config struct {
 	// name with a random suffix. A node restarted under the same name
 	// takes its actors back at once.
 	Name string
+	// SnapshotEvery is how many handled events pass between two
+	// snapshots of an actor's full state in its chain (default
+	// DefaultSnapshotEvery); a restore reads the last snapshot and runs
+	// the events after it again. Actors are also snapshotted when they
+	// stop or the node shuts down.
+	SnapshotEvery int
 	// Labels describe the node in its heartbeat (for placement).
 	Labels map[string]string
 	// Logger receives the node's log; ActorLogger the actors' log lines
@@ -64,7 +71,9 @@ type Node struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	actors jetstream.KeyValue
+	leases jetstream.KeyValue
 	nodes  jetstream.KeyValue
+	store  *chainstore.Store
 	obs    jetstream.ObjectStore
 	rt     *actor.Runtime
 	svc    micro.Service
@@ -81,6 +90,9 @@ type Node struct {
 
 	mu     sync.Mutex
 	hosted map[string]*hosted
+	// leased are the leases this node holds, renewed with its heartbeat;
+	// an actor's lease is taken before it is hosted.
+	leased map[string]*lease
 	// starting reserves the ids of actors being started.
 	starting map[string]bool
 	closing  bool
@@ -89,11 +101,13 @@ type Node struct {
 	compiled map[actor.Digest]bool
 	started  time.Time
 	kick     chan struct{}
-	// flushing is set while a flush runs, so ticks never stack them.
-	flushing atomic.Bool
-	// valueLimit is the largest registry entry the actors bucket and the
-	// server take, in bytes; hosted actors' states are bounded by it.
-	valueLimit int
+	// sweeping is set while a sweep for orphaned actors runs, so ticks
+	// never stack them.
+	sweeping atomic.Bool
+	// snapshotEvery is Config.SnapshotEvery resolved; depth the mailbox
+	// stream's per-subject limit.
+	snapshotEvery int
+	depth         int64
 }
 
 // Start starts a node: it ensures the layout, starts the runtime and the
@@ -115,6 +129,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Layout.Prefix == "" {
 		cfg.Layout.Prefix = transport.DefaultPrefix
 	}
+	if _, err := transport.NewLayout(cfg.Layout.Prefix); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	if cfg.Name == "" {
 		cfg.Name = defaultName()
 	}
@@ -122,19 +139,33 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("%w: node name: %w", wire.ErrInvalidID, err)
 	}
 	n := &Node{cfg: cfg, name: cfg.Name, nc: cfg.Conn, log: cfg.Logger.With("node", cfg.Name),
-		rt: cfg.Runtime, hosted: map[string]*hosted{}, starting: map[string]bool{}, compiled: map[actor.Digest]bool{}, started: time.Now(), kick: make(chan struct{}, 1), ctlSlots: make(chan struct{}, maxControl)}
+		rt: cfg.Runtime, hosted: map[string]*hosted{}, leased: map[string]*lease{}, starting: map[string]bool{}, compiled: map[actor.Digest]bool{}, started: time.Now(), kick: make(chan struct{}, 1), ctlSlots: make(chan struct{}, maxControl)}
 	var err error
 	if n.js, err = jetstream.New(n.nc); err != nil {
 		return nil, fmt.Errorf("%w: jetstream: %w", wire.ErrNATS, err)
 	}
-	if err := cfg.Layout.Ensure(ctx, n.js, cfg.Store); err != nil {
+	if err := cfg.Layout.Ensure(ctx, n.js, cfg.Store); errors.Is(err, transport.ErrConfig) { // a bad Store
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	} else if err != nil {
 		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
 	}
 	if n.actors, err = n.js.KeyValue(ctx, cfg.Layout.ActorsBucket()); err != nil {
 		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
 	}
-	if n.valueLimit, err = n.entryLimit(ctx); err != nil {
-		return nil, err
+	if n.leases, err = n.js.KeyValue(ctx, cfg.Layout.LeasesBucket()); err != nil {
+		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
+	}
+	if n.store, err = chainstore.New(ctx, n.js, cfg.Layout); err != nil {
+		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
+	}
+	mb, err := n.js.Stream(ctx, cfg.Layout.MailboxStream())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
+	}
+	n.depth = mb.CachedInfo().Config.MaxMsgsPerSubject
+	n.snapshotEvery = cfg.SnapshotEvery
+	if n.snapshotEvery <= 0 {
+		n.snapshotEvery = DefaultSnapshotEvery
 	}
 	if n.nodes, err = n.js.KeyValue(ctx, cfg.Layout.NodesBucket()); err != nil {
 		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
@@ -142,7 +173,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.obs, err = n.js.ObjectStore(ctx, cfg.Layout.ModulesStore()); err != nil {
 		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
 	}
-	n.router = &Router{node: n, nc: n.nc, js: n.js, layout: cfg.Layout}
+	n.router = &Router{nc: n.nc, js: n.js, layout: cfg.Layout}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	if err := n.beat(ctx); err != nil {
 		n.abort(ctx)
@@ -158,33 +189,20 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		n.abort(ctx)
 		return nil, fmt.Errorf("%w: watch nodes: %w", wire.ErrNATS, err)
 	}
-	if err := n.adopt(ctx, ""); err != nil {
+	// The heartbeat runs before adoption and never waits on it: resuming
+	// many actors (Go guests compile for seconds) must not let this
+	// node's entry lapse and its actors be taken mid-resume.
+	n.bg.Add(1)
+	go n.heartbeat()
+	if err := n.adopt(ctx, "", true); err != nil {
 		_ = w.Stop()
 		n.abort(ctx)
 		return nil, err
 	}
-	n.bg.Add(2)
-	go n.heartbeat()
+	n.bg.Add(1)
 	go n.watchNodes(w)
 	n.log.Info("node started", "prefix", cfg.Layout.Prefix, "server", n.nc.ConnectedUrlRedacted())
 	return n, nil
-}
-
-// entryLimit is the largest value the actors bucket stores: its stream's
-// message size limit (StoreConfig.MaxMessageSize), and the server's max
-// payload.
-func (n *Node) entryLimit(ctx context.Context) (int, error) {
-	limit := int(n.nc.MaxPayload())
-	st, err := n.actors.Status(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("%w: actors bucket: %w", wire.ErrNATS, err)
-	}
-	if kvs, ok := st.(*jetstream.KeyValueBucketStatus); ok {
-		if m := int(kvs.StreamInfo().Config.MaxMsgSize); m > 0 && (limit <= 0 || m < limit) {
-			limit = m
-		}
-	}
-	return limit, nil
 }
 
 // abort undoes a Start that failed half-way, stopping any actor it
@@ -206,6 +224,15 @@ func (n *Node) abort(ctx context.Context) {
 	n.mu.Unlock()
 	for _, h := range hs {
 		_ = h.detach(ctx)
+	}
+	n.mu.Lock()
+	ls := make([]*lease, 0, len(n.leased))
+	for _, l := range n.leased {
+		ls = append(ls, l)
+	}
+	n.mu.Unlock()
+	for _, l := range ls {
+		n.releaseLease(ctx, l)
 	}
 }
 
@@ -267,16 +294,31 @@ func (n *Node) beatSoon() {
 	}
 }
 
-// heartbeat renews the node's entry three times per TTL, so one lost
-// beat does not make the node look dead.
+func (n *Node) ttl() time.Duration {
+	if t := n.cfg.Store.NodeTTL; t > 0 {
+		return t
+	}
+	return transport.DefaultNodeTTL
+}
+
+// purgeEvery is how many durably handled sends an actor's mailbox keeps
+// before they are purged: a quarter of the depth at most, so handled
+// sends never crowd out new ones.
+func (n *Node) purgeEvery() int {
+	if n.depth > 0 && n.depth/4 < purgeEvery {
+		return int(max(1, n.depth/4))
+	}
+	return purgeEvery
+}
+
+// heartbeat beats three times per TTL, so one lost beat does not make
+// the node look dead, and renews the node's leases after each beat that
+// landed. Once per TTL it also sweeps for orphaned actors.
 func (n *Node) heartbeat() {
 	defer n.bg.Done()
-	ttl := n.cfg.Store.NodeTTL
-	if ttl <= 0 {
-		ttl = transport.DefaultNodeTTL
-	}
-	t := time.NewTicker(ttl / 3)
+	t := time.NewTicker(n.ttl() / 3)
 	defer t.Stop()
+	ticks := 0
 	for {
 		tick := false
 		select {
@@ -288,88 +330,95 @@ func (n *Node) heartbeat() {
 		}
 		// Beat first, and never wait on an actor: a handler may run for
 		// its whole deadline (up to 10 minutes), and a node whose key
-		// expires meanwhile loses all its actors to the others.
-		if err := n.beat(n.ctx); err != nil && n.ctx.Err() == nil {
-			n.log.Warn("heartbeat failed", "err", err)
+		// expires meanwhile loses all its actors to the others. A lease
+		// is renewed only in a round whose beat landed, and its term
+		// counts from before the beat (see leaseTerm).
+		start := time.Now()
+		if err := n.beat(n.ctx); err != nil {
+			if n.ctx.Err() == nil {
+				n.log.Warn("heartbeat failed", "err", err)
+			}
+			continue
 		}
-		if tick && n.flushing.CompareAndSwap(false, true) {
-			// Its own goroutine: slow registry writes delay no beat.
+		if !tick {
+			continue
+		}
+		n.renewAll(start)
+		if ticks++; ticks%3 == 0 && n.sweeping.CompareAndSwap(false, true) {
+			// Its own goroutine: a slow takeover delays no beat.
 			n.bg.Add(1)
 			go func() {
 				defer n.bg.Done()
-				defer n.flushing.Store(false)
-				n.flush()
+				defer n.sweeping.Store(false)
+				if err := n.adopt(n.ctx, "", false); err != nil && n.ctx.Err() == nil {
+					n.log.Warn("sweep for orphaned actors failed", "err", err)
+				}
 			}()
 		}
 	}
 }
 
-// flush records the state of actors that requests changed since their
-// last record, so a crash loses at most a heartbeat period of them. An
-// actor busy with a message is skipped: its turn may last a whole handler
-// deadline, and the next flush (or the next send's record) takes it.
-func (n *Node) flush() {
-	n.mu.Lock()
-	hs := make([]*hosted, 0, len(n.hosted))
-	for _, h := range n.hosted {
-		hs = append(hs, h)
-	}
-	n.mu.Unlock()
-	for _, h := range hs {
-		if n.ctx.Err() != nil {
-			return
-		}
-		if !h.turn.TryLock() {
-			continue
-		}
-		if h.dirty && !h.fenced {
-			h.entry.State = h.a.State()
-			if err := h.record(n.ctx); err != nil && n.ctx.Err() == nil {
-				n.log.Warn("cannot record state", "actor", h.id, "err", err)
-			}
-			if h.fenced {
-				go func() { _ = h.detach(n.ctx) }()
-			}
-		}
-		h.turn.Unlock()
-	}
-}
-
-// adopt resumes the running actors that the registry gives to this node
-// (after a crash or a restart) or to a node without a heartbeat (one that
-// died while no node watched), from their last recorded state and mailbox
-// position. dead limits it to the actors of that node.
-func (n *Node) adopt(ctx context.Context, dead string) error {
+// adopt takes and resumes the running actors nobody holds: their lease is
+// missing (given back, or a takeover that failed released it) or held by
+// a node without a heartbeat, or by dead (a node seen to die). At start
+// (atStart) it also takes the leases held under this node's name by an
+// earlier process: a restart under the same name takes its actors back
+// at once. Each actor resumes from its chain.
+func (n *Node) adopt(ctx context.Context, dead string, atStart bool) error {
 	keys, err := n.actors.ListKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: list actors: %w", wire.ErrNATS, err)
 	}
-	alive := map[string]bool{n.name: true}
+	alive := map[string]bool{}
 	for id := range keys.Keys() {
-		e, rev, err := n.entry(ctx, id)
-		if err != nil || e.Status != wire.StatusRunning || dead != "" && e.Node != dead {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		n.mu.Lock()
+		mine := n.leased[id] != nil || n.hosted[id] != nil || n.starting[id]
+		n.mu.Unlock()
+		if mine {
 			continue
 		}
-		if e.Node != n.name {
-			if _, known := alive[e.Node]; !known {
-				_, err := n.nodes.Get(ctx, e.Node)
-				alive[e.Node] = err == nil
-			}
-			if alive[e.Node] && e.Node != dead {
-				continue
-			}
-			// Take the lease: of several survivors, the one whose update
-			// lands first at this revision wins; the others skip.
-			from := e.Node
-			e.Node = n.name
-			b, _ := json.Marshal(e)
-			if rev, err = n.actors.Update(ctx, id, b, rev); err != nil {
-				continue
-			}
-			n.log.Info("claimed actor of a dead node", "actor", id, "from", from)
+		e, _, err := n.entry(ctx, id)
+		if err != nil || e.Status != wire.StatusRunning {
+			continue
 		}
-		if err := n.host(ctx, id, e, rev, true); err != nil {
-			n.log.Error("cannot resume actor", "actor", id, "err", err)
+		v, rev, ok, err := n.readLease(ctx, id)
+		if err != nil {
+			continue
+		}
+		take := !ok || v.Node == dead && dead != "" || v.Node == n.name && atStart
+		if !take && v.Node != n.name {
+			if _, known := alive[v.Node]; !known {
+				_, err := n.nodes.Get(ctx, v.Node)
+				alive[v.Node] = err == nil || !errors.Is(err, jetstream.ErrKeyNotFound)
+			}
+			take = !alive[v.Node]
+		}
+		if !take {
+			continue
+		}
+		// Of several survivors, the one whose create or update lands
+		// first at this revision wins; the others skip.
+		l, err := n.takeLease(ctx, id, rev)
+		if err != nil {
+			continue
+		}
+		if err := n.host(ctx, id, e, l, false, 0); err != nil {
+			// Give the lease back, so this node or another takes the
+			// actor again at the next sweep instead of it being held
+			// and hosted nowhere.
+			n.log.Error("cannot resume actor; released it", "actor", id, "err", err)
+			n.releaseLease(ctx, l)
+			continue
+		}
+		if v.Node != n.name || e.Node != n.name {
+			n.log.Info("took over actor", "actor", id, "from", v.Node)
+			e.Node, e.Updated = n.name, time.Now().UTC()
+			if b, err := json.Marshal(e); err == nil {
+				_, _ = n.actors.Put(ctx, id, b)
+			}
 		}
 	}
 	return nil
@@ -392,7 +441,7 @@ func (n *Node) watchNodes(w jetstream.KeyWatcher) {
 			if u == nil || u.Key() == n.name || u.Operation() == jetstream.KeyValuePut {
 				continue
 			}
-			if err := n.adopt(n.ctx, u.Key()); err != nil && n.ctx.Err() == nil {
+			if err := n.adopt(n.ctx, u.Key(), false); err != nil && n.ctx.Err() == nil {
 				n.log.Warn("cannot claim actors of a dead node", "node", u.Key(), "err", err)
 			}
 		}
@@ -430,11 +479,13 @@ func (n *Node) event(id, kind, detail string) {
 
 // Close shuts the node down gracefully: it stops answering control
 // requests, stops taking messages, lets each actor finish its current
-// handler, stops it, records every actor's state and mailbox position,
-// and removes its heartbeat. Deleting the heartbeat makes the other live nodes claim
-// the actors; only when no other node is alive do they stay registered
-// to this node, for a restart under the same name to resume. The
-// connection is flushed, not closed, and the runtime left open.
+// handler (or, once ctx ends, kills it, aborting that handler), snapshots
+// it in its chain, waits until every event is durable
+// and its effects released, gives back its lease and removes the
+// heartbeat. Other live nodes then take the actors; when none is alive
+// they stay registered to this node, for a restart (under any name) to
+// resume. The connection is flushed, not closed, and the runtime left
+// open.
 func (n *Node) Close(ctx context.Context) error {
 	n.mu.Lock()
 	if n.closing {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/transport/client"
 	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
@@ -112,36 +112,28 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	startNode(t, srv, "a")
 	waitState(t, c, "calm", "10")
-	checkFor(t, 5*time.Second, func() error {
-		e, err := c.Entry(ctx, "calm")
-		if err != nil || e.MailboxSeq != 4 || e.Status != wire.StatusRunning {
-			return fmt.Errorf("entry %+v, %v", e, err)
-		}
-		return nil
-	})
+	// The live state runs ahead of the chain: its last events may be
+	// on their way.
+	checkFor(t, 5*time.Second, func() error { return exactlyOnce(chainOf(t, connect(t, srv), "calm"), 4) })
+	if e, err := c.Entry(ctx, "calm"); err != nil || e.Status != wire.StatusRunning {
+		t.Fatalf("entry %+v, %v", e, err)
+	}
 }
 
-// TestRequestStateRecorded: state changed by requests reaches the
-// registry at the next heartbeat, without a send.
+// TestRequestStateRecorded: a request's reply comes only once the
+// handled event with the state it left is durable in the chain.
 func TestRequestStateRecorded(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
-	n, err := node.Start(ctx, node.Config{Conn: connect(t, srv), Runtime: newRuntime(t), Name: "a", Logger: quiet,
-		Store: transport.StoreConfig{NodeTTL: time.Second}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Close(context.Background()) })
+	startNode(t, srv, "a")
 	c := newClient(t, srv)
 	spawnCounter(t, c, "asked", "a")
 	if _, err := c.Request(ctx, "asked", []byte("6"), wire.JSON); err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 5*time.Second, func() error {
-		e, err := c.Entry(ctx, "asked")
-		if err != nil || string(e.State) != "\x06" {
-			return fmt.Errorf("recorded state %x, %v", e.State, err)
-		}
-		return nil
-	})
+	// No polling: the reply is the proof the event is durable.
+	got, err := lastHandledState(chainOf(t, connect(t, srv), "asked"))
+	if err != nil || got != chain.Sum([]byte{6}) {
+		t.Fatalf("last handled state %s, %v; want the hash of the state 6", got, err)
+	}
 }

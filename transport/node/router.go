@@ -17,7 +17,6 @@ import (
 // Router is the actor.Router of a node: guests' sends and requests go over
 // NATS by id, so the target may run on any node.
 type Router struct {
-	node   *Node // names the sends of the actors it hosts; may be nil
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	layout transport.Layout
@@ -27,7 +26,9 @@ var _ actor.Router = (*Router)(nil)
 
 // Send publishes a durable send to actor to's mailbox and returns once
 // JetStream has stored it. The target's node validates it when it reads
-// it; an invalid one is reported there and skipped.
+// it; an invalid one is recorded as rejected and skipped. The actors a
+// node hosts do not send through here: their sends wait for their
+// handler's chain event and go out under ids derived from it.
 func (r *Router) Send(ctx context.Context, from, to string, payload []byte) error {
 	if err := transport.ValidID(to); err != nil {
 		return fmt.Errorf("%w: %w", wire.ErrInvalidID, err)
@@ -37,29 +38,7 @@ func (r *Router) Send(ctx context.Context, from, to string, payload []byte) erro
 	if from != "" {
 		m.Header.Set(wire.FromHeader, from)
 	}
-	return forGuest(wire.PublishSend(ctx, r.js, m, r.sendID(from)))
-}
-
-// sendID is the Nats-Msg-Id of a send that actor from makes while it
-// handles a durable send on this node: its id, that send's mailbox
-// sequence and the index of this send in the handler. A node that
-// replays the handler after a crash (the send was handled, not yet
-// recorded) makes the same sends under the same ids, so the mailbox
-// stream stores them once if the replay comes within its duplicate
-// window. Elsewhere (requests, init) it is "": a random id.
-func (r *Router) sendID(from string) string {
-	if r.node == nil || from == "" {
-		return ""
-	}
-	h := r.node.lookup(from)
-	if h == nil {
-		return ""
-	}
-	seq := h.sending.Load()
-	if seq == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%s:%d:%d", from, seq, h.sends.Add(1)-1)
+	return forGuest(wire.PublishSend(ctx, r.js, m, ""))
 }
 
 // DefaultRequestTimeout bounds a request that names no timeout and whose

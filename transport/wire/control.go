@@ -45,10 +45,11 @@ type ActorInfo struct {
 // by its id. Module and WIT are object names in <prefix>_modules, so any
 // node can start the actor from the entry alone.
 //
-// MailboxSeq and State are the interim exactly-once record (until the
-// chain holds them): the last mailbox sequence whose handler finished and
-// the state it left, written together with compare-and-set on the entry's
-// revision, which also fences a node that lost the actor.
+// The entry is written at spawn, at a takeover (Node) and when the actor
+// stops or its node shuts down (MailboxSeq and State as of then, for
+// `theater state` of a stopped actor), never per message: the actor's
+// chain records every handled send and every state, and ownership is a
+// lease in the <prefix>_leases bucket (docs/NATS.md).
 type Entry struct {
 	Node       string            `json:"node"`
 	Digest     string            `json:"digest"`

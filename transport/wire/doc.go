@@ -21,6 +21,14 @@
 // msgpack or transcodes JSON under one of them, so bad input is refused
 // before it is published or handed to an actor.
 //
+// # Request headers
+//
+// [Request] puts the requester's deadline in [DeadlineHeader] ([SetDeadline]);
+// a node does not start a request that has [Expired]. [TypesHeader]
+// carries the [TypesTag] of the types a request was encoded under, and a
+// node refuses one whose tag is not the hosted actor's with
+// [ErrTypesChanged] before running anything.
+//
 // # Formats
 //
 // [SpawnRequest], [ActorRequest] and [ActorInfo] are the control

@@ -25,6 +25,10 @@ var (
 	ErrFailed       = errors.New("theater: handler failed")
 	ErrMailboxFull  = errors.New("theater: mailbox full")
 	ErrUnavailable  = errors.New("theater: no node answered")
+	// ErrTypesChanged refuses a request sent under types (its
+	// [TypesHeader]) other than the hosted actor's: the actor was spawned
+	// again with other types since the requester looked. Nothing ran.
+	ErrTypesChanged = errors.New("theater: actor types changed")
 	// ErrNATS wraps a failed NATS or JetStream operation (a lost
 	// connection, a missing stream); the error of nats.go follows it.
 	ErrNATS     = errors.New("theater: NATS")
@@ -48,6 +52,7 @@ const (
 	CodeFailed       = "failed"
 	CodeMailboxFull  = "mailbox_full"
 	CodeUnavailable  = "unavailable"
+	CodeTypesChanged = "types_changed"
 	CodeInternal     = "internal"
 )
 
@@ -71,6 +76,7 @@ var codeErrs = []struct {
 	{CodeFailed, ErrFailed, "500"},
 	{CodeMailboxFull, ErrMailboxFull, "503"},
 	{CodeUnavailable, ErrUnavailable, "503"},
+	{CodeTypesChanged, ErrTypesChanged, "409"},
 	{CodeInternal, ErrInternal, "500"},
 }
 

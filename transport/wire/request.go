@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -27,11 +28,16 @@ func EncodingOf(h nats.Header) Encoding {
 // that can be cancelled but has no deadline gets timeout as one. The
 // common case (a deadline, or none and no cancellation) allocates no
 // context: on the request hot path a context.WithTimeout per call showed
-// in profiles.
+// in profiles. The deadline (ctx's, or now plus timeout) travels in m's
+// [DeadlineHeader], so a node does not run a request nobody waits for.
 func Request(ctx context.Context, nc *nats.Conn, m *nats.Msg, timeout time.Duration) (*nats.Msg, error) {
 	var reply *nats.Msg
 	var err error
-	_, hasDeadline := ctx.Deadline()
+	dl, hasDeadline := ctx.Deadline()
+	if !hasDeadline {
+		dl = time.Now().Add(timeout)
+	}
+	SetDeadline(m, dl)
 	switch {
 	case hasDeadline:
 		reply, err = nc.RequestMsgWithContext(ctx, m)
@@ -69,6 +75,11 @@ func PublishSend(ctx context.Context, js jetstream.JetStream, m *nats.Msg, id st
 	if _, err := js.PublishMsg(ctx, m, jetstream.WithMsgID(id)); err != nil {
 		if errors.Is(err, nats.ErrMaxPayload) {
 			return fmt.Errorf("%w: %w", ErrTooLarge, err)
+		}
+		// The mailbox stream discards new sends per subject at its depth;
+		// the server says so only in the error's text.
+		if strings.Contains(err.Error(), "maximum messages per subject exceeded") {
+			return fmt.Errorf("%w: %s holds as many unhandled sends as its depth allows: %w", ErrMailboxFull, m.Subject, err)
 		}
 		return fmt.Errorf("%w: send to %s: %w", ErrNATS, m.Subject, err)
 	}

@@ -13,7 +13,7 @@ import (
 
 var allSentinels = []error{wire.ErrInvalidID, wire.ErrUnknownActor, wire.ErrStopped, wire.ErrExists,
 	wire.ErrBadMsgpack, wire.ErrBadJSON, wire.ErrBadType, wire.ErrTooLarge, wire.ErrBadManifest,
-	wire.ErrRefused, wire.ErrFailed, wire.ErrMailboxFull, wire.ErrUnavailable, wire.ErrInternal}
+	wire.ErrRefused, wire.ErrFailed, wire.ErrMailboxFull, wire.ErrUnavailable, wire.ErrTypesChanged, wire.ErrInternal}
 
 // TestCodesRoundTrip: every sentinel has a code, and a RemoteError with
 // that code unwraps to the same sentinel and to no other.

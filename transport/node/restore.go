@@ -1,0 +1,89 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/theater-go/theater/actor/chain"
+	"github.com/theater-go/theater/transport/wire"
+)
+
+// restored is what an actor's chain says about where to continue it.
+type restored struct {
+	head chain.Head
+	// spawn is the last spawn event: the actor's start; inited is set
+	// when its init is recorded after it.
+	spawn  *chain.Spawn
+	inited bool
+	// events are the last snapshot (or the last spawn) and every event
+	// after it: what replay runs to reach the chain's last state.
+	// snapHash is the hash of that snapshot's state.
+	events   []chain.Event
+	snapHash chain.Hash
+	// mbox is the last mailbox sequence the chain records as handled.
+	mbox uint64
+	// recent are the latest events with sends, whose effects may not
+	// have been released before the node that wrote them stopped.
+	recent []recentOut
+}
+
+type recentOut struct {
+	seq uint64
+	out []chain.Outgoing
+}
+
+// recentWindow is how many of the latest events a restore republishes
+// the sends of: every event whose effects can have been pending when its
+// writer stopped (the appender's queue of two batches and the release
+// window) is among them.
+const recentWindow = 2*1000 + releaseWindow
+
+// restore reads actor id's chain, every link checked: the last spawn,
+// the last snapshot after it and the events after that, and the handled
+// mailbox position.
+func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
+	rs := &restored{}
+	for e, err := range n.store.Read(ctx, id, 1) {
+		if err != nil {
+			return nil, fmt.Errorf("%w: read the chain of %q: %w", wire.ErrNATS, id, err)
+		}
+		ev := e.Event
+		rs.head = chain.Head{Seq: ev.Seq, Hash: e.Hash}
+		switch b := ev.Body.(type) {
+		case *chain.Spawn:
+			// A re-spawn starts the actor anew; nothing before it counts.
+			rs.spawn, rs.inited, rs.mbox, rs.snapHash = b, false, 0, chain.Hash{}
+			rs.events = append(rs.events[:0], ev)
+			continue
+		case *chain.Snapshot:
+			rs.snapHash = chain.Sum(b.State)
+			rs.events = append(rs.events[:0], ev)
+			continue
+		case *chain.Lifecycle:
+			if b.What == mailboxStart {
+				if s, err := strconv.ParseUint(b.Fields["after"], 10, 64); err == nil {
+					rs.mbox = max(rs.mbox, s)
+				}
+			}
+		case *chain.Handled:
+			rs.mbox = max(rs.mbox, b.MailboxSeq)
+			if b.Call == chain.CallInit {
+				rs.inited = true
+			}
+			if len(b.Out) > 0 {
+				rs.recent = append(rs.recent, recentOut{seq: ev.Seq, out: b.Out})
+			}
+		case *chain.Failure:
+			rs.mbox = max(rs.mbox, b.MailboxSeq)
+		}
+		rs.events = append(rs.events, ev)
+		for len(rs.recent) > 0 && rs.recent[0].seq+recentWindow < ev.Seq {
+			rs.recent = rs.recent[1:]
+		}
+	}
+	if rs.spawn == nil {
+		return nil, fmt.Errorf("%w: the chain of %q has no spawn event", wire.ErrInternal, id)
+	}
+	return rs, nil
+}
