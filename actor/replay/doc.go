@@ -24,6 +24,12 @@
 // is the [Divergence] in the [Report], with the event's sequence and the
 // host call's index and name.
 //
+// A chain can hold several spawns: the actor stopped and spawned again
+// under the same id, perhaps with another module and manifest.
+// [WithSpecFor] gives Replay the spec of each later spawn; without it, a
+// later spawn of another module than the spec's is a divergence
+// ([DivergedModule]), never a replay with the wrong module.
+//
 // # What replay cannot see
 //
 // Replay runs one module instance from spawn (or a restart) to the end.

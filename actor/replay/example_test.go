@@ -73,3 +73,71 @@ func Example() {
 	// counter-1: 4 events replayed to seq 4, 3 handler outcomes, all states equal
 	// state 05
 }
+
+// A chain in which the actor was stopped and spawned again with another
+// module: WithSpecFor gives replay the spec of the second spawn.
+func ExampleWithSpecFor() {
+	ctx := context.Background()
+	logger := slog.New(slog.DiscardHandler)
+	read := func(path string) []byte {
+		m, err := os.ReadFile(path)
+		if err != nil {
+			panic(err)
+		}
+		return m
+	}
+	wat, c := read("../../examples/counter/wat/counter.wasm"), read("../../examples/counter/c/counter.wasm")
+	modules := map[chain.Hash][]byte{sha256.Sum256(wat): wat, sha256.Sum256(c): c}
+	specOf := func(module []byte) actor.Spec {
+		return actor.Spec{ID: "counter-1", Module: module, Capabilities: []string{"log"}, Logger: logger}
+	}
+	rt, err := actor.NewRuntime(ctx, actor.WithLogger(logger))
+	if err != nil {
+		panic(err)
+	}
+	defer rt.Close(ctx)
+
+	var head chain.Head
+	var events []chain.Event
+	add := func(b chain.Body) {
+		s, err := chain.Seal(head.Next("counter-1", b))
+		if err != nil {
+			panic(err)
+		}
+		head, events = s.Head(), append(events, s.Event)
+	}
+	for _, module := range [][]byte{wat, c} {
+		add(&chain.Spawn{Module: sha256.Sum256(module), Manifest: []byte("counter")})
+		a, err := rt.Spawn(ctx, specOf(module))
+		if err != nil {
+			panic(err)
+		}
+		add(&chain.Handled{Call: chain.CallInit, State: chain.Sum(a.State())})
+		state, err := a.Deliver(ctx, []byte{4})
+		if err != nil {
+			panic(err)
+		}
+		add(&chain.Handled{Call: chain.CallSend, Payload: []byte{4}, State: chain.Sum(state)})
+		if err := a.Kill(ctx); err != nil {
+			panic(err)
+		}
+		add(&chain.Stop{Reason: "stopped"})
+	}
+
+	rep, err := replay.Replay(ctx, rt, specOf(wat), events)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(rep.Divergence.What, "at event", rep.Divergence.Seq)
+	rep, err = replay.Replay(ctx, rt, specOf(wat), events,
+		replay.WithSpecFor(func(_ context.Context, sp *chain.Spawn) (actor.Spec, error) {
+			return specOf(modules[sp.Module]), nil
+		}))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(&rep)
+	// Output:
+	// module at event 5
+	// counter-1: 8 events replayed to seq 8, 4 handler outcomes, all states equal
+}

@@ -260,3 +260,21 @@ func (e countingEntropy) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// respawn records the actor stopping and spawning again from spec, as a
+// node does when the same id is spawned anew: stop, spawn, init.
+func (l *live) respawn(rt *actor.Runtime, spec actor.Spec) {
+	l.t.Helper()
+	if err := l.a.Kill(context.Background()); err != nil {
+		l.t.Fatal(err)
+	}
+	l.append(&chain.Stop{Reason: "stopped"})
+	l.append(&chain.Spawn{Module: chain.Hash(sha256.Sum256(spec.Module)), Manifest: []byte("test"), State: spec.State})
+	spec.Clock, spec.Entropy, spec.Router = l.rec.Clock(), l.rec.Entropy(), l.rec.Router()
+	a, err := rt.Spawn(context.Background(), spec)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.a = a
+	l.outcome(chain.CallInit, spec.State, a.State(), nil, nil)
+}

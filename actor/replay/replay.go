@@ -40,6 +40,10 @@ const (
 	// DivergedSnapshot: a snapshot event's state is not the state replay
 	// reached, or a restart names a state replay never had.
 	DivergedSnapshot What = "snapshot"
+	// DivergedModule: a later spawn event (the actor spawned again)
+	// names another module than the spec replay runs, and no
+	// [WithSpecFor] gives the spec for it.
+	DivergedModule What = "module"
 )
 
 // Divergence is the first place a replay differs from its record.
@@ -99,6 +103,7 @@ type Option func(*options)
 type options struct {
 	to       uint64
 	progress func(done, total int)
+	specFor  func(context.Context, *chain.Spawn) (actor.Spec, error)
 }
 
 // WithTo stops the replay after the event at sequence seq.
@@ -107,6 +112,17 @@ func WithTo(seq uint64) Option { return func(o *options) { o.to = seq } }
 // WithProgress calls fn after every event with how many of the events to
 // replay are done; fn runs on Replay's goroutine.
 func WithProgress(fn func(done, total int)) Option { return func(o *options) { o.progress = fn } }
+
+// WithSpecFor gives Replay the spec of every spawn event after the first
+// (the actor stopped and spawned again, perhaps with another module or
+// manifest): fn returns the actor as that event spawned it, and Replay
+// runs the events after it with that spec, which must run the module the
+// event names. Without it, Replay keeps its spec and reports a later
+// spawn of another module as a divergence ([DivergedModule]) at that
+// event.
+func WithSpecFor(fn func(ctx context.Context, spawn *chain.Spawn) (actor.Spec, error)) Option {
+	return func(o *options) { o.specFor = fn }
+}
 
 // Reason is the failure reason a [chain.Failure] records for a failure
 // kind: "trap", "deadline", "memory", "exit", "fault", "guest_error",
@@ -144,7 +160,10 @@ func Reason(k actor.FailureKind) string {
 // failure is part of the same step); restart recreates the instance from
 // the state it names; stop ends the instance; snapshot is compared with
 // the state replay reached (one right before a stop with what
-// theater_on_stop returns, which replay runs for it); owner and
+// theater_on_stop returns, which replay runs for it); a spawn after the
+// first (the actor spawned again) runs what follows with the spec
+// [WithSpecFor] gives for it, or is a [DivergedModule] divergence when
+// it names another module and there is no WithSpecFor; owner and
 // lifecycle events change nothing.
 func Replay(ctx context.Context, rt *actor.Runtime, spec actor.Spec, events []chain.Event, opts ...Option) (Report, error) {
 	var o options
@@ -173,11 +192,7 @@ func Replay(ctx context.Context, rt *actor.Runtime, spec actor.Spec, events []ch
 	r := &replayer{rt: rt, report: Report{Actor: id}}
 	switch b := events[0].Body.(type) {
 	case *chain.Spawn:
-		digest := chain.Hash(spec.Digest)
-		if spec.Module != nil {
-			digest = chain.Hash(sha256.Sum256(spec.Module))
-		}
-		if digest != b.Module {
+		if digest := specDigest(spec); digest != b.Module {
 			return Report{}, fmt.Errorf("%w: the chain runs module %s, the spec %s", ErrModule, b.Module, digest)
 		}
 	case *chain.Snapshot:
@@ -198,20 +213,10 @@ func Replay(ctx context.Context, rt *actor.Runtime, spec actor.Spec, events []ch
 		events = events[:n]
 	}
 
-	spec.Clock, spec.Entropy, spec.Router = playClock{&r.play}, playEntropy{&r.play}, playRouter{&r.play}
-	spec.OnFailure, spec.OnExit = nil, nil
-	spec.FailurePolicy = actor.RecreateOnFailure
-	spec.Limits.IdleTimeout = -1
-	if spec.Module != nil {
-		// Compile once, so that every spawn of the replay (one per init
-		// or restart) names the module by digest.
-		d, err := rt.Compile(ctx, spec.Module)
-		if err != nil {
-			return Report{}, fmt.Errorf("replay: %w", err)
-		}
-		spec.Module, spec.Digest = nil, d
+	r.specFor = o.specFor
+	if err := r.use(ctx, spec); err != nil {
+		return Report{}, err
 	}
-	r.spec = spec
 	defer r.end()
 
 	for i := 0; i < len(events); i++ {
@@ -255,15 +260,67 @@ func at(events []chain.Event, i int) chain.Body {
 }
 
 type replayer struct {
-	rt   *actor.Runtime
-	spec actor.Spec
-	a    *actor.Actor
-	play player
+	rt      *actor.Runtime
+	spec    actor.Spec
+	specFor func(context.Context, *chain.Spawn) (actor.Spec, error)
+	a       *actor.Actor
+	play    player
 
 	initial  []byte // the spawn event's state
 	snapshot []byte // the last snapshot's state
 	state    []byte // the state the last handler left
 	report   Report
+}
+
+// specDigest is the digest of the module spec runs.
+func specDigest(spec actor.Spec) chain.Hash {
+	if spec.Module != nil {
+		return chain.Hash(sha256.Sum256(spec.Module))
+	}
+	return chain.Hash(spec.Digest)
+}
+
+// use makes spec the one replay spawns from: its host calls answered from
+// the record, no callbacks, no hibernation.
+func (r *replayer) use(ctx context.Context, spec actor.Spec) error {
+	spec.ID = r.report.Actor
+	spec.Clock, spec.Entropy, spec.Router = playClock{&r.play}, playEntropy{&r.play}, playRouter{&r.play}
+	spec.OnFailure, spec.OnExit = nil, nil
+	spec.FailurePolicy = actor.RecreateOnFailure
+	spec.Limits.IdleTimeout = -1
+	if spec.Module != nil {
+		// Compile once, so that every spawn of the replay (one per init
+		// or restart) names the module by digest.
+		d, err := r.rt.Compile(ctx, spec.Module)
+		if err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		spec.Module, spec.Digest = nil, d
+	}
+	r.spec = spec
+	return nil
+}
+
+// respawn switches to the spec of a spawn event after the first.
+func (r *replayer) respawn(ctx context.Context, seq uint64, b *chain.Spawn) error {
+	if r.specFor == nil {
+		if got := specDigest(r.spec); got != b.Module {
+			r.diverge(Divergence{Seq: seq, What: DivergedModule, Call: -1,
+				Want: "module " + b.Module.String(), Got: "module " + got.String()})
+		}
+		return nil
+	}
+	spec, err := r.specFor(ctx, b)
+	if err != nil {
+		return fmt.Errorf("replay: event %d: the spec of the spawn: %w", seq, err)
+	}
+	if spec.ID != "" && spec.ID != r.report.Actor {
+		return fmt.Errorf("%w: event %d: the spec is actor %q's", ErrChain, seq, spec.ID)
+	}
+	if got := specDigest(spec); got != b.Module {
+		return fmt.Errorf("%w: event %d spawns module %s, its spec runs %s", ErrModule, seq, b.Module, got)
+	}
+	return r.use(ctx, spec)
 }
 
 func (r *replayer) end() {
@@ -287,6 +344,9 @@ func (r *replayer) event(ctx context.Context, e chain.Event, next chain.Body) er
 	case *chain.Spawn:
 		r.initial, r.state = b.State, b.State
 		r.end()
+		if r.report.Events > 0 {
+			return r.respawn(ctx, e.Seq, b)
+		}
 	case *chain.Snapshot:
 		if _, stop := next.(*chain.Stop); stop && r.a != nil {
 			// The node snapshots the state theater_on_stop returned,

@@ -415,3 +415,52 @@ func TestReplayToKeepsFailure(t *testing.T) {
 		t.Fatalf("replay to 3: %s, %v", &rep, err)
 	}
 }
+
+// TestRespawnModule: a chain whose actor was stopped and spawned again
+// with another module. Without WithSpecFor, replay reports the second
+// spawn as a module divergence (it used to go on silently with the first
+// module); with it, replay runs the events after that spawn with the
+// spec it returns, and refuses one of another module.
+func TestRespawnModule(t *testing.T) {
+	ctx := context.Background()
+	wat, c := counter(t, "wat"), counter(t, "c")
+	rt := newRuntime(t)
+	l := spawnLive(t, rt, counterSpec("c2", wat), nil, nil, nil)
+	for i := uint64(1); i <= 2; i++ {
+		if err := l.send(u(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.respawn(rt, counterSpec("c2", c)) // seq 5 stop, 6 spawn, 7 init
+	if err := l.send(u(2)); err != nil {
+		t.Fatal(err)
+	}
+	evs := l.events()
+
+	rep, err := replay.Replay(ctx, newRuntime(t), counterSpec("", wat), evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := rep.Divergence
+	if d == nil || d.Seq != 6 || d.What != replay.DivergedModule || rep.StatesEqual != 3 {
+		t.Fatalf("replay without WithSpecFor: %s, want a module divergence at event 6", &rep)
+	}
+
+	var asked []chain.Hash
+	specFor := func(_ context.Context, sp *chain.Spawn) (actor.Spec, error) {
+		asked = append(asked, sp.Module)
+		return counterSpec("", c), nil
+	}
+	rep, err = replay.Replay(ctx, newRuntime(t), counterSpec("", wat), evs, replay.WithSpecFor(specFor))
+	if err != nil || !rep.OK() || rep.Events != 8 || rep.StatesEqual != 5 || !bytes.Equal(rep.State, u(7+2)) {
+		t.Fatalf("replay with WithSpecFor: %s, state %x, %v", &rep, rep.State, err)
+	}
+	if want := chain.Sum(c); len(asked) != 1 || asked[0] != want {
+		t.Errorf("WithSpecFor asked for %v, want once for %s", asked, want)
+	}
+
+	wrong := func(context.Context, *chain.Spawn) (actor.Spec, error) { return counterSpec("", wat), nil }
+	if _, err := replay.Replay(ctx, newRuntime(t), counterSpec("", wat), evs, replay.WithSpecFor(wrong)); !errors.Is(err, replay.ErrModule) {
+		t.Errorf("WithSpecFor giving another module: %v, want ErrModule", err)
+	}
+}

@@ -69,6 +69,7 @@ WebAssembly module with a NATS mailbox, talking in msgpack values typed by WIT.`
 		SilenceErrors: true,
 	}
 	root.AddCommand(newWitCmd(), newServeCmd(), newRunCmd(), newSpawnCmd(), newLsCmd(), newStopCmd(),
-		newSendCmd(), newRequestCmd(), newStateCmd(), newNodesCmd())
+		newSendCmd(), newRequestCmd(), withStateAt(newStateCmd()), newNodesCmd(), newReplayCmd(),
+		newEventsCmd(), newVerifyCmd())
 	return root
 }
