@@ -98,7 +98,13 @@
 // import it ("theater:actor/message@0.1.0"), shared by all actors of the
 // runtime; a host function finds its actor through the call's context.
 // WASI is always present and deterministic: virtual clocks and a random
-// stream seeded by the actor id, no files, no environment.
+// stream seeded by the actor id, no files, no environment. Capabilities
+// that reach the world do so through small interfaces in the [Spec]:
+// [Router] (message), [Supervision] (supervisor) and [HTTPClient]
+// (http-client, whose outbound policy comes from the manifest's
+// [capabilities.http]: allowed hosts, ports, schemes and methods, sizes,
+// a deadline, redirects re-checked, and no loopback or private address
+// unless granted, checked at dial time).
 //
 // # Metering: deadlines, fuel and kills
 //

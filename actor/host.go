@@ -38,6 +38,8 @@ func (r *Runtime) hostFuncs() map[string]hostFunc {
 		"supervisor.restart":  hostRestartChild,
 		"supervisor.children": hostChildren,
 		"supervisor.state":    hostChildState,
+		// host_http.go
+		"http-client.send": hostHTTPSend,
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 
 // capabilities are the theater:actor interfaces a manifest can grant, in
 // the order a spec lists them.
-var capabilities = []string{"log", "runtime", "message", "clock", "random", "supervisor"}
+var capabilities = []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client"}
 
 // SpecFromManifest returns the spec of actor id as its manifest m says, the
 // way a node builds it, so that an embedded actor behaves exactly as one
@@ -29,6 +29,8 @@ var capabilities = []string{"log", "runtime", "message", "clock", "random", "sup
 // and then only primitive types ("u64", "list<string>") resolve. A module
 // named by digest ("sha256:<hex>") becomes the spec's Digest; a module
 // path is left to the caller, who sets Module ([LoadSpec] reads the file).
+// The http-client grant becomes a live Spec.HTTP (see [HTTPPolicyOf]); a node
+// wraps it to record what it returns.
 // What a manifest cannot say is left to the caller too: Router (needed
 // when message is granted), Supervision (when supervisor is granted),
 // Clock, Entropy, Logger, FailurePolicy and the callbacks. A node runs its
@@ -85,6 +87,11 @@ func SpecFromManifest(id string, m *manifest.Manifest, model *wit.Model) (Spec, 
 	}
 	if g, ok := SupervisorGrantOf(d); ok {
 		spec.SupervisorGrant = g
+	}
+	if p, ok := HTTPPolicyOf(d); ok {
+		if spec.HTTP, err = NewHTTPClient(p); err != nil {
+			return Spec{}, bad("capabilities.http: %v", err) // Validate checked most of it
+		}
 	}
 	if h, ok := d.ModuleDigest(); ok {
 		if _, err := hex.Decode(spec.Digest[:], []byte(h)); err != nil {

@@ -128,6 +128,10 @@ type Spec struct {
 	// "unavailable".
 	Supervision     Supervision
 	SupervisorGrant SupervisorGrant
+	// HTTP serves the http-client capability and enforces its grant
+	// ([NewHTTPClient] from the manifest's [HTTPPolicyOf]); a nil HTTP
+	// makes its import answer "unavailable".
+	HTTP HTTPClient
 	// Logger receives the log capability and the guest's stdout and
 	// stderr, with an "actor" attribute; nil uses the runtime's.
 	Logger *slog.Logger

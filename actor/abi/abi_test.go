@@ -38,6 +38,8 @@ func TestSignaturesMatchDoc(t *testing.T) {
 		"theater:actor/supervisor@0.1.0 restart":  sig(i32, i32, i32),
 		"theater:actor/supervisor@0.1.0 children": sig(i32),
 		"theater:actor/supervisor@0.1.0 state":    sig(i32, i32, i32),
+		// request: msgpack ptr, len; then retptr.
+		"theater:actor/http-client@0.1.0 send": sig(i32, i32, i32),
 	}
 	for _, f := range a.Funcs() {
 		key := f.Module + " " + f.Name
@@ -78,7 +80,7 @@ func TestSignaturesMatchDoc(t *testing.T) {
 			t.Errorf("export %s: %v %v required=%v; want %+v", e.Name, e.Params, e.Results, e.Required, w)
 		}
 	}
-	if got := a.Capabilities(); !slices.Equal(got, []string{"log", "runtime", "message", "clock", "random", "supervisor"}) {
+	if got := a.Capabilities(); !slices.Equal(got, []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client"}) {
 		t.Errorf("capabilities %v", got)
 	}
 }

@@ -60,6 +60,35 @@ type Capabilities struct {
 	// Supervisor grants theater:actor/supervisor: the actor may spawn and
 	// supervise children.
 	Supervisor *SupervisorConfig `toml:"supervisor" json:"supervisor,omitempty"`
+	// HTTP grants theater:actor/http-client: outbound HTTP within its
+	// allow-list and limits.
+	HTTP *HTTPConfig `toml:"http" json:"http,omitempty"`
+}
+
+// HTTPConfig configures theater:actor/http-client. Zero fields take the
+// host's defaults: https only, the scheme's default port, GET and POST,
+// 1 MiB bodies, a 10 s deadline, 5 redirects, Content-Type exposed.
+type HTTPConfig struct {
+	// Hosts are the host names the actor may call; "*.example.com"
+	// allows any sub-domain. At least one is needed.
+	Hosts []string `toml:"hosts,omitzero" json:"hosts"`
+	// Ports, Schemes and Methods narrow the calls further.
+	Ports   []int    `toml:"ports,omitzero" json:"ports,omitempty"`
+	Schemes []string `toml:"schemes,omitzero" json:"schemes,omitempty"`
+	Methods []string `toml:"methods,omitzero" json:"methods,omitempty"`
+	// MaxRequestBytes and MaxResponseBytes bound the bodies.
+	MaxRequestBytes  int `toml:"max_request_bytes" json:"max_request_bytes,omitempty"`
+	MaxResponseBytes int `toml:"max_response_bytes" json:"max_response_bytes,omitempty"`
+	// Timeout bounds one exchange, redirects and body included.
+	Timeout Duration `toml:"timeout" json:"timeout,omitempty"`
+	// MaxRedirects bounds the redirects followed; -1 follows none.
+	MaxRedirects int `toml:"max_redirects" json:"max_redirects,omitempty"`
+	// AllowPrivate lets the actor reach loopback, private and link-local
+	// addresses, which are refused otherwise (checked on the address
+	// dialled, after DNS).
+	AllowPrivate bool `toml:"allow_private" json:"allow_private,omitempty"`
+	// ExposeHeaders names the response headers the guest sees.
+	ExposeHeaders []string `toml:"expose_headers,omitzero" json:"expose_headers,omitempty"`
 }
 
 // SupervisorConfig configures theater:actor/supervisor: what the actor
@@ -224,7 +253,7 @@ func (m *Manifest) WithDefaults() *Manifest {
 }
 
 // Grants reports whether the manifest grants the named capability ("log",
-// "runtime", "message", "clock", "random", "supervisor"). Unknown names
+// "runtime", "message", "clock", "random", "supervisor", "http-client"). Unknown names
 // are not granted.
 func (m *Manifest) Grants(capability string) bool {
 	c := &m.Capabilities
@@ -241,6 +270,8 @@ func (m *Manifest) Grants(capability string) bool {
 		return c.Runtime != nil
 	case "supervisor":
 		return c.Supervisor != nil
+	case "http", "http-client": // the manifest's key, the WIT interface
+		return c.HTTP != nil
 	}
 	return false
 }

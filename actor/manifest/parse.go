@@ -246,6 +246,19 @@ func typeMismatch(t reflect.Type, e entry) string {
 		if e.kind != unstable.Integer {
 			return "expected an integer, got " + kindName(e.kind)
 		}
+	case t.Kind() == reflect.Bool:
+		if e.kind != unstable.Bool {
+			return "expected a boolean, got " + kindName(e.kind)
+		}
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Int:
+		if e.kind != unstable.Array {
+			return "expected an array of integers, got " + kindName(e.kind)
+		}
+		for i, k := range e.elem {
+			if k != unstable.Integer {
+				return "expected an array of integers, got " + kindName(k) + " at index " + strconv.Itoa(i)
+			}
+		}
 	case t.Kind() == reflect.Float64:
 		if e.kind != unstable.Float && e.kind != unstable.Integer {
 			return "expected a number, got " + kindName(e.kind)

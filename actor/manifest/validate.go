@@ -137,6 +137,11 @@ func (c *Capabilities) check() *Error {
 			return e
 		}
 	}
+	if h := c.HTTP; h != nil {
+		if e := h.check(); e != nil {
+			return e
+		}
+	}
 	if c.Message != nil {
 		for _, p := range c.Message.Allow {
 			if p == "" {
@@ -232,4 +237,50 @@ func validDigest(hex string) bool {
 
 func fieldErr(key, format string, args ...any) *Error {
 	return &Error{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (h *HTTPConfig) check() *Error {
+	const key = "capabilities.http."
+	if len(h.Hosts) == 0 {
+		return fieldErr(key+"hosts", "no hosts: name at least one")
+	}
+	for _, host := range h.Hosts {
+		rest := strings.TrimPrefix(host, "*.")
+		if rest == "" || strings.ContainsAny(rest, "*/@ ?#") || strings.Contains(rest, ":") && !strings.HasPrefix(rest, "[") {
+			return fieldErr(key+"hosts", "invalid host %q: want a host name, an IP address or *.domain", host)
+		}
+	}
+	for _, p := range h.Ports {
+		if p < 1 || p > 65535 {
+			return fieldErr(key+"ports", "invalid port %d", p)
+		}
+	}
+	for _, s := range h.Schemes {
+		if s != "http" && s != "https" {
+			return fieldErr(key+"schemes", "unknown scheme %q (want http or https)", s)
+		}
+	}
+	for _, m := range h.Methods {
+		if m == "" || m != strings.ToUpper(m) || strings.ContainsAny(m, " \t\r\n") {
+			return fieldErr(key+"methods", "invalid method %q: want upper case, as GET", m)
+		}
+	}
+	// Zero sizes take the host's default.
+	for k, v := range map[string]int{"max_request_bytes": h.MaxRequestBytes, "max_response_bytes": h.MaxResponseBytes} {
+		if v < 0 || v > MaxMaxMessageBytes {
+			return fieldErr(key+k, "%d is out of range 0..%d", v, MaxMaxMessageBytes)
+		}
+	}
+	if d := time.Duration(h.Timeout); d < 0 || d > MaxHandlerDeadline {
+		return fieldErr(key+"timeout", "%v is out of range: want at most %v", d, MaxHandlerDeadline)
+	}
+	if h.MaxRedirects < -1 || h.MaxRedirects > 20 {
+		return fieldErr(key+"max_redirects", "%d is out of range: want -1 (none) to 20", h.MaxRedirects)
+	}
+	for _, name := range h.ExposeHeaders {
+		if name == "" || strings.ContainsAny(name, " :\t\r\n") {
+			return fieldErr(key+"expose_headers", "invalid header name %q", name)
+		}
+	}
+	return nil
 }

@@ -285,6 +285,7 @@ func specDigest(spec actor.Spec) chain.Hash {
 func (r *replayer) use(ctx context.Context, spec actor.Spec) error {
 	spec.ID = r.report.Actor
 	spec.Clock, spec.Entropy, spec.Router = playClock{&r.play}, playEntropy{&r.play}, playRouter{&r.play}
+	spec.HTTP = playHTTP{&r.play}
 	spec.OnFailure, spec.OnExit = nil, nil
 	spec.FailurePolicy = actor.RecreateOnFailure
 	spec.Limits.IdleTimeout = -1

@@ -165,6 +165,10 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	if router != nil {
 		live.Router = h.rec.Router()
 	}
+	if spec.HTTP != nil {
+		// Responses are inputs: recorded live, answered from the chain on replay.
+		live.HTTP = h.rec.HTTP(spec.HTTP)
+	}
 
 	n.mu.Lock()
 	if n.closing {
