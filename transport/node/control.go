@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 
@@ -107,9 +108,43 @@ func (n *Node) endpoint(admit int, h func(context.Context, micro.Request) (any, 
 			ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
 			defer cancel()
 			v, err := h(ctx, req)
-			n.respond(req, v, err)
+			n.respondLater(req, v, err)
 		}()
 	})
+}
+
+// respondLater answers a request whose handler runs on a goroutine of its
+// own, after micro's handler has returned: micro.Request's Respond and
+// Error record their outcome for micro's stats, which micro reads right
+// after the handler returns without a lock, so a late answer through
+// them races. The reply is published directly, with the headers
+// micro.Request.Error sets; micro's stats then count the request but not
+// its error.
+func (n *Node) respondLater(req micro.Request, v any, err error) {
+	msg := &nats.Msg{Subject: req.Reply()}
+	switch b, ok := v.([]byte); {
+	case err != nil:
+		code, status := wire.CodeOf(err)
+		msg.Header = nats.Header{
+			micro.ErrorHeader:     {err.Error()},
+			micro.ErrorCodeHeader: {status},
+			wire.ErrorHeader:      {code},
+		}
+		msg.Data = []byte(err.Error())
+	case ok:
+		msg.Data = b
+	default:
+		if msg.Data, err = json.Marshal(v); err != nil {
+			n.log.Error("cannot encode a control reply", "err", err)
+			return
+		}
+	}
+	if msg.Subject == "" {
+		return
+	}
+	if err := n.nc.PublishMsg(msg); err != nil {
+		n.log.Warn("cannot answer a control request", "err", err)
+	}
 }
 
 func (n *Node) respond(req micro.Request, v any, err error) {
