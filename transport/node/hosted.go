@@ -671,10 +671,14 @@ func (h *hosted) lose() {
 		if h.n.hosted[h.id] == h {
 			delete(h.n.hosted, h.id)
 		}
-		if h.n.leased[h.id] == h.lease {
-			delete(h.n.leased, h.id)
-		}
 		h.n.mu.Unlock()
+		// A lease another node took is left alone (releaseLease deletes at
+		// our revision only); one still ours, after an append the server
+		// refused, is given back, or the actor would stay leased to a live
+		// node that does not host it.
+		rctx, cancel := context.WithTimeout(context.Background(), detachTimeout)
+		h.n.releaseLease(rctx, h.lease)
+		cancel()
 		h.detachErr = fmt.Errorf("%w: %q is no longer this node's", wire.ErrStopped, h.id)
 		h.n.event(h.id, wire.EventStopped, "taken over by another node")
 	})
