@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Version is the format version every event carries in its "v" field.
@@ -134,6 +135,32 @@ func (s *Sealed) Header() map[string][]string {
 // dedup stores each once.
 func MessageID(actor string, seq uint64, index int) string {
 	return actor + ":" + strconv.FormatUint(seq, 10) + ":" + strconv.Itoa(index)
+}
+
+// ParseMessageID splits an id made by [MessageID]; ok is false for any
+// other string. The actor part may itself hold colons: the last two
+// fields are the sequence and the index.
+func ParseMessageID(id string) (actor string, seq uint64, index int, ok bool) {
+	i := strings.LastIndexByte(id, ':')
+	if i < 0 {
+		return "", 0, 0, false
+	}
+	j := strings.LastIndexByte(id[:i], ':')
+	if j <= 0 {
+		return "", 0, 0, false
+	}
+	seq, err := strconv.ParseUint(id[j+1:i], 10, 64)
+	if err != nil || seq == 0 {
+		return "", 0, 0, false
+	}
+	idx, err := strconv.Atoi(id[i+1:])
+	if err != nil || idx < 0 {
+		return "", 0, 0, false
+	}
+	if MessageID(id[:j], seq, idx) != id { // no "+1", "01": one spelling per id
+		return "", 0, 0, false
+	}
+	return id[:j], seq, idx, true
 }
 
 // Body is the kind-specific part of an event. The set of bodies is

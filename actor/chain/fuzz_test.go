@@ -43,3 +43,24 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseMessageID: a string parses only if MessageID spells it back
+// exactly; every MessageID parses to its parts.
+func FuzzParseMessageID(f *testing.F) {
+	f.Add("relay:12:0", uint64(12), 0)
+	f.Add("a:b:1:2", uint64(1), 3)
+	f.Add("x:01:0", uint64(0), 0)
+	f.Add(":1:1", uint64(7), 1)
+	f.Fuzz(func(t *testing.T, s string, seq uint64, idx int) {
+		if a, q, i, ok := chain.ParseMessageID(s); ok && chain.MessageID(a, q, i) != s {
+			t.Fatalf("%q parsed to %q %d %d", s, a, q, i)
+		}
+		if seq == 0 || idx < 0 || s == "" {
+			return
+		}
+		id := chain.MessageID(s, seq, idx)
+		if a, q, i, ok := chain.ParseMessageID(id); !ok || a != s || q != seq || i != idx {
+			t.Fatalf("%q: got %q %d %d %v", id, a, q, i, ok)
+		}
+	})
+}

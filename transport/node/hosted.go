@@ -55,6 +55,7 @@ type hosted struct {
 	snapHash  chain.Hash // of the state in the last snapshot
 	sinceSnap int        // handled events since the last snapshot
 	mbox      uint64     // the last mailbox sequence handled (appended)
+	seen      *seenSends // sends from actors handled, by chain-derived id
 
 	// rec records what the host gives the guest during a handler (clock,
 	// random, request replies) and holds its sends, which are published
@@ -233,10 +234,11 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		}
 	}
 	h.mbox = mailboxFrom
+	h.seen = newSeenSends()
 	var replayed []release
 	init := rs == nil || !rs.inited
 	if rs != nil {
-		h.mbox = rs.mbox
+		h.mbox, h.seen = rs.mbox, rs.seen
 		if init {
 			// The node that wrote the chain stopped before init was
 			// recorded: run it now.

@@ -125,6 +125,15 @@ func (h *hosted) deliver(m *jetstream.RawStreamMsg) bool {
 		return true
 	}
 	msgID := m.Header.Get(jetstream.MsgIDHeader)
+	from := m.Header.Get(wire.FromHeader)
+	if h.seen.has(from, msgID) {
+		// A send its sender republished on restore, later than the
+		// stream's duplicate window: handled already, by the chain.
+		h.n.log.Debug("dropping a send handled before", "actor", h.id, "id", msgID, "mailbox_seq", m.Sequence)
+		h.mbox = m.Sequence
+		h.handled.Store(m.Sequence)
+		return true
+	}
 	payload, err := h.checkSend(m.Data, wire.EncodingOf(m.Header))
 	if err != nil {
 		h.n.event(h.id, wire.EventRejected, fmt.Sprintf("mailbox sequence %d: %v", m.Sequence, err))
@@ -135,14 +144,16 @@ func (h *hosted) deliver(m *jetstream.RawStreamMsg) bool {
 		}
 		h.mbox = m.Sequence
 		h.handled.Store(m.Sequence)
+		h.seen.add(from, msgID)
 		h.rels <- release{p: p, mbox: m.Sequence}
 		return true
 	}
-	if err := h.handle(chain.CallSend, m.Header.Get(wire.FromHeader), msgID, m.Sequence, payload, nil); err != nil {
+	if err := h.handle(chain.CallSend, from, msgID, m.Sequence, payload, nil); err != nil {
 		if h.app.Err() != nil {
 			go h.lose()
 		}
 		return false
 	}
+	h.seen.add(from, msgID)
 	return true
 }

@@ -26,6 +26,9 @@ type restored struct {
 	// recent are the latest events with sends, whose effects may not
 	// have been released before the node that wrote them stopped.
 	recent []recentOut
+	// seen are the ids of the sends from other actors the chain records
+	// as handled, as far back as their senders republish.
+	seen *seenSends
 }
 
 type recentOut struct {
@@ -43,7 +46,7 @@ const recentWindow = 2*1000 + releaseWindow
 // the last snapshot after it and the events after that, and the handled
 // mailbox position.
 func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
-	rs := &restored{}
+	rs := &restored{seen: newSeenSends()}
 	for e, err := range n.store.Read(ctx, id, 1) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: read the chain of %q: %w", wire.ErrNATS, id, err)
@@ -68,6 +71,9 @@ func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
 			}
 		case *chain.Handled:
 			rs.mbox = max(rs.mbox, b.MailboxSeq)
+			if b.Call == chain.CallSend {
+				rs.seen.add(b.From, b.MsgID)
+			}
 			if b.Call == chain.CallInit {
 				rs.inited = true
 			}
@@ -76,6 +82,11 @@ func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
 			}
 		case *chain.Failure:
 			rs.mbox = max(rs.mbox, b.MailboxSeq)
+			if b.Call == chain.CallSend {
+				// A rejected send has no handled event: its id names its sender.
+				from, _, _, _ := chain.ParseMessageID(b.MsgID)
+				rs.seen.add(from, b.MsgID)
+			}
 		}
 		rs.events = append(rs.events, ev)
 		for len(rs.recent) > 0 && rs.recent[0].seq+recentWindow < ev.Seq {
