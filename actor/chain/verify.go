@@ -36,6 +36,11 @@ const (
 	Inserted Problem = "inserted"
 	// Truncated: the chain ends before the expected head.
 	Truncated Problem = "truncated"
+	// Inconsistent: the event is intact and linked, but says something
+	// the events before it contradict: a snapshot whose state is not the
+	// state the last handled (or spawn) event before it records. Restore
+	// starts from the last snapshot, so a forged one would set the state.
+	Inconsistent Problem = "inconsistent"
 )
 
 // Finding is one thing wrong with a chain.
@@ -93,6 +98,10 @@ type entry struct {
 	parent    Hash
 	problem   Problem // set when the stored message is damaged or foreign
 	detail    string
+	// kind and state (the hash of the state a spawn, handled or snapshot
+	// event gives the actor) feed the consistency check.
+	kind  Kind
+	state Hash
 }
 
 // NewVerifier returns a verifier of actor's chain. When the caller knows
@@ -137,8 +146,16 @@ func (v *Verifier) Add(r Record) {
 		e.seq = ev.Seq
 		e.problem, e.detail = Inserted, fmt.Sprintf("an event of actor %q", ev.Actor)
 	default:
-		e.seq, e.parent = ev.Seq, ev.Parent
+		e.seq, e.parent, e.kind = ev.Seq, ev.Parent, ev.Kind()
 		e.problem, e.detail = checkHeaders(r.Header, &ev, e.hash)
+		switch b := ev.Body.(type) {
+		case *Spawn:
+			e.state = Sum(b.State)
+		case *Snapshot:
+			e.state = Sum(b.State)
+		case *Handled:
+			e.state = b.State
+		}
 	}
 	v.entries = append(v.entries, e)
 }
@@ -302,6 +319,27 @@ func (v *Verifier) Report() Report {
 			add(Finding{Seq: p.seq, StreamSeq: p.streamSeq, Problem: Modified,
 				Detail: fmt.Sprintf("its hash %s is not the parent event %d records", p.hash, c.seq)})
 			found[p.seq] = Modified
+		}
+	}
+
+	// Consistency: each snapshot holds the state the chain reached.
+	var state Hash
+	known := false
+	for gi := range groups {
+		c := &es[chosen[gi]]
+		if found[c.seq] != "" || (gi > 0 && groups[gi-1].seq != c.seq-1) {
+			known = false // what came before is not known
+		}
+		switch c.kind {
+		case KindSnapshot:
+			if known && c.state != state && found[c.seq] == "" {
+				add(Finding{Seq: c.seq, StreamSeq: c.streamSeq, Problem: Inconsistent,
+					Detail: fmt.Sprintf("the snapshot holds state %s; the events before it reach %s", c.state, state)})
+				found[c.seq] = Inconsistent
+			}
+			fallthrough
+		case KindSpawn, KindHandled:
+			state, known = c.state, found[c.seq] == ""
 		}
 	}
 

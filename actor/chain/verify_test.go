@@ -162,3 +162,22 @@ func TestVerifyHugeForgedSeq(t *testing.T) {
 	rep := chain.Verify("a", chain.Head{}, rs)
 	want(t, rep, "4:removed")
 }
+
+// TestVerifyInconsistentSnapshot: a snapshot with correct links whose
+// state is not the one the events before it reach is reported at its
+// sequence; a snapshot of the right state, after spawn or handled
+// events, is not.
+func TestVerifyInconsistentSnapshot(t *testing.T) {
+	s0, s1 := []byte{0x00}, []byte{0x01}
+	good := build(t, "a", []chain.Body{&chain.Spawn{State: s0}, &chain.Snapshot{State: s0},
+		&chain.Handled{Call: chain.CallSend, State: chain.Sum(s1)}, &chain.Snapshot{State: s1}})
+	if rep := chain.Verify("a", good[3].Head(), records(good)); !rep.OK() {
+		t.Fatalf("consistent chain: %v", rep.Findings)
+	}
+	bad := build(t, "a", []chain.Body{&chain.Spawn{State: s0},
+		&chain.Handled{Call: chain.CallSend, State: chain.Sum(s1)}, &chain.Snapshot{State: []byte{0x02}}, &chain.Snapshot{State: []byte{0x02}}})
+	rep := chain.Verify("a", bad[3].Head(), records(bad))
+	if len(rep.Findings) != 1 || rep.Findings[0].Seq != 3 || rep.Findings[0].Problem != chain.Inconsistent {
+		t.Fatalf("forged snapshot at 3: %v", rep.Findings)
+	}
+}

@@ -206,31 +206,36 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		return fail(fmt.Errorf("%w: chain head of %q: %w", wire.ErrNATS, id, err))
 	}
 	var rs *restored
+	owner := &chain.Owner{Node: n.name, Incarnation: l.val.Incarnation}
 	if !fresh && head.Seq > 0 {
+		// Fence first, then read: once the owner event is durable, the
+		// node that had the actor (a zombie, or a process under the same
+		// name whose lease is still valid by its clock) cannot append,
+		// so the chain read next is the whole of it.
+		if h.app, err = n.fence(ctx, id, head, owner); err != nil {
+			return fail(err)
+		}
 		if rs, err = n.restore(ctx, id); err != nil {
 			return fail(err)
 		}
-		if rs.head != head.Head {
+		if rs.head != h.app.Head() {
 			return fail(fmt.Errorf("%w: the chain of %q moved while it was read", chainstore.ErrFenced, id))
 		}
-	}
-	if h.app, err = n.store.Appender(id, head); err != nil {
-		return fail(err)
-	}
-	// The owner event moves the chain's last subject sequence: a writer
-	// that read an older head (a zombie) is fenced from here on.
-	var first []chain.Body
-	if rs == nil {
+	} else {
+		if h.app, err = n.store.Appender(id, head); err != nil {
+			return fail(err)
+		}
+		// The owner event moves the chain's last subject sequence: a
+		// writer that read an older head is fenced from here on.
 		manifestJSON, _ := json.Marshal(e.Manifest)
-		first = append(first, &chain.Spawn{Module: moduleDigest, Manifest: manifestJSON, State: spec.State})
+		first := []chain.Body{&chain.Spawn{Module: moduleDigest, Manifest: manifestJSON, State: spec.State}}
 		if mailboxFrom > 0 {
 			first = append(first, &chain.Lifecycle{What: mailboxStart, Fields: map[string]string{"after": fmt.Sprint(mailboxFrom)}})
 		}
-	}
-	first = append(first, &chain.Owner{Node: n.name, Incarnation: l.val.Incarnation})
-	for _, b := range first {
-		if _, err := h.app.Append(ctx, b); err != nil {
-			return fail(err)
+		for _, b := range append(first, owner) {
+			if _, err := h.app.Append(ctx, b); err != nil {
+				return fail(err)
+			}
 		}
 	}
 	h.mbox = mailboxFrom
@@ -321,6 +326,44 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	}
 	n.event(id, kind, started)
 	return nil
+}
+
+// fence appends the owner event to actor id's chain after head and waits
+// until it is durable. While the previous owner still appends (its lease
+// is valid by its own clock until its next renewal fails), the head moves
+// under the fence: it reads the head again and retries, for up to one
+// node TTL, by which time that owner has stopped writing.
+func (n *Node) fence(ctx context.Context, id string, head chainstore.Head, owner *chain.Owner) (*chainstore.Appender, error) {
+	deadline := time.Now().Add(n.ttl())
+	wait := 10 * time.Millisecond
+	for {
+		app, err := n.store.Appender(id, head)
+		if err != nil {
+			return nil, err
+		}
+		p, err := app.Append(ctx, owner)
+		if err == nil {
+			err = p.Wait(ctx)
+		}
+		if err == nil {
+			return app, nil
+		}
+		_ = app.Close(context.WithoutCancel(ctx))
+		if !errors.Is(err, chainstore.ErrFenced) || time.Now().After(deadline) {
+			return nil, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+		if head, err = n.store.Head(ctx, id); err != nil {
+			return nil, fmt.Errorf("%w: chain head of %q: %w", wire.ErrNATS, id, err)
+		}
+	}
 }
 
 // snapshotOverhead is room left in a message for a snapshot event's
@@ -440,7 +483,10 @@ func (h *hosted) releaser() {
 			}
 		}
 		if failed != nil {
-			if r.respond != nil {
+			// Fenced, another node owns the actor now and answers the
+			// request (every node hosting it receives it): an error from
+			// here would race that answer.
+			if r.respond != nil && !errors.Is(failed, chainstore.ErrFenced) {
 				r.respond(fmt.Errorf("%w: %q: its chain append failed: %w", wire.ErrUnavailable, h.id, failed))
 			}
 			continue
@@ -542,7 +588,9 @@ func (h *hosted) onRequest(m *nats.Msg) {
 	err = h.handle(chain.CallRequest, m.Header.Get(wire.FromHeader), "", 0, payload, respond)
 	h.turn.Unlock()
 	if err != nil {
-		h.n.replyErr(m, classify(fmt.Errorf("node: actor %q: %w", h.id, err)))
+		if !errors.Is(err, chainstore.ErrFenced) { // the new owner answers
+			h.n.replyErr(m, classify(fmt.Errorf("node: actor %q: %w", h.id, err)))
+		}
 		if h.app.Err() != nil {
 			go h.lose()
 		}

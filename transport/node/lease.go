@@ -149,7 +149,10 @@ func (n *Node) releaseLease(ctx context.Context, l *lease) {
 	if lost {
 		return
 	}
-	if err := n.leases.Delete(ctx, l.id, jetstream.LastRevision(rev)); err != nil && ctx.Err() == nil {
+	var api *jetstream.APIError
+	if err := n.leases.Delete(ctx, l.id, jetstream.LastRevision(rev)); errors.As(err, &api) && api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+		n.log.Debug("lease taken by another node; left alone", "actor", l.id)
+	} else if err != nil && ctx.Err() == nil {
 		n.log.Warn("cannot release lease", "actor", l.id, "err", err)
 	}
 }

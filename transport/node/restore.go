@@ -47,6 +47,11 @@ const recentWindow = 2*1000 + releaseWindow
 // mailbox position.
 func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
 	rs := &restored{seen: newSeenSends()}
+	// state is the hash of the state the chain says the actor has: a
+	// snapshot must hold exactly it. Replay checks every event after the
+	// snapshot, not the snapshot itself, so a snapshot forged with
+	// correct links would otherwise set the state unchecked.
+	var state chain.Hash
 	for e, err := range n.store.Read(ctx, id, 1) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: read the chain of %q: %w", wire.ErrNATS, id, err)
@@ -57,10 +62,15 @@ func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
 		case *chain.Spawn:
 			// A re-spawn starts the actor anew; nothing before it counts.
 			rs.spawn, rs.inited, rs.mbox, rs.snapHash = b, false, 0, chain.Hash{}
+			state = chain.Sum(b.State)
 			rs.events = append(rs.events[:0], ev)
 			continue
 		case *chain.Snapshot:
 			rs.snapHash = chain.Sum(b.State)
+			if rs.spawn != nil && rs.snapHash != state {
+				return nil, fmt.Errorf("%w: the chain of %q: the snapshot at event %d holds state %s, not %s, the state of the events before it",
+					wire.ErrInternal, id, ev.Seq, rs.snapHash, state)
+			}
 			rs.events = append(rs.events[:0], ev)
 			continue
 		case *chain.Lifecycle:
@@ -71,6 +81,7 @@ func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
 			}
 		case *chain.Handled:
 			rs.mbox = max(rs.mbox, b.MailboxSeq)
+			state = b.State
 			if b.Call == chain.CallSend {
 				rs.seen.add(b.From, b.MsgID)
 			}
