@@ -77,10 +77,10 @@ func validID(what, id string) error {
 
 func validCall(c Call) error {
 	switch c {
-	case CallSend, CallRequest, CallInit:
+	case CallSend, CallRequest, CallInit, CallStop:
 		return nil
 	}
-	return fmt.Errorf("%w: call %q is not send, request or init", ErrInvalid, c)
+	return fmt.Errorf("%w: call %q is not send, request, init or stop", ErrInvalid, c)
 }
 
 // Decode parses a payload made by [Event.Encode]. Anything else is an

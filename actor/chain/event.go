@@ -189,12 +189,15 @@ const (
 	CallSend    Call = "send"
 	CallRequest Call = "request"
 	CallInit    Call = "init"
+	// CallStop is theater_on_stop, run when the actor is stopped (not at
+	// a node shutdown, after which it goes on elsewhere).
+	CallStop Call = "stop"
 )
 
 // Handled records one handler call: its input, every nondeterministic
 // value the host gave the guest during it, and its outcome.
 type Handled struct {
-	// Call is send, request or init.
+	// Call is send, request, init or stop.
 	Call Call
 	// From is the sender's actor id, "" when it is not an actor.
 	From string

@@ -428,8 +428,24 @@ func (r *replayer) handled(ctx context.Context, seq uint64, h *chain.Handled, fa
 		if err != nil && !isFailure(err) {
 			return fmt.Errorf("replay: event %d: %s: %w", seq, h.Call, err)
 		}
+	case chain.CallStop:
+		if r.a == nil {
+			spec := r.spec
+			spec.State, spec.Resume = r.state, true
+			if r.a, err = r.rt.Spawn(ctx, spec); err != nil {
+				return fmt.Errorf("replay: event %d: resume: %w", seq, err)
+			}
+		}
+		if err = r.a.Stop(ctx); err == nil {
+			r.state = r.a.State()
+		} else if !isFailure(err) {
+			return fmt.Errorf("replay: event %d: stop: %w", seq, err)
+		}
 	default:
 		return fmt.Errorf("%w: event %d calls %q", ErrChain, seq, h.Call)
+	}
+	if h.Call == chain.CallStop {
+		defer func() { r.a = nil }() // stopped: the next event is the stop
 	}
 	out := r.play.finish(r)
 	if r.report.Divergence != nil {

@@ -72,7 +72,7 @@ func TestAppendReadRoundTrip(t *testing.T) {
 	for i := range 30 {
 		bodies = append(bodies, handled(i))
 	}
-	bodies = append(bodies, &chain.Snapshot{State: []byte("s")}, &chain.Stop{Reason: "done"})
+	bodies = append(bodies, &chain.Snapshot{State: []byte{29}}, &chain.Stop{Reason: "done"}) // the state handled(29) records
 	var ps []*chainstore.Pending
 	for i, b := range bodies {
 		if i%5 == 0 {
@@ -503,10 +503,10 @@ func TestInflightBounds(t *testing.T) {
 			}
 			defer a.Close(ctx)
 			var ps []*chainstore.Pending
-			for r := range 3 {
+			for range 3 {
 				bodies := make([]chain.Body, 20)
 				for k := range bodies {
-					bodies[k] = &chain.Snapshot{State: bytes.Repeat([]byte{byte(r)}, 1000)}
+					bodies[k] = &chain.Snapshot{State: bytes.Repeat([]byte{byte(i)}, 1000)} // one state: nothing handled between
 				}
 				p, err := a.AppendAll(ctx, bodies...)
 				if err != nil {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -416,14 +417,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		// A failed handler is its handled event (the inputs it consumed,
 		// the state kept, no reply, no sends) and a failure, in one
 		// atomic batch: replay runs it and expects that failure.
-		reason := "failed"
-		var f actor.Failure
-		var pf *actor.Failure
-		if errors.As(herr, &f) {
-			reason = replay.Reason(f.Kind)
-		} else if errors.As(herr, &pf) {
-			reason = replay.Reason(pf.Kind)
-		}
+		reason := cmp.Or(failureReason(herr), "failed")
 		out = nil
 		ps, err := h.app.AppendAll(ctx,
 			&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload, Inputs: inputs, State: h.stateHash},
@@ -800,14 +794,23 @@ func (h *hosted) detach(ctx context.Context) error {
 		case stopped:
 			// On the caller's ctx: Actor.Stop kills the actor if its
 			// on-stop handler runs past it.
-			if err := h.a.Stop(ctx); errors.Is(err, actor.ErrKilled) {
+			err := h.a.Stop(ctx)
+			inputs, out := h.rec.Take()
+			switch {
+			case errors.Is(err, actor.ErrKilled):
 				detail = "killed: the on-stop handler ran past the stop's context"
-			} else if err != nil {
+			case err == nil || failureReason(err) != "":
+				// theater_on_stop is an event like any handler: its
+				// inputs recorded, its sends released once it is durable;
+				// a failed one (with its failure) releases nothing.
+				if h.app.Err() == nil && !h.lease.isLost() {
+					if rerr := h.recordStop(wctx, err, inputs, out); rerr != nil {
+						errs = append(errs, rerr)
+					}
+				}
+			default:
 				errs = append(errs, err)
 			}
-			// theater_on_stop's sends have no event of their own to be
-			// released by; replay runs it without inputs.
-			h.rec.Take()
 		default:
 			// A node shutdown: the actor goes on elsewhere or after a
 			// restart, so its on-stop handler does not run.
@@ -855,6 +858,39 @@ func (h *hosted) detach(ctx context.Context) error {
 		}
 	})
 	return h.detachErr
+}
+
+// failureReason names the kind of a handler's failure as the chain
+// records it; "" when err is not an actor failure.
+func failureReason(err error) string {
+	var f actor.Failure
+	var pf *actor.Failure
+	switch {
+	case errors.As(err, &f):
+		return replay.Reason(f.Kind)
+	case errors.As(err, &pf):
+		return replay.Reason(pf.Kind)
+	}
+	return ""
+}
+
+// recordStop appends theater_on_stop's event (herr is its failure, if
+// it failed) and hands its sends to the releaser.
+func (h *hosted) recordStop(ctx context.Context, herr error, inputs []chain.Input, out []chain.Outgoing) error {
+	hs := chain.Sum(h.a.State())
+	if herr != nil {
+		_, err := h.app.AppendAll(ctx,
+			&chain.Handled{Call: chain.CallStop, Inputs: inputs, State: hs},
+			&chain.Failure{Reason: failureReason(herr), Call: chain.CallStop, Detail: herr.Error()})
+		return err
+	}
+	p, err := h.app.Append(ctx, &chain.Handled{Call: chain.CallStop, Inputs: inputs, State: hs, Out: out})
+	if err != nil {
+		return err
+	}
+	h.stateHash = hs
+	h.rels <- release{p: p, out: out}
+	return nil
 }
 
 // putEntry writes a registry entry. The state in it is a convenience for

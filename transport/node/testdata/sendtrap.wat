@@ -1,6 +1,7 @@
 ;; sendtrap.wat: its state is a target actor id (raw bytes). A request
 ;; sends its message to the target with message.send and answers with the
-;; message; a send sends its message to the target too, then traps. The
+;; message; a send sends its message to the target too, then traps; its
+;; on-stop handler sends 7 to the target. The
 ;; node's tests use it to check that a handler that fails releases none
 ;; of its sends, and that sends wait for their handler's chain event
 ;; (docs/ABI.md v1).
@@ -48,4 +49,10 @@
 
   (func (export "theater_handle_request") (param $sp i32) (param $sl i32) (param $mp i32) (param $ml i32) (result i32)
     (drop (call $send (local.get $sp) (local.get $sl) (local.get $mp) (local.get $ml) (i32.const 64)))
-    (call $ok (local.get $sp) (local.get $sl) (local.get $mp) (local.get $ml))))
+    (call $ok (local.get $sp) (local.get $sl) (local.get $mp) (local.get $ml)))
+
+  ;; u32 7 at 512: what the on-stop handler sends.
+  (data (i32.const 512) "\07")
+  (func (export "theater_on_stop") (param $sp i32) (param $sl i32) (result i32)
+    (drop (call $send (local.get $sp) (local.get $sl) (i32.const 512) (i32.const 1) (i32.const 64)))
+    (call $ok (local.get $sp) (local.get $sl) (i32.const 0) (i32.const 0))))
