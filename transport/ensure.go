@@ -141,7 +141,11 @@ func (l Layout) ChainStreamConfig(c StoreConfig) jetstream.StreamConfig {
 		MaxBytes:    -1,
 		MaxMsgSize:  -1,
 		Duplicates:  c.DuplicateWindow,
+		// Append-only: no message and no subject can be removed, so an
+		// id spawned again continues its chain and its sequences (and the
+		// ids of its sends, chain.MessageID) never repeat.
 		DenyDelete:  true,
+		DenyPurge:   true,
 		AllowDirect: true,
 
 		AllowAtomicPublish: true,

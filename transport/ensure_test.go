@@ -81,7 +81,7 @@ func TestEnsureIdempotent(t *testing.T) {
 	}
 	ch := streamConfig(t, ctx, js, "theater_chain")
 	if !slices.Equal(ch.Subjects, []string{"theater.chain.*"}) || ch.Discard != jetstream.DiscardNew ||
-		!ch.DenyDelete || ch.DenyPurge || ch.MaxAge != 0 || !ch.AllowDirect {
+		!ch.DenyDelete || !ch.DenyPurge || ch.MaxAge != 0 || !ch.AllowDirect {
 		t.Errorf("chain config %+v", ch)
 	}
 	ev := streamConfig(t, ctx, js, "theater_events")

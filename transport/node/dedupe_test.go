@@ -73,3 +73,39 @@ func TestRepublishPastDuplicateWindow(t *testing.T) {
 		return nil
 	})
 }
+
+// TestRespawnedSenderIDsNeverRepeat: an id stopped and spawned again
+// continues its chain (the chain stream denies purges), so the ids of
+// its new sends are new, and its target, which remembers the old ones as
+// handled, handles them.
+func TestRespawnedSenderIDsNeverRepeat(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	startNode(t, srv, "a")
+	c := newClient(t, srv)
+	spawnCounter(t, c, "counter-1", "")
+	spawnSendTrap(t, c, "sender", "counter-1")
+	if _, err := c.Request(ctx, "sender", mp3, wire.Msgpack); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, c, "counter-1", "3")
+	if _, err := c.Stop(ctx, "sender"); err != nil {
+		t.Fatal(err)
+	}
+	spawnSendTrap(t, c, "sender", "counter-1")
+	if _, err := c.Request(ctx, "sender", mp4, wire.Msgpack); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, c, "counter-1", "14") // 3, 7 from the stop handler, 4
+	js, err := jetstream.New(connect(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(ctx, transport.Layout{}.ChainStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Purge(ctx, jetstream.WithPurgeSubject(transport.Layout{}.ChainSubject("sender"))); err == nil {
+		t.Fatal("the chain stream let a chain be purged")
+	}
+}
