@@ -57,7 +57,10 @@ type Actor struct {
 	inst  *instance
 	state []byte // the last good state
 	spare []byte // the buffer the next state is copied into
-	done  bool   // ended; guarded by sem
+	// revertable: spare holds the state before the last handler call,
+	// which succeeded ([Actor.Revert]); guarded by mu.
+	revertable bool
+	done       bool // ended; guarded by sem
 	live  atomic.Bool
 
 	// Guarded by rt.lruMu.
@@ -369,6 +372,9 @@ func (a *Actor) process(ctx context.Context, msg []byte, request, waited bool) (
 		<-a.sem
 		return reply, nil
 	}
+	a.mu.Lock()
+	a.revertable = false
+	a.mu.Unlock()
 	if a.killed.Load() {
 		// The failure is the abort: not the guest's, and not reported.
 		err := a.settleKill()
@@ -420,8 +426,33 @@ func (a *Actor) hibernate() {
 	if a.qlen() == 0 {
 		a.queue, a.head = nil, 0 // a hibernated actor keeps no mailbox buffer
 	}
+	a.spare, a.revertable = nil, false
 	a.mu.Unlock()
-	a.spare = nil
+}
+
+// Revert undoes the last handler call's state change, for an owner that
+// cannot keep its outcome (the node, when the call's record would not fit
+// in the chain). That call must have succeeded, with no other call,
+// hibernation or end since; otherwise Revert fails with
+// [ErrNotRevertable]. The instance is closed too, so nothing the call
+// left in memory or globals survives: the next message runs in a fresh
+// instance on the state before it.
+func (a *Actor) Revert(ctx context.Context) error {
+	select {
+	case a.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("actor: revert %q: %w", a.spec.ID, ctx.Err())
+	}
+	defer func() { <-a.sem }()
+	a.mu.Lock()
+	if !a.revertable || a.done {
+		a.mu.Unlock()
+		return fmt.Errorf("%w: %q", ErrNotRevertable, a.spec.ID)
+	}
+	a.state, a.spare, a.revertable = a.spare, a.state, false
+	a.mu.Unlock()
+	a.discard()
+	return nil
 }
 
 // Hibernate closes the actor's instance now, keeping its state, as the

@@ -20,6 +20,10 @@ var (
 	ErrTooLarge       = errors.New("actor: message too large")
 	ErrDenied         = errors.New("actor: target not allowed")
 	ErrInvalidMessage = errors.New("actor: invalid message")
+	// ErrNotRevertable: [Actor.Revert] was called when the last handler
+	// call did not change the state, failed, or the actor hibernated or
+	// ended since.
+	ErrNotRevertable = errors.New("actor: nothing to revert")
 )
 
 // FailureKind says how a handler failed.

@@ -329,7 +329,7 @@ func (a *Actor) call(inst *instance, fn api.Function, name string, state, msg []
 	// the two buffers are reused from call to call.
 	next := append(a.spare[:0], newState...)
 	a.mu.Lock()
-	a.spare, a.state = a.state, next
+	a.spare, a.state, a.revertable = a.state, next, true
 	a.mu.Unlock()
 	return reply, nil
 }

@@ -41,7 +41,9 @@ func TestSlowAdoptKeepsHeartbeat(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Module = wasm
-	if _, err := c.Spawn(ctx, m, readFile(t, wasm), readFile(t, m.WIT), client.SpawnOptions{ID: "go-counter"}); err != nil {
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute) // a Go guest compiles slowly on a loaded machine
+	defer cancel()
+	if _, err := c.Spawn(sctx, m, readFile(t, wasm), readFile(t, m.WIT), client.SpawnOptions{ID: "go-counter"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := x.Close(ctx); err != nil {

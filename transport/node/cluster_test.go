@@ -236,14 +236,15 @@ func TestFencedNodeLetsGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kve, err := kv.Get(ctx, "contested")
-	if err != nil {
-		t.Fatal(err)
-	}
 	taken := `{"node":"elsewhere","incarnation":"stolen"}`
-	if _, err := kv.Update(ctx, "contested", []byte(taken), kve.Revision()); err != nil {
-		t.Fatal(err)
-	}
+	checkFor(t, 10*time.Second, func() error { // a renewal may land between the read and the update
+		kve, err := kv.Get(ctx, "contested")
+		if err != nil {
+			return err
+		}
+		_, err = kv.Update(ctx, "contested", []byte(taken), kve.Revision())
+		return err
+	})
 	checkFor(t, 10*time.Second, func() error {
 		_, err := c.Request(ctx, "contested", []byte("1"), wire.JSON)
 		if !errors.Is(err, wire.ErrUnavailable) {

@@ -412,6 +412,9 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		return err // nothing ran to completion: nothing to record
 	}
 	herr := err
+	if size := eventBytes(from, msgID, payload, reply, inputs, out); size > h.n.maxEvent() {
+		return h.tooLarge(ctx, call, from, msgID, mbox, payload, size, herr, respond)
+	}
 	var p *chainstore.Pending
 	if herr != nil {
 		// A failed handler is its handled event (the inputs it consumed,
