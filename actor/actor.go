@@ -61,7 +61,7 @@ type Actor struct {
 	// which succeeded ([Actor.Revert]); guarded by mu.
 	revertable bool
 	done       bool // ended; guarded by sem
-	live  atomic.Bool
+	live       atomic.Bool
 
 	// Guarded by rt.lruMu.
 	lruPrev, lruNext *Actor
