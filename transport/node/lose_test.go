@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,32 +14,61 @@ import (
 	"github.com/theater-go/theater/transport/wire"
 )
 
-// TestFailedAppendReleasesLease: a handled event the server refuses (a
-// 600 KB request to the echo guest, within its 1 MiB message limit, makes
-// an event of payload plus reply over the server's max payload) lets the
-// node go of the actor; it must give the lease back, so the actor is
-// hosted again (here, by the sweep) instead of staying leased to a live
-// node that does not host it.
-func TestFailedAppendReleasesLease(t *testing.T) {
-	ctx := context.Background()
-	srv := testServer(t)
-	startNodeCfg(t, srv, node.Config{Name: "a", Store: transport.StoreConfig{NodeTTL: time.Second}})
-	c := newClient(t, srv)
+// spawnEcho spawns the WAT echo guest (a request's reply is its message)
+// under id.
+func spawnEcho(t testing.TB, c *client.Client, id string) {
+	t.Helper()
 	m, err := manifest.Parse("echo.toml", []byte(echoManifest))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wasm := readFile(t, filepath.Join("..", "..", "examples", "echo", "wat", "echo.wasm"))
-	if _, err := c.Spawn(ctx, m, wasm, nil, client.SpawnOptions{ID: "echo"}); err != nil {
+	if _, err := c.Spawn(context.Background(), m, wasm, nil, client.SpawnOptions{ID: id}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestFailedAppendReleasesLease: a handled event the server refuses (the
+// chain stream is full) lets the node go of the actor; it must give the
+// lease back, so the actor is hosted again (here, by the sweep, once the
+// stream takes appends again) instead of staying leased to a live node
+// that does not host it.
+func TestFailedAppendReleasesLease(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	a := startNodeCfg(t, srv, node.Config{Name: "a", Store: transport.StoreConfig{NodeTTL: time.Second}})
+	c := newClient(t, srv)
+	spawnEcho(t, c, "echo")
 	small := []byte{0xc4, 3, 1, 2, 3}
 	if _, err := c.Request(ctx, "echo", small, wire.Msgpack); err != nil {
 		t.Fatal(err)
 	}
-	big := append([]byte{0xc6, 0, 9, 0x27, 0xc0}, make([]byte, 600_000)...) // bin32 of 600,000 bytes
-	if _, err := c.Request(ctx, "echo", big, wire.Msgpack); err == nil {
+	js := natsJS(t, connect(t, srv))
+	s, err := js.Stream(ctx, transport.Layout{}.ChainStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := info.Config
+	cfg.MaxMsgs = int64(info.State.Msgs)
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Request(ctx, "echo", small, wire.Msgpack); err == nil {
 		t.Fatal("a request whose event cannot be appended was answered")
+	}
+	checkFor(t, 10*time.Second, func() error {
+		if node.Hosts(a, "echo") {
+			return errors.New("node a still hosts echo")
+		}
+		return nil
+	})
+	cfg.MaxMsgs = -1
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
 	}
 	checkFor(t, 15*time.Second, func() error {
 		_, err := c.Request(ctx, "echo", small, wire.Msgpack)

@@ -3,13 +3,10 @@ package node_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 
 	"github.com/theater-go/theater/actor/chain"
-	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/actor/replay"
-	"github.com/theater-go/theater/transport/client"
 	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
 )
@@ -24,14 +21,7 @@ func TestEventTooLarge(t *testing.T) {
 	srv := testServer(t)
 	a := startNode(t, srv, "a")
 	c := newClient(t, srv)
-	m, err := manifest.Parse("echo.toml", []byte(echoManifest))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wasm := readFile(t, filepath.Join("..", "..", "examples", "echo", "wat", "echo.wasm"))
-	if _, err := c.Spawn(ctx, m, wasm, nil, client.SpawnOptions{ID: "echo"}); err != nil {
-		t.Fatal(err)
-	}
+	spawnEcho(t, c, "echo")
 	small := []byte{0xc4, 3, 1, 2, 3}
 	big := append([]byte{0xc6, 0, 9, 0x27, 0xc0}, make([]byte, 600_000)...) // bin32 of 600,000 bytes
 	if _, err := c.Request(ctx, "echo", big, wire.Msgpack); !errors.Is(err, wire.ErrTooLarge) {
