@@ -210,7 +210,7 @@ func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (wire
 			n.releaseLease(ctx, l)
 			return wire.ActorInfo{}, gerr
 		}
-		if old.Status != wire.StatusStopped {
+		if old.Status != wire.StatusStopped && old.Status != wire.StatusFailed {
 			n.releaseLease(ctx, l)
 			return wire.ActorInfo{}, fmt.Errorf("%w: %q runs on node %s; stop it first or choose another id", wire.ErrExists, id, old.Node)
 		}
@@ -269,7 +269,7 @@ func (n *Node) info(id string) (wire.ActorInfo, error) {
 		status = wire.StatusStopped
 	}
 	return wire.ActorInfo{ID: id, Node: n.name, Name: h.entry.Manifest.Name, Digest: h.entry.Digest,
-		Status: status, Live: h.a.Live(), MailboxSeq: h.handled.Load()}, nil
+		Status: status, Live: h.inst().Live(), MailboxSeq: h.handled.Load()}, nil
 }
 
 func (n *Node) lookup(id string) *hosted {
@@ -338,7 +338,7 @@ func (n *Node) ctlState(ctx context.Context, req micro.Request) (any, error) {
 	if h == nil {
 		return nil, fmt.Errorf("%w: %q is not hosted on node %s", wire.ErrUnknownActor, id, n.name)
 	}
-	return h.a.State(), nil
+	return h.inst().State(), nil
 }
 
 func (n *Node) ctlList(context.Context, micro.Request) (any, error) {

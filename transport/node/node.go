@@ -99,6 +99,7 @@ type Node struct {
 	// compiled holds the digests the runtime has compiled, so a second
 	// actor of a module skips the object store.
 	compiled map[actor.Digest]bool
+	sv       nodeSupervision // the root supervisor (supervise.go)
 	started  time.Time
 	kick     chan struct{}
 	// sweeping is set while a sweep for orphaned actors runs, so ticks
@@ -502,6 +503,7 @@ func (n *Node) Close(ctx context.Context) error {
 	for _, h := range hs {
 		errs = append(errs, h.detach(ctx))
 	}
+	n.stopRoot(ctx)
 	n.cancel()
 	n.ctl.Wait()
 	n.bg.Wait()

@@ -64,6 +64,9 @@ type Entry struct {
 const (
 	StatusRunning = "running"
 	StatusStopped = "stopped"
+	// StatusFailed: the actor's supervisor gave up on it. No node hosts
+	// or takes it over; a spawn of its id starts it anew, as after a stop.
+	StatusFailed = "failed"
 )
 
 // Heartbeat is a node's entry in the <prefix>_nodes bucket.
@@ -93,4 +96,8 @@ const (
 	EventStopped  = "stopped"
 	EventFailed   = "failed"
 	EventRejected = "rejected"
+	// EventRestarted: the actor's supervisor restarted it after a failure.
+	EventRestarted = "restarted"
+	// EventGaveUp: the actor's supervisor gave up on it (StatusFailed).
+	EventGaveUp = "gave_up"
 )
