@@ -84,13 +84,13 @@ type supervised struct {
 	mu       sync.Mutex
 	up       chan struct{} // closed while an instance runs
 	down     bool
-	gen      uint64       // the running instance's; exits of others are stale
-	exited   func(error)  // the supervisor's, for gen
-	pending  error        // an exit before the supervisor attached
-	early    bool         // pending is set
-	attached bool         // the supervisor has started the child once
-	restarts int          // restarts on this node
-	failure  string       // the last failure's reason
+	gen      uint64      // the running instance's; exits of others are stale
+	exited   func(error) // the supervisor's, for gen
+	pending  error       // an exit before the supervisor attached
+	early    bool        // pending is set
+	attached bool        // the supervisor has started the child once
+	restarts int         // restarts on this node
+	failure  string      // the last failure's reason
 	delay    time.Duration
 	sup      *supervisor.Supervisor // the actor's own supervisor (nil in a tree)
 	parent   string                 // the id of that supervisor under the root
