@@ -46,6 +46,9 @@ type nodeSupervision struct {
 	once sync.Once
 	root *supervisor.Supervisor
 	err  error
+
+	mu    sync.Mutex
+	trees map[string]*treeRun // by name (tree.go)
 }
 
 // rootSup returns the node's root supervisor, started on first use.
@@ -90,10 +93,14 @@ type supervised struct {
 	early    bool        // pending is set
 	attached bool        // the supervisor has started the child once
 	restarts int         // restarts on this node
-	failure  string      // the last failure's reason
+	failure  string      // the failure the next restart follows
+	last     string      // the last failure's reason, for theater tree
 	delay    time.Duration
 	sup      *supervisor.Supervisor // the actor's own supervisor (nil in a tree)
-	parent   string                 // the id of that supervisor under the root
+	// owner is the supervisor the actor (or its own supervisor) is a
+	// child of, under the id parent: the root, or a tree's supervisor.
+	owner  *supervisor.Supervisor
+	parent string
 
 	ending atomic.Bool // detached, lost or given up: exits and stops are the node's
 	gaveUp atomic.Pointer[string]
@@ -140,7 +147,7 @@ func (s *supervised) handlerFailed(err error) {
 		f = *pf
 	}
 	s.mu.Lock()
-	s.failure = f.Kind.String()
+	s.failure, s.last = f.Kind.String(), f.Kind.String()
 	if f.Kind != actor.GuestError {
 		s.markDownLocked()
 	}
@@ -300,6 +307,7 @@ func (s *supervised) Stop(ctx context.Context) error {
 			go h.lose()
 		}
 	}
+	h.n.event(h.id, wire.EventSupervisorStopped, "")
 	return err
 }
 
@@ -324,6 +332,9 @@ func (s *supervised) Record(e supervisor.Event) {
 // supervise puts a newly hosted actor under the node's root, in a
 // supervisor of its own built from its manifest's [supervision].
 func (n *Node) supervise(ctx context.Context, h *hosted) error {
+	if n.inTree(h) {
+		return nil // the tree's supervisor attaches to it (tree.go)
+	}
 	root, err := n.rootSup()
 	if err != nil {
 		return err
@@ -335,7 +346,7 @@ func (n *Node) supervise(ctx context.Context, h *hosted) error {
 		return fmt.Errorf("%w: supervision: %w", wire.ErrBadManifest, err)
 	}
 	h.sv.mu.Lock()
-	h.sv.sup, h.sv.parent = sup, h.id
+	h.sv.sup, h.sv.owner, h.sv.parent = sup, root, h.id
 	h.sv.mu.Unlock()
 	if err := root.StartChild(ctx, supervisor.ChildSpec{ID: h.id, Restart: supervisor.Temporary, Child: sup}); err != nil {
 		return fmt.Errorf("%w: supervise %q: %w", wire.ErrInternal, h.id, err)
@@ -352,16 +363,12 @@ func (s *supervised) unsupervise(ctx context.Context) {
 		return
 	}
 	s.mu.Lock()
-	parent := s.parent
+	owner, parent := s.owner, s.parent
 	s.mu.Unlock()
-	if parent == "" {
+	if owner == nil {
 		return
 	}
-	root, err := s.h.n.rootSup()
-	if err != nil {
-		return
-	}
-	if err := root.TerminateChild(ctx, parent); err != nil && !errors.Is(err, supervisor.ErrUnknownChild) && !errors.Is(err, supervisor.ErrNotRunning) {
+	if err := owner.TerminateChild(ctx, parent); err != nil && !errors.Is(err, supervisor.ErrUnknownChild) && !errors.Is(err, supervisor.ErrNotRunning) {
 		s.h.n.log.Warn("cannot end the supervision of an actor", "actor", s.h.id, "err", err)
 	}
 }
