@@ -14,6 +14,7 @@ import (
 	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/supervisor"
+	"github.com/theater-go/theater/transport/chainstore"
 	"github.com/theater-go/theater/transport/wire"
 )
 
@@ -172,7 +173,15 @@ func (s *supervised) gate() (chan struct{}, bool) {
 // then says why) or deadline passes (zero: no deadline).
 func (h *hosted) lockUp(deadline time.Time) error {
 	for {
-		up, _ := h.sv.gate()
+		up, down := h.sv.gate()
+		if !down { // the usual case: no timer
+			h.turn.Lock()
+			if _, down = h.sv.gate(); !down {
+				return nil
+			}
+			h.turn.Unlock()
+			continue
+		}
 		var expire <-chan time.Time
 		if !deadline.IsZero() {
 			t := time.NewTimer(time.Until(deadline))
@@ -259,7 +268,22 @@ func (s *supervised) Start(ctx context.Context, from supervisor.StartFrom, exite
 			&chain.Handled{Call: chain.CallInit, Payload: s.initial, Inputs: inputs, State: chain.Sum(st), Out: out},
 			&chain.Snapshot{State: st})
 	}
-	ps, err := h.app.AppendAll(ctx, bodies...)
+	// From the last state the two events need not land together (a
+	// lifecycle event alone changes nothing on replay), and single
+	// appends pipeline where an atomic batch waits for its commit; init's
+	// events must land with the restart that explains them.
+	var ps []*chainstore.Pending
+	if from == supervisor.StartInitial {
+		ps, err = h.app.AppendAll(ctx, bodies...)
+	} else {
+		for _, b := range bodies {
+			var p *chainstore.Pending
+			if p, err = h.app.Append(ctx, b); err != nil {
+				break
+			}
+			ps = append(ps, p)
+		}
+	}
 	if err != nil {
 		_ = a.Kill(context.WithoutCancel(ctx))
 		go h.lose()
