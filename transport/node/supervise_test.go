@@ -196,7 +196,7 @@ func TestRestartFromLastState(t *testing.T) {
 // the spawn's state: the count starts over, and the chain replays.
 func TestRestartFromInitialState(t *testing.T) {
 	srv := testServer(t)
-	startNode(t, srv, "a")
+	a := startNode(t, srv, "a")
 	c := newClient(t, srv)
 	nc := connect(t, srv)
 	m := faultyManifest(manifest.Supervision{StartFrom: supervisor.StartInitial, Intensity: 5, Period: manifest.Duration(time.Minute)})
@@ -214,6 +214,21 @@ func TestRestartFromInitialState(t *testing.T) {
 		t.Fatalf("restart events %+v", r)
 	}
 	replayChain(t, nc, "w", m)
+	// Another node takes the actor from its chain, restart included.
+	startNode(t, srv, "b")
+	if err := a.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 10*time.Second, func() error {
+		e, err := c.Entry(context.Background(), "w")
+		if err != nil || e.Node != "b" {
+			return fmt.Errorf("on %q, %v", e.Node, err)
+		}
+		return nil
+	})
+	if n := add(t, c, "w"); n != 2 {
+		t.Fatalf("on the node that took it over the count is %d, want 2", n)
+	}
 }
 
 // TestGuestErrorIsAnAnswer: a guest error does not end the instance, so
@@ -317,13 +332,13 @@ func TestGiveUpIsFinal(t *testing.T) {
 	}
 
 	// The registry write of a give-up lost (the node died before it):
-	// the chain alone must keep the actor down.
+	// the chain alone must keep the actor down, on another node too.
 	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	e.Status = wire.StatusRunning
 	putEntry(t, nc, "temp", e)
-	startNode(t, srv, "a")
+	startNode(t, srv, "b") // takes every running actor nobody holds
 	gaveUp(t, c, "temp")
 	if _, err := c.Request(ctx, "perm", cmdAdd, wire.Msgpack); !errors.Is(err, wire.ErrGaveUp) {
 		t.Errorf("after a node restart: %v, want gave_up", err)
