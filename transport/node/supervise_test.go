@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,7 +17,9 @@ import (
 	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/actor/replay"
 	"github.com/theater-go/theater/supervisor"
+	"github.com/theater-go/theater/transport"
 	"github.com/theater-go/theater/transport/client"
+	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
 )
 
@@ -379,4 +382,57 @@ func distinctSends(evs []chain.Event) []uint64 {
 		out = append(out, s)
 	}
 	return out
+}
+
+// TestKillDuringBackoff: a real `theater serve` process hosts an actor
+// that trapped and waits out a long backoff, with sends stored behind the
+// trap; the process is killed with SIGKILL. The node that takes the actor
+// over resumes it from its chain (the last state before the trap) and
+// handles the waiting sends, each once; the restart on the new node is
+// the takeover itself, and the actor's supervisor there starts afresh.
+func TestKillDuringBackoff(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	child := startServe(t, srv.ClientURL(), "doomed", "--node-ttl", "1s")
+	survivor, err := node.Start(ctx, node.Config{Conn: connect(t, srv), Runtime: newRuntime(t), Name: "survivor",
+		Store: transport.StoreConfig{NodeTTL: time.Second}, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = survivor.Close(context.Background()) })
+	c := newClient(t, srv)
+	nc := connect(t, srv)
+	m := faultyManifest(manifest.Supervision{Intensity: 5, Period: manifest.Duration(time.Minute),
+		Backoff: &supervisor.Backoff{Initial: manifest.Duration(time.Hour)}})
+	spawnModule(t, c, m, faultyModule, "w", "doomed")
+	add(t, c, "w")
+	send(t, c, "w", cmdTrap)
+	checkFor(t, 10*time.Second, func() error {
+		if countKind(chainOf(t, nc, "w"), chain.KindFailure) != 1 {
+			return errors.New("the trap is not in the chain yet")
+		}
+		return nil
+	})
+	send(t, c, "w", cmdAdd)
+	send(t, c, "w", cmdAdd)
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	checkFor(t, 20*time.Second, func() error {
+		e, err := c.Entry(ctx, "w")
+		if err != nil || e.Node != "survivor" {
+			return fmt.Errorf("entry on %s, %v", e.Node, err)
+		}
+		return nil
+	})
+	waitCount(t, c, "w", 3)
+	evs := chainOf(t, nc, "w")
+	if got := distinctSends(evs); fmt.Sprint(got) != "[1 2 3]" {
+		t.Errorf("handled sends %v, want 1..3 once each", got)
+	}
+	if r := lifecycles(evs, "restart"); len(r) != 0 {
+		t.Errorf("restart events %+v: the doomed node's backoff should not have run out", r)
+	}
+	replayChain(t, nc, "w", m)
 }
