@@ -366,6 +366,8 @@ func (n *Node) heartbeat() {
 // earlier process: a restart under the same name takes its actors back
 // at once. Each actor resumes from its chain.
 func (n *Node) adopt(ctx context.Context, dead string, atStart bool) error {
+	ctx, trees := collectTrees(ctx) // trees of the actors taken are rebuilt after (tree.go)
+	defer n.rebuildTrees(ctx, trees)
 	keys, err := n.actors.ListKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: list actors: %w", wire.ErrNATS, err)

@@ -356,7 +356,7 @@ func (s *supervised) Record(e supervisor.Event) {
 // supervise puts a newly hosted actor under the node's root, in a
 // supervisor of its own built from its manifest's [supervision].
 func (n *Node) supervise(ctx context.Context, h *hosted) error {
-	if n.inTree(h) {
+	if n.inTree(h) || deferToTree(ctx, h) {
 		return nil // the tree's supervisor attaches to it (tree.go)
 	}
 	root, err := n.rootSup()

@@ -375,3 +375,185 @@ func (n *Node) actorNode(id string, h *hosted, restart supervisor.Restart) wire.
 }
 
 var _ supervisor.Child = (*treeActor)(nil)
+
+// treeCollector gathers, during one adoption, the actors hosted whose
+// entry names a tree that does not run on this node: their supervision
+// waits until the adoption is over, when the tree is rebuilt around them.
+type treeCollector struct {
+	mu    sync.Mutex
+	trees map[string]bool // tree decl (name@object) seen
+}
+
+type treeCollectorKey struct{}
+
+// collectTrees returns ctx carrying a collector for an adoption.
+func collectTrees(ctx context.Context) (context.Context, *treeCollector) {
+	col := &treeCollector{trees: map[string]bool{}}
+	return context.WithValue(ctx, treeCollectorKey{}, col), col
+}
+
+// deferToTree reports whether h's supervision waits for its tree to be
+// rebuilt at the end of the adoption ctx belongs to.
+func deferToTree(ctx context.Context, h *hosted) bool {
+	col, _ := ctx.Value(treeCollectorKey{}).(*treeCollector)
+	if col == nil || h.entry.Tree == "" {
+		return false
+	}
+	col.mu.Lock()
+	col.trees[h.entry.Tree] = true
+	col.mu.Unlock()
+	return true
+}
+
+// rebuildTrees rebuilds, after an adoption, each tree whose actors it
+// took: from the declaration the entries name, without the actors that
+// are stopped or failed, the actors attached where they are hosted. A
+// tree whose running actors are not all hosted here (another node took
+// some) is not rebuilt: each of the actors here gets its own supervisor
+// from its manifest, as if it were in no tree.
+func (n *Node) rebuildTrees(ctx context.Context, col *treeCollector) {
+	col.mu.Lock()
+	decls := make([]string, 0, len(col.trees))
+	for d := range col.trees {
+		decls = append(decls, d)
+	}
+	col.mu.Unlock()
+	sort.Strings(decls)
+	for _, decl := range decls {
+		members := n.unsupervised(decl)
+		if len(members) == 0 {
+			continue
+		}
+		if err := n.rebuildTree(ctx, decl, members); err != nil {
+			n.log.Warn("cannot rebuild a supervision tree; its actors here are supervised on their own", "tree", decl, "err", err)
+			for _, h := range members {
+				if err := n.supervise(context.WithoutCancel(ctx), h); err != nil {
+					n.log.Error("cannot supervise actor", "actor", h.id, "err", err)
+				}
+			}
+			continue
+		}
+		n.log.Info("rebuilt supervision tree", "tree", decl, "actors", len(members))
+	}
+}
+
+// unsupervised lists the hosted actors of tree decl that no supervisor
+// has attached to yet.
+func (n *Node) unsupervised(decl string) map[string]*hosted {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := map[string]*hosted{}
+	for id, h := range n.hosted {
+		if h.entry.Tree != decl || h.sv.ending.Load() {
+			continue
+		}
+		h.sv.mu.Lock()
+		free := h.sv.owner == nil
+		h.sv.mu.Unlock()
+		if free {
+			out[id] = h
+		}
+	}
+	return out
+}
+
+func (n *Node) rebuildTree(ctx context.Context, decl string, members map[string]*hosted) error {
+	name, obj, _ := strings.Cut(decl, "@")
+	b, err := wire.GetObject(ctx, n.obs, obj)
+	if err != nil {
+		return err
+	}
+	var t manifest.Tree
+	if err := json.Unmarshal(b, &t); err != nil {
+		return fmt.Errorf("%w: tree %s: %w", wire.ErrInternal, decl, err)
+	}
+	if err := n.prune(ctx, &t, members); err != nil {
+		return err
+	}
+	root, err := n.rootSup()
+	if err != nil {
+		return err
+	}
+	tr := &treeRun{n: n, name: name, decl: decl}
+	if tr.top, tr.view, err = tr.build(&t); err != nil {
+		return err
+	}
+	var attach func(v *treeView)
+	attach = func(v *treeView) {
+		if v.actor != nil {
+			v.actor.h = members[v.actor.id]
+		}
+		for _, c := range v.children {
+			attach(c)
+		}
+	}
+	attach(tr.view)
+	n.sv.mu.Lock()
+	if n.sv.trees == nil {
+		n.sv.trees = map[string]*treeRun{}
+	}
+	if n.sv.trees[name] != nil {
+		n.sv.mu.Unlock()
+		return fmt.Errorf("%w: tree %q runs on node %s already", wire.ErrExists, name, n.name)
+	}
+	n.sv.trees[name] = tr
+	n.sv.mu.Unlock()
+	for _, h := range members {
+		h.sv.mu.Lock()
+		h.sv.owner, h.sv.parent = tr.view.ownerOf(h.id), h.id
+		h.sv.mu.Unlock()
+	}
+	if err := root.StartChild(ctx, supervisor.ChildSpec{ID: treePrefix + name, Restart: supervisor.Temporary, Child: tr.top}); err != nil {
+		n.sv.mu.Lock()
+		delete(n.sv.trees, name)
+		n.sv.mu.Unlock()
+		for _, h := range members {
+			h.sv.mu.Lock()
+			h.sv.owner, h.sv.parent = nil, ""
+			h.sv.mu.Unlock()
+		}
+		return err
+	}
+	return nil
+}
+
+// prune removes from a tree declaration the actors that are stopped or
+// failed; every running actor left must be among members.
+func (n *Node) prune(ctx context.Context, t *manifest.Tree, members map[string]*hosted) error {
+	kept := t.Children[:0]
+	for _, c := range t.Children {
+		switch {
+		case c.Supervisor != nil:
+			if err := n.prune(ctx, c.Supervisor, members); err != nil {
+				return err
+			}
+		case c.Actor != nil:
+			if members[c.ID] == nil {
+				e, _, err := n.entry(ctx, c.ID)
+				if err != nil {
+					return err
+				}
+				if e.Status == wire.StatusRunning {
+					return fmt.Errorf("%w: actor %q of tree %q is not hosted on node %s", wire.ErrUnavailable, c.ID, t.Name, n.name)
+				}
+				continue // stopped or given up: not in the rebuilt tree
+			}
+		}
+		kept = append(kept, c)
+	}
+	t.Children = kept
+	return nil
+}
+
+// ownerOf returns the supervisor holding actor id.
+func (v *treeView) ownerOf(id string) *supervisor.Supervisor {
+	for _, c := range v.children {
+		if c.actor != nil && c.id == id {
+			return v.sup
+		}
+		if s := c.ownerOf(id); s != nil {
+			return s
+		}
+	}
+	return nil
+}

@@ -10,13 +10,16 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/theater-go/theater/supervisor"
+	"github.com/theater-go/theater/transport"
 	"github.com/theater-go/theater/transport/client"
+	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
 )
 
@@ -273,5 +276,56 @@ period = "1m"
 	}
 	for _, id := range []string{"esc-x", "esc-y", "esc-z"} {
 		gaveUp(t, c, id)
+	}
+}
+
+// TestTreeSurvivesKill: a tree runs on a real `theater serve` process,
+// which is killed with SIGKILL; the node that takes its actors over
+// rebuilds the tree from the declaration their entries name, with the
+// same children, and its strategy holds there: a trap of one actor
+// restarts both (one_for_all), from their last states.
+func TestTreeSurvivesKill(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	child := startServe(t, srv.ClientURL(), "doomed", "--node-ttl", "1s")
+	survivor, err := node.Start(ctx, node.Config{Conn: connect(t, srv), Runtime: newRuntime(t), Name: "survivor",
+		Store: transport.StoreConfig{NodeTTL: time.Second}, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = survivor.Close(context.Background()) })
+	c := newClient(t, srv)
+	log := watchEvents(t, connect(t, srv))
+	body := "name = \"kt\"\nstrategy = \"one_for_all\"\nintensity = 5\nperiod = \"1m\"\n" +
+		treeActorTOML("kt-a", supervisor.Permanent, 0) + treeActorTOML("kt-b", supervisor.Permanent, 0)
+	if _, err := c.SpawnTree(ctx, writeTree(t, body), client.SpawnOptions{Node: "doomed"}); err != nil {
+		t.Fatal(err)
+	}
+	add(t, c, "kt-a")
+	add(t, c, "kt-b")
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	checkFor(t, 20*time.Second, func() error {
+		trees, err := c.Tree(ctx, "tree/kt")
+		if err != nil {
+			return err
+		}
+		if len(trees) != 1 || trees[0].Node != "survivor" || len(trees[0].Children) != 2 ||
+			trees[0].Children[0].ID != "kt-a" || trees[0].Children[1].ID != "kt-b" || trees[0].Children[1].Status != "running" {
+			return fmt.Errorf("tree %+v", trees)
+		}
+		return nil
+	})
+	if _, err := c.Request(ctx, "kt-b", cmdTrap, wire.Msgpack); err == nil {
+		t.Fatal("the trap succeeded")
+	}
+	log.wait(t, "kt-", []string{"supervisor_stopped kt-a", "restarted kt-a", "restarted kt-b"})
+	if n := add(t, c, "kt-a"); n != 2 {
+		t.Errorf("kt-a counts %d, want 2", n)
+	}
+	if n := add(t, c, "kt-b"); n != 2 {
+		t.Errorf("kt-b counts %d, want 2", n)
 	}
 }
