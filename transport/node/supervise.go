@@ -103,12 +103,13 @@ type supervised struct {
 	owner  *supervisor.Supervisor
 	parent string
 
-	ending atomic.Bool // detached, lost or given up: exits and stops are the node's
+	ending atomic.Bool   // detached, lost or given up: exits and stops are the node's
+	ended  chan struct{} // closed with ending: nothing waits for a restart any more
 	gaveUp atomic.Pointer[string]
 }
 
 func newSupervised(h *hosted, spec actor.Spec, initial []byte) *supervised {
-	s := &supervised{h: h, spec: spec, initial: initial, up: make(chan struct{}), gen: 1}
+	s := &supervised{h: h, spec: spec, initial: initial, up: make(chan struct{}), gen: 1, ended: make(chan struct{})}
 	close(s.up)
 	return s
 }
@@ -191,6 +192,8 @@ func (h *hosted) lockUp(deadline time.Time) error {
 		select {
 		case <-up:
 		case <-h.stopping:
+			return h.sv.refusal()
+		case <-h.sv.ended: // a stop while down: no restart will come
 			return h.sv.refusal()
 		case <-expire:
 			return errDown
@@ -386,6 +389,7 @@ func (s *supervised) unsupervise(ctx context.Context) {
 	if s.ending.Swap(true) {
 		return
 	}
+	close(s.ended)
 	s.mu.Lock()
 	owner, parent := s.owner, s.parent
 	s.mu.Unlock()

@@ -436,3 +436,41 @@ func TestKillDuringBackoff(t *testing.T) {
 	}
 	replayChain(t, nc, "w", m)
 }
+
+// TestStopDuringBackoff: an actor stopped while its restart waits out a
+// backoff stops at once, with the state it had before the failure; the
+// send stored behind the failure stays unhandled, as after any stop.
+func TestStopDuringBackoff(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	startNode(t, srv, "a")
+	c := newClient(t, srv)
+	nc := connect(t, srv)
+	m := faultyManifest(manifest.Supervision{Intensity: 5, Period: manifest.Duration(time.Minute),
+		Backoff: &supervisor.Backoff{Initial: manifest.Duration(time.Hour)}})
+	spawnModule(t, c, m, faultyModule, "w", "")
+	add(t, c, "w")
+	if _, err := c.Request(ctx, "w", cmdTrap, wire.Msgpack); err == nil {
+		t.Fatal("the trap succeeded")
+	}
+	send(t, c, "w", cmdAdd)
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := c.Stop(sctx, "w"); err != nil {
+		t.Fatalf("stop during the backoff: %v", err)
+	}
+	e, err := c.Entry(ctx, "w")
+	if err != nil || e.Status != wire.StatusStopped {
+		t.Fatalf("entry %+v, %v", e, err)
+	}
+	if n, err := count(e.State); err != nil || n != 1 {
+		t.Errorf("stopped with state %x, want the count 1", e.State)
+	}
+	evs := chainOf(t, nc, "w")
+	if st, ok := evs[len(evs)-1].Body.(*chain.Stop); !ok || st.Reason != "stopped" {
+		t.Errorf("the chain ends with %+v", evs[len(evs)-1].Body)
+	}
+	if got := distinctSends(evs); len(got) != 0 {
+		t.Errorf("handled sends %v, want none", got)
+	}
+}
