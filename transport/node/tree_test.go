@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/supervisor"
 	"github.com/theater-go/theater/transport"
 	"github.com/theater-go/theater/transport/client"
@@ -327,5 +328,30 @@ func TestTreeSurvivesKill(t *testing.T) {
 	}
 	if n := add(t, c, "kt-b"); n != 2 {
 		t.Errorf("kt-b counts %d, want 2", n)
+	}
+}
+
+// TestSpawnTreeRollsBack: a tree whose second actor cannot start (its id
+// runs already) leaves nothing running: the first actor is stopped again,
+// the tree is not listed, the error says exists, and the actor that had
+// the id is untouched.
+func TestSpawnTreeRollsBack(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	startNode(t, srv, "a")
+	c := newClient(t, srv)
+	spawnModule(t, c, faultyManifest(manifest.Supervision{}), faultyModule, "rb-b", "")
+	body := "name = \"rb\"\n" + treeActorTOML("rb-a", supervisor.Permanent, 0) + treeActorTOML("rb-b", supervisor.Permanent, 0)
+	if _, err := c.SpawnTree(ctx, writeTree(t, body), client.SpawnOptions{}); !errors.Is(err, wire.ErrExists) {
+		t.Fatalf("spawn of the tree: %v, want exists", err)
+	}
+	if e, err := c.Entry(ctx, "rb-a"); err != nil || e.Status != wire.StatusStopped {
+		t.Errorf("rb-a: %+v, %v; want stopped", e, err)
+	}
+	if _, err := c.Tree(ctx, "tree/rb"); !errors.Is(err, wire.ErrUnknownActor) {
+		t.Errorf("tree/rb is listed: %v", err)
+	}
+	if n := add(t, c, "rb-b"); n != 1 {
+		t.Errorf("rb-b counts %d, want 1", n)
 	}
 }
