@@ -409,6 +409,11 @@ func (s *supervised) unsupervise(ctx context.Context) {
 // node adopts a failed actor, and a restore refuses a chain that ends so.
 func (h *hosted) giveUp(reason string) {
 	<-h.ready
+	if h.sv.ending.Load() {
+		// The node let go of the actor first (stopped, lost, shut down):
+		// its supervisor gave up on an actor that is not here any more.
+		return
+	}
 	h.sv.gaveUp.Store(&reason)
 	h.sv.unsupervise(context.Background())
 	h.detachOne.Do(func() {
