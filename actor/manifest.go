@@ -34,9 +34,8 @@ var capabilities = []string{"log", "runtime", "message", "clock", "random", "sup
 // What a manifest cannot say is left to the caller too: Router (needed
 // when message is granted), Supervision (when supervisor is granted),
 // Clock, Entropy, Logger, FailurePolicy and the callbacks. A node runs its
-// actors with FailurePolicy RecreateOnFailure until it supervises them,
-// so there a failed actor is recreated by its next message, while an
-// embedded one ends (the zero policy) unless its owner says otherwise.
+// actors with the zero policy, EndOnFailure, under supervisors built from
+// the manifest's [supervision] (or a tree), which restart them.
 //
 // Errors wrap [manifest.ErrInvalid].
 func SpecFromManifest(id string, m *manifest.Manifest, model *wit.Model) (Spec, error) {

@@ -2,9 +2,9 @@
 // starts its children in order, watches them, restarts them as its
 // [Spec] says, and stops them in reverse order. It knows its children
 // only through the [Child] interface, so it imports nothing of NATS,
-// wazero or the rest of Theater. (Wiring it into the node, where an
-// actor is a Child, is the next step; today a node reports an actor's
-// failures as lifecycle events only.)
+// wazero or the rest of Theater. The node (package transport/node) runs
+// every actor it hosts as a Child under supervisors of this package:
+// docs/SUPERVISION.md.
 //
 // A [Spec] and its [ChildSpec]s are plain structs with TOML and JSON tags,
 // loaded from manifests; [Validate] (called by [New]) checks them and
@@ -80,8 +80,9 @@
 // [WithEvents]: a child [Started], [Restarted], [StartFailed], [Exited]
 // normally, [Failed] with a reason, [RestartDelayed], [Stopped], [Killed] or [Deleted], and
 // the supervisor [Escalated] or [Shutdown]. Events carry the [Clock]'s
-// time and the child's restart count; once the node supervises actors it
-// will append them to the supervising actor's chain.
+// time and the child's restart count. The node records what they mean
+// for an actor in the actor's own chain (a restart, a stop by its
+// supervisor, a give-up) and publishes them as lifecycle events.
 //
 // # Trees
 //

@@ -167,9 +167,18 @@ type Limits struct {
 // Supervision says what the actor's supervisor does when the actor ends.
 // Its types are package supervisor's, so a manifest and a supervisor spec
 // spell restart types and states the same way and mean the same thing.
+//
+// An actor that is not in a tree runs under a supervisor of its own, with
+// this actor as its one child: Intensity, Period and Backoff are that
+// supervisor's (package supervisor's defaults when zero: one restart in
+// five seconds, no backoff), so a crash loop is bounded per actor. In a
+// tree, the tree's supervisors decide them and these three are unused.
 type Supervision struct {
 	Restart   supervisor.Restart   `toml:"restart" json:"restart,omitempty"`
 	StartFrom supervisor.StartFrom `toml:"start_from" json:"start_from,omitempty"`
+	Intensity int                  `toml:"intensity" json:"intensity,omitempty"`
+	Period    Duration             `toml:"period" json:"period,omitempty"`
+	Backoff   *supervisor.Backoff  `toml:"backoff" json:"backoff,omitempty"`
 }
 
 // Defaults and bounds of the limits. The message bounds follow NATS: its

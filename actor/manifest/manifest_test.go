@@ -233,6 +233,12 @@ var badCases = []struct{ name, src, want string }{
 		"manifest: m.toml:4:11: supervision.restart: unknown restart type \"always\" (want permanent, transient or temporary)"},
 	{"start_from", base + "[supervision]\nstart_from = \"middle\"\n",
 		"manifest: m.toml:4:14: supervision.start_from: unknown state \"middle\" (want initial or last)"},
+	{"intensity", base + "[supervision]\nintensity = -1\nperiod = \"1s\"\n",
+		"manifest: m.toml:4:13: supervision.intensity: -1 is negative"},
+	{"period", base + "[supervision]\nintensity = 3\n",
+		"manifest: m.toml: supervision.period: 0s is not positive"},
+	{"backoff", base + "[supervision]\n[supervision.backoff]\ninitial = \"1s\"\nmax = \"10ms\"\n",
+		"manifest: m.toml:6:7: supervision.backoff.max: 10ms is less than initial 1s"},
 	{"unknown key before bad value", base + "nmae = 1\n[limits]\nmailbox = \"x\"\n",
 		"manifest: m.toml:3:1: unknown key \"nmae\""},
 	{"bad value before unknown key", base + "[limits]\nmailbox = \"x\"\nmemry = 1\n",
@@ -515,5 +521,28 @@ l = 2020-01-01 10:00:00Z
 	}
 	if s := idx["t1.\"t 2\".f.g"]; src[s.val] != '[' {
 		t.Errorf("value of f.g at %q", src[s.val:])
+	}
+}
+
+// TestSupervisionOwnSupervisor: [supervision] gives the actor's own
+// supervisor its intensity, period and backoff.
+func TestSupervisionOwnSupervisor(t *testing.T) {
+	m, err := Parse("m.toml", []byte(`name = "w"
+module = "w.wasm"
+[supervision]
+restart = "transient"
+intensity = 3
+period = "1m"
+[supervision.backoff]
+initial = "100ms"
+max = "2s"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv := m.Supervision
+	if sv.Restart != supervisor.Transient || sv.Intensity != 3 || time.Duration(sv.Period) != time.Minute ||
+		sv.Backoff == nil || time.Duration(sv.Backoff.Initial) != 100*time.Millisecond || time.Duration(sv.Backoff.Max) != 2*time.Second {
+		t.Fatalf("supervision %+v", sv)
 	}
 }

@@ -201,7 +201,7 @@ func (s *Supervision) check() *Error {
 	default:
 		return fieldErr("supervision.start_from", "unknown state %q (want initial or last)", s.StartFrom)
 	}
-	return nil
+	return checkSupervisor("supervision.", "", s.Intensity, s.Period, s.Backoff)
 }
 
 // validName reports whether s can be an actor name. The alphabet is the

@@ -58,7 +58,7 @@ var importRules = []importRule{
 	{pkg: "transport/embedded", forbidden: []string{wazero}},
 	{pkg: "transport/wire", allowed: []string{"actor/manifest", "wit", "wit/codec"}, forbidden: noServerWazero},
 	{pkg: "transport/client", allowed: []string{"actor/manifest", "transport", "transport/wire", "wit/codec"}, forbidden: noServerWazero},
-	{pkg: "transport/node", allowed: []string{"actor", "actor/chain", "actor/manifest", "actor/replay", "transport", "transport/chainstore", "transport/wire", "wit", "wit/codec"}, forbidden: []string{natsServer}},
+	{pkg: "transport/node", allowed: []string{"actor", "actor/chain", "actor/manifest", "actor/replay", "supervisor", "transport", "transport/chainstore", "transport/wire", "wit", "wit/codec"}, forbidden: []string{natsServer}},
 	{pkg: "transport/chainstore", allowed: []string{"actor/chain", "transport"}, forbidden: noServerWazero},
 	{pkg: "transport/natstest", allowed: []string{"actor", "transport", "transport/client", "transport/embedded", "transport/node"}},
 }

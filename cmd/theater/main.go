@@ -70,6 +70,6 @@ WebAssembly module with a NATS mailbox, talking in msgpack values typed by WIT.`
 	}
 	root.AddCommand(newWitCmd(), newServeCmd(), newRunCmd(), newSpawnCmd(), newLsCmd(), newStopCmd(),
 		newSendCmd(), newRequestCmd(), withStateAt(newStateCmd()), newNodesCmd(), newReplayCmd(),
-		newEventsCmd(), newVerifyCmd())
+		newEventsCmd(), newVerifyCmd(), newTreeCmd(), newDemoCmd())
 	return root
 }

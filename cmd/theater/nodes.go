@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -100,17 +101,24 @@ func printJSON(w io.Writer, v any) error {
 func newSpawnCmd() *cobra.Command {
 	var f connFlags
 	var opts client.SpawnOptions
+	var tree string
 	cmd := &cobra.Command{
-		Use:   "spawn MANIFEST",
+		Use:   "spawn MANIFEST | --tree TREE",
 		Short: "Start an actor from a manifest on a running node",
 		Long: `spawn uploads the manifest's module and WIT to the system's object store
 (by SHA-256, once) and asks a node to start the actor. The id is --id, or
 the manifest's name with a short random suffix; ids are 1 to 128 of
 A-Z a-z 0-9 - _ and must not be taken by a running actor.`,
-		Example: "  theater spawn examples/counter/counter.toml --id counter-1",
-		Args:    cobra.ExactArgs(1),
+		Example: "  theater spawn examples/counter/counter.toml --id counter-1\n  theater spawn --tree examples/story/tree.toml",
+		Args:    cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if (tree == "") == (len(args) == 0) {
+				return fmt.Errorf("spawn: give a MANIFEST or --tree TREE")
+			}
 			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				if tree != "" {
+					return spawnTree(ctx, cmd, &f, c, tree, opts)
+				}
 				var info wire.ActorInfo
 				err := slow(cmd.ErrOrStderr(), "uploading the module and waiting for a node", func() (err error) {
 					info, err = c.SpawnFile(ctx, args[0], opts)
@@ -130,6 +138,7 @@ A-Z a-z 0-9 - _ and must not be taken by a running actor.`,
 	f.register(cmd)
 	cmd.Flags().StringVar(&opts.ID, "id", "", "the actor's id (default: the manifest's name and a random suffix)")
 	cmd.Flags().StringVar(&opts.Node, "node", "", "start it on this node (default: any node)")
+	cmd.Flags().StringVar(&tree, "tree", "", "start the supervision tree of this TOML file instead (its actors all on one node)")
 	return cmd
 }
 
@@ -428,15 +437,16 @@ func newRunCmd() *cobra.Command {
 	var f serverFlags
 	var id string
 	cmd := &cobra.Command{
-		Use:   "run MANIFEST",
+		Use:   "run MANIFEST | TREE",
 		Short: "Run one actor in one process: embedded node, spawn, then stream its logs and events",
 		Long: `run starts an embedded NATS server and a node, spawns the manifest's actor
 and prints its log lines and lifecycle events until Ctrl-C, then shuts down
 cleanly. The server listens on a free loopback port, printed at start, so
 other terminals can reach the actor (theater send --server URL ..., or the
 nats CLI). Its data lives in a temporary directory removed at exit unless
---store is given.`,
-		Example: "  theater run examples/counter/counter.toml",
+--store is given. A TREE file (a supervision tree: supervisors and actors,
+see docs/SUPERVISION.md) starts all its actors, each under its supervisor.`,
+		Example: "  theater run examples/counter/counter.toml\n  theater run examples/story/tree.toml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := &syncWriter{w: cmd.OutOrStdout()}
@@ -487,22 +497,44 @@ func runActor(ctx context.Context, f *serverFlags, n *node.Node, url, path, id s
 		return fmt.Errorf("theater: events: %w", err)
 	}
 	defer sub.Unsubscribe()
-	info, err := c.SpawnFile(ctx, path, client.SpawnOptions{ID: id, Node: n.Name()})
-	if err != nil {
-		return err
+	var infos []wire.ActorInfo
+	if isTreeFile(path) {
+		if infos, err = c.SpawnTree(ctx, path, client.SpawnOptions{Node: n.Name()}); err != nil {
+			return err
+		}
+	} else {
+		info, err := c.SpawnFile(ctx, path, client.SpawnOptions{ID: id, Node: n.Name()})
+		if err != nil {
+			return err
+		}
+		infos = append(infos, info)
 	}
-	fmt.Fprintf(out, "actor %s running on node %s; NATS at %s\n", info.ID, n.Name(), url)
+	mine := map[string]bool{}
+	for _, info := range infos {
+		mine[info.ID] = true
+		fmt.Fprintf(out, "actor %s running on node %s; NATS at %s\n", info.ID, n.Name(), url)
+	}
+	info := infos[0]
 	fmt.Fprintf(out, "try: theater request %s 1 --server %s    (Ctrl-C stops)\n", info.ID, url)
 	for {
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(out, "stopping %s: the current message finishes, then the node shuts down\n", info.ID)
+			fmt.Fprintf(out, "stopping %s: the current message finishes, then the node shuts down\n", strings.Join(ids(infos), ", "))
 			return nil
 		case m := <-events:
 			var ev wire.Event
-			if json.Unmarshal(m.Data, &ev) == nil && ev.Actor == info.ID {
+			if json.Unmarshal(m.Data, &ev) == nil && mine[ev.Actor] {
 				fmt.Fprintf(out, "event %s %s %s\n", ev.Kind, ev.Actor, ev.Detail)
 			}
 		}
 	}
+}
+
+// ids lists the ids of infos.
+func ids(infos []wire.ActorInfo) []string {
+	out := make([]string, len(infos))
+	for i, info := range infos {
+		out[i] = info.ID
+	}
+	return out
 }

@@ -221,6 +221,9 @@ func (c *Client) running(ctx context.Context, id string) (wire.Entry, error) {
 	if err == nil && e.Status == wire.StatusStopped {
 		err = fmt.Errorf("%w: %q; start it again with `theater spawn --id %s`", wire.ErrStopped, id, id)
 	}
+	if err == nil && e.Status == wire.StatusFailed {
+		err = fmt.Errorf("%w: %q; its chain has the failures (`theater log %s`), and `theater spawn --id %s` starts it anew", wire.ErrGaveUp, id, id, id)
+	}
 	return e, err
 }
 

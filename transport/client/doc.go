@@ -20,6 +20,9 @@
 // store by SHA-256 digest and ask a node (any, or [SpawnOptions.Node]) to
 // start the actor. [Client.Stop], [Client.List], [Client.Entry],
 // [Client.State] and [Client.Nodes] inspect and control the system.
+// [Client.SpawnTree] starts a supervision tree from a TOML file (its
+// actors' modules uploaded the same way) and [Client.Tree] lists the live
+// trees of every node.
 //
 // # Messages
 //

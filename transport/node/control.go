@@ -39,6 +39,9 @@ func (n *Node) startService() (micro.Service, error) {
 		{"state", l.NodeSubject(n.name, wire.OpState), false, inline, n.ctlState},
 		{"list", l.NodeSubject(n.name, wire.OpList), false, inline, n.ctlList},
 		{"info", l.NodeSubject(n.name, wire.OpInfo), false, inline, n.ctlInfo},
+		{"spawn-tree", l.ControlSubject(wire.OpSpawnTree), true, slotted, n.ctlSpawnTree},
+		{"node-spawn-tree", l.NodeSubject(n.name, wire.OpSpawnTree), false, slotted, n.ctlSpawnTree},
+		{"tree", l.NodeSubject(n.name, wire.OpTree), false, inline, n.ctlTree},
 	}
 	for _, ep := range eps {
 		opts := []micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}
@@ -181,6 +184,12 @@ func (n *Node) ctlSpawn(ctx context.Context, req micro.Request) (any, error) {
 // initial state, with a mailbox that starts after the mailbox stream's
 // last sequence, so nothing sent to the old actor reaches the new one.
 func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (wire.ActorInfo, error) {
+	return n.spawn(ctx, id, m, "")
+}
+
+// spawn is Spawn; tree names the supervision tree the actor starts in
+// (tree.go), "" for an actor supervised on its own.
+func (n *Node) spawn(ctx context.Context, id string, m *manifest.Manifest, tree string) (wire.ActorInfo, error) {
 	if err := transport.ValidID(id); err != nil {
 		return wire.ActorInfo{}, fmt.Errorf("%w: %w", wire.ErrInvalidID, err)
 	}
@@ -200,7 +209,7 @@ func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (wire
 		}
 		return wire.ActorInfo{}, err
 	}
-	e := wire.Entry{Node: n.name, Digest: m.Module, Manifest: *m, Status: wire.StatusRunning, Updated: time.Now().UTC()}
+	e := wire.Entry{Node: n.name, Digest: m.Module, Manifest: *m, Status: wire.StatusRunning, Updated: time.Now().UTC(), Tree: tree}
 	b, _ := json.Marshal(e)
 	_, err = n.actors.Create(ctx, id, b)
 	var prev []byte
@@ -210,7 +219,7 @@ func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (wire
 			n.releaseLease(ctx, l)
 			return wire.ActorInfo{}, gerr
 		}
-		if old.Status != wire.StatusStopped {
+		if old.Status != wire.StatusStopped && old.Status != wire.StatusFailed {
 			n.releaseLease(ctx, l)
 			return wire.ActorInfo{}, fmt.Errorf("%w: %q runs on node %s; stop it first or choose another id", wire.ErrExists, id, old.Node)
 		}
@@ -269,7 +278,7 @@ func (n *Node) info(id string) (wire.ActorInfo, error) {
 		status = wire.StatusStopped
 	}
 	return wire.ActorInfo{ID: id, Node: n.name, Name: h.entry.Manifest.Name, Digest: h.entry.Digest,
-		Status: status, Live: h.a.Live(), MailboxSeq: h.handled.Load()}, nil
+		Status: status, Live: h.inst().Live(), MailboxSeq: h.handled.Load()}, nil
 }
 
 func (n *Node) lookup(id string) *hosted {
@@ -338,7 +347,7 @@ func (n *Node) ctlState(ctx context.Context, req micro.Request) (any, error) {
 	if h == nil {
 		return nil, fmt.Errorf("%w: %q is not hosted on node %s", wire.ErrUnknownActor, id, n.name)
 	}
-	return h.a.State(), nil
+	return h.inst().State(), nil
 }
 
 func (n *Node) ctlList(context.Context, micro.Request) (any, error) {

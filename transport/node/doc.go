@@ -80,6 +80,25 @@
 // one whose [wire.TypesHeader] names other types than the actor's is
 // refused with [wire.ErrTypesChanged].
 //
+// # Supervision
+//
+// Every actor runs under a supervisor of package
+// [github.com/theater-go/theater/supervisor], below the node's root: one
+// of its own, built from its manifest's [supervision] (restart type,
+// start_from, intensity and period, backoff), or the tree it was started
+// in ([Node.SpawnTree]: supervisors and actors nested as a TOML tree
+// declares, strategies across the tree's actors). A failure other than a
+// guest error ends the actor's instance; the actor stays hosted, its
+// sends wait in its mailbox and its requests wait (until their deadline)
+// while its supervisor restarts it, after its backoff, from the last
+// state its chain records or from the spawn's initial state, recorded as
+// a lifecycle restart event and a restart event. A temporary actor that
+// fails, or one past its supervisor's intensity, is given up on: its
+// chain ends with a failed stop, its registry status is
+// [wire.StatusFailed], its mailbox stays as it is, messages get
+// [wire.ErrGaveUp], and no node takes it over. [Node.Tree] lists the live
+// tree. docs/SUPERVISION.md has the guarantees and their tests.
+//
 // # Stopping
 //
 // [Node.Stop] answers requests with [wire.ErrStopped] ("is stopping")

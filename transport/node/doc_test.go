@@ -303,14 +303,14 @@ var docCommands = []struct {
 	{"nats micro info theater", func(t *testing.T, e docEnv) {
 		reply, err := e.nc.Request("$SRV.INFO.theater", nil, time.Second)
 		var info micro.Info
-		if err != nil || json.Unmarshal(reply.Data, &info) != nil || len(info.Endpoints) != 6 {
+		if err != nil || json.Unmarshal(reply.Data, &info) != nil || len(info.Endpoints) != 9 {
 			t.Fatalf("%s %v", reply.Data, err)
 		}
 	}},
 	{"nats micro stats theater", func(t *testing.T, e docEnv) {
 		reply, err := e.nc.Request("$SRV.STATS.theater", nil, time.Second)
 		var stats micro.Stats
-		if err != nil || json.Unmarshal(reply.Data, &stats) != nil || len(stats.Endpoints) != 6 {
+		if err != nil || json.Unmarshal(reply.Data, &stats) != nil || len(stats.Endpoints) != 9 {
 			t.Fatalf("%s %v", reply.Data, err)
 		}
 	}},
@@ -324,6 +324,13 @@ var docCommands = []struct {
 		var list []wire.ActorInfo
 		if err := json.Unmarshal(e.reqJSON(t, "theater.node.node-1.list", "").Data, &list); err != nil || len(list) == 0 {
 			t.Fatal(err)
+		}
+	}},
+	{"nats req theater.node.node-1.tree ''", func(t *testing.T, e docEnv) {
+		var root wire.TreeNode
+		if err := json.Unmarshal(e.reqJSON(t, "theater.node.node-1.tree", "").Data, &root); err != nil || root.ID != "node/node-1" ||
+			!slices.ContainsFunc(root.Children, func(c wire.TreeNode) bool { return c.ID == "counter-1" }) {
+			t.Fatalf("%+v %v", root, err)
 		}
 	}},
 	{`nats req theater.node.node-1.state '{"id": "counter-1"}'`, func(t *testing.T, e docEnv) {

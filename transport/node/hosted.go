@@ -46,6 +46,7 @@ type hosted struct {
 	tag   string     // wire.TypesTag of the manifest
 	lease *lease
 	app   *chainstore.Appender
+	sv    *supervised // the actor as its supervisor's child (supervise.go)
 
 	// turn is held while a message is handed to the actor and its event
 	// appended: requests and sends take turns, so each event records
@@ -133,9 +134,8 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	}
 	digest := spec.Digest
 	spec.Logger = n.cfg.ActorLogger
-	// No supervisor is wired into the node yet: a failed actor keeps its
-	// id and the next message recreates its instance from its last state.
-	spec.FailurePolicy = actor.RecreateOnFailure
+	// A failure ends the instance; its supervisor decides (supervise.go).
+	spec.FailurePolicy = actor.EndOnFailure
 	n.mu.Lock()
 	known := n.compiled[digest]
 	n.mu.Unlock()
@@ -209,6 +209,9 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	var rs *restored
 	owner := &chain.Owner{Node: n.name, Incarnation: l.val.Incarnation}
 	if !fresh && head.Seq > 0 {
+		if err := n.gaveUp(ctx, id, e, head.Seq); err != nil {
+			return fail(err)
+		}
 		// Fence first, then read: once the owner event is durable, the
 		// node that had the actor (a zombie, or a process under the same
 		// name whose lease is still valid by its clock) cannot append,
@@ -269,6 +272,8 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 			replayed = append(replayed, release{out: r.out, seq: r.seq})
 		}
 	}
+	h.sv = newSupervised(h, live, spec.State)
+	live.OnExit = h.sv.onExit(1)
 	if h.a, err = n.rt.Spawn(ctx, live); err != nil {
 		h.rec.Take()
 		return fail(fmt.Errorf("node: spawn %q: %w", id, err))
@@ -326,6 +331,9 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		kind = wire.EventResumed
 	}
 	n.event(id, kind, started)
+	if err := n.supervise(ctx, h); err != nil {
+		return errors.Join(err, h.detach(ctx))
+	}
 	return nil
 }
 
@@ -417,6 +425,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 	}
 	var p *chainstore.Pending
 	if herr != nil {
+		h.sv.handlerFailed(herr)
 		// A failed handler is its handled event (the inputs it consumed,
 		// the state kept, no reply, no sends) and a failure, in one
 		// atomic batch: replay runs it and expects that failure.
@@ -577,7 +586,12 @@ func (h *hosted) onRequest(m *nats.Msg) {
 			h.n.log.Warn("cannot reply", "actor", h.id, "err", err)
 		}
 	}
-	h.turn.Lock()
+	if err := h.lockUp(requestDeadline(m)); err != nil {
+		if !h.lost.Load() {
+			h.n.replyErr(m, err)
+		}
+		return
+	}
 	if h.refuseStopping(m) || !h.serving() || wire.Expired(m.Header, time.Now()) {
 		h.turn.Unlock()
 		return
@@ -704,6 +718,7 @@ func (h *hosted) endRequests() {
 // the effects of events already durable are still released.
 func (h *hosted) lose() {
 	<-h.ready // host has finished setting the actor up
+	h.sv.unsupervise(context.Background())
 	h.detachOne.Do(func() {
 		h.lost.Store(true)
 		h.endRequests() // first: a request now finds no responder at once
@@ -753,7 +768,7 @@ func (h *hosted) lockTurn(ctx context.Context) bool {
 	case <-got:
 		return false
 	case <-ctx.Done():
-		_ = h.a.Kill(context.Background())
+		_ = h.inst().Kill(context.Background())
 		<-got
 		return true
 	}
@@ -766,6 +781,7 @@ func (h *hosted) lockTurn(ctx context.Context) bool {
 // entry and gives the lease back. A stop that completes publishes the
 // stopped event, once however many stops wait on it.
 func (h *hosted) detach(ctx context.Context) error {
+	h.sv.unsupervise(ctx)
 	h.detachOne.Do(func() {
 		stopped := h.stopReq.Load()
 		if stopped {

@@ -116,7 +116,9 @@ func (h *hosted) waitServing() bool {
 // that does not check against the actor's type is recorded as a failure
 // and never given to it. It returns false when the pump must stop.
 func (h *hosted) deliver(m *jetstream.RawStreamMsg) bool {
-	h.turn.Lock()
+	if h.lockUp(time.Time{}) != nil { // waits while a restart is due
+		return false
+	}
 	defer h.turn.Unlock()
 	if !h.serving() {
 		return false

@@ -99,6 +99,7 @@ type Node struct {
 	// compiled holds the digests the runtime has compiled, so a second
 	// actor of a module skips the object store.
 	compiled map[actor.Digest]bool
+	sv       nodeSupervision // the root supervisor (supervise.go)
 	started  time.Time
 	kick     chan struct{}
 	// sweeping is set while a sweep for orphaned actors runs, so ticks
@@ -365,6 +366,8 @@ func (n *Node) heartbeat() {
 // earlier process: a restart under the same name takes its actors back
 // at once. Each actor resumes from its chain.
 func (n *Node) adopt(ctx context.Context, dead string, atStart bool) error {
+	ctx, trees := collectTrees(ctx) // trees of the actors taken are rebuilt after (tree.go)
+	defer n.rebuildTrees(ctx, trees)
 	keys, err := n.actors.ListKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: list actors: %w", wire.ErrNATS, err)
@@ -409,7 +412,11 @@ func (n *Node) adopt(ctx context.Context, dead string, atStart bool) error {
 			// Give the lease back, so this node or another takes the
 			// actor again at the next sweep instead of it being held
 			// and hosted nowhere.
-			n.log.Error("cannot resume actor; released it", "actor", id, "err", err)
+			if errors.Is(err, wire.ErrGaveUp) {
+				n.log.Info("not resuming an actor its supervisor gave up on", "actor", id)
+			} else {
+				n.log.Error("cannot resume actor; released it", "actor", id, "err", err)
+			}
 			n.releaseLease(ctx, l)
 			continue
 		}
@@ -502,6 +509,7 @@ func (n *Node) Close(ctx context.Context) error {
 	for _, h := range hs {
 		errs = append(errs, h.detach(ctx))
 	}
+	n.stopRoot(ctx)
 	n.cancel()
 	n.ctl.Wait()
 	n.bg.Wait()

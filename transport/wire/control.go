@@ -16,7 +16,39 @@ const (
 	OpState = "state"
 	OpList  = "list"
 	OpInfo  = "info"
+	// OpSpawnTree starts a supervision tree ([SpawnTreeRequest]); OpTree
+	// lists a node's live supervision tree ([TreeNode]).
+	OpSpawnTree = "spawn-tree"
+	OpTree      = "tree"
 )
+
+// SpawnTreeRequest asks a node to start a supervision tree: its actors
+// are hosted on that node, under supervisors shaped as the tree says.
+// The actors' manifests name their modules and WIT by digest.
+type SpawnTreeRequest struct {
+	Tree manifest.Tree `json:"tree"`
+}
+
+// TreeNode is one supervisor or actor of a node's live supervision tree,
+// in the reply of [OpTree]: the node's root, whose children are the
+// trees started on it and a one-child supervisor per other actor.
+type TreeNode struct {
+	ID   string `json:"id"`
+	Kind string `json:"kind"` // "supervisor" or "actor"
+	// Strategy is a supervisor's; Restart the child's restart type.
+	Strategy string `json:"strategy,omitempty"`
+	Restart  string `json:"restart,omitempty"`
+	// Status is "running", "down" (failed or stopped by its supervisor,
+	// its restart due) or "failed" (given up on); a supervisor is
+	// "running" or "down".
+	Status string `json:"status"`
+	Node   string `json:"node,omitempty"`
+	// Restarts is how often its supervisor restarted it since this node
+	// hosts it; LastFailure the reason of its last failure.
+	Restarts    int        `json:"restarts"`
+	LastFailure string     `json:"last_failure,omitempty"`
+	Children    []TreeNode `json:"children,omitempty"`
+}
 
 // SpawnRequest asks a node to start an actor. The manifest names its
 // module and WIT by digest; the client uploads them first.
@@ -58,12 +90,19 @@ type Entry struct {
 	MailboxSeq uint64            `json:"mailbox_seq"`
 	State      []byte            `json:"state,omitempty"`
 	Updated    time.Time         `json:"updated"`
+	// Tree names the supervision tree the actor was started in and the
+	// object holding its declaration (name@sha256:...); empty for an
+	// actor supervised on its own.
+	Tree string `json:"tree,omitempty"`
 }
 
 // Registry statuses.
 const (
 	StatusRunning = "running"
 	StatusStopped = "stopped"
+	// StatusFailed: the actor's supervisor gave up on it. No node hosts
+	// or takes it over; a spawn of its id starts it anew, as after a stop.
+	StatusFailed = "failed"
 )
 
 // Heartbeat is a node's entry in the <prefix>_nodes bucket.
@@ -93,4 +132,11 @@ const (
 	EventStopped  = "stopped"
 	EventFailed   = "failed"
 	EventRejected = "rejected"
+	// EventRestarted: the actor's supervisor restarted it after a failure.
+	EventRestarted = "restarted"
+	// EventSupervisorStopped: the actor's supervisor stopped its instance
+	// (a sibling's one_for_all or rest_for_one restart, an escalation).
+	EventSupervisorStopped = "supervisor_stopped"
+	// EventGaveUp: the actor's supervisor gave up on it (StatusFailed).
+	EventGaveUp = "gave_up"
 )

@@ -29,6 +29,10 @@ var (
 	// [TypesHeader]) other than the hosted actor's: the actor was spawned
 	// again with other types since the requester looked. Nothing ran.
 	ErrTypesChanged = errors.New("theater: actor types changed")
+	// ErrGaveUp answers messages to an actor whose supervisor gave up on
+	// it (a temporary child that failed, or more restarts than its
+	// intensity allows): its status is [StatusFailed], its mailbox kept.
+	ErrGaveUp = errors.New("theater: actor failed and its supervisor gave up")
 	// ErrNATS wraps a failed NATS or JetStream operation (a lost
 	// connection, a missing stream); the error of nats.go follows it.
 	ErrNATS     = errors.New("theater: NATS")
@@ -53,6 +57,7 @@ const (
 	CodeMailboxFull  = "mailbox_full"
 	CodeUnavailable  = "unavailable"
 	CodeTypesChanged = "types_changed"
+	CodeGaveUp       = "gave_up"
 	CodeInternal     = "internal"
 )
 
@@ -77,6 +82,7 @@ var codeErrs = []struct {
 	{CodeMailboxFull, ErrMailboxFull, "503"},
 	{CodeUnavailable, ErrUnavailable, "503"},
 	{CodeTypesChanged, ErrTypesChanged, "409"},
+	{CodeGaveUp, ErrGaveUp, "410"},
 	{CodeInternal, ErrInternal, "500"},
 }
 
