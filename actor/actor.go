@@ -59,6 +59,8 @@ type Actor struct {
 	spare []byte // the buffer the next state is copied into
 	done  bool   // ended; guarded by sem
 	live  atomic.Bool
+	// lastFuel is the fuel of the last successful handler call (fuel.go).
+	lastFuel atomic.Uint64
 
 	// Guarded by rt.lruMu.
 	lruPrev, lruNext *Actor

@@ -16,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/theater-go/theater/actor/abi"
+	"github.com/theater-go/theater/actor/internal/preinit"
 	"github.com/theater-go/theater/wit"
 	"github.com/theater-go/theater/wit/codec"
 )
@@ -24,10 +25,11 @@ import (
 type Option func(*options)
 
 type options struct {
-	cacheDir string
-	maxLive  int
-	limits   Limits
-	logger   *slog.Logger
+	cacheDir  string
+	maxLive   int
+	limits    Limits
+	logger    *slog.Logger
+	noPreinit bool
 }
 
 // WithCacheDir keeps compiled machine code in dir, so a module compiles
@@ -45,6 +47,12 @@ func WithMaxLiveInstances(n int) Option { return func(o *options) { o.maxLive = 
 func WithDefaultLimits(l Limits) Option {
 	return func(o *options) { o.limits = l.withDefaults(DefaultLimits) }
 }
+
+// WithPreinit says whether modules are pre-initialised (the default):
+// each module's initialisation runs once, when it is compiled, and every
+// instance starts from the resulting image (see [Runtime.Compile]).
+// Without it every instance runs the initialisation itself.
+func WithPreinit(on bool) Option { return func(o *options) { o.noPreinit = !on } }
 
 // WithLogger sets the logger of actors whose spec has none. Nil means
 // the default, [slog.Default] when the runtime starts.
@@ -80,6 +88,8 @@ type Runtime struct {
 	baseConfig wazero.ModuleConfig
 
 	mem memPool // linear memories of closed instances, for the next ones
+
+	stats struct{ images, noImage atomic.Uint64 }
 }
 
 // module is a compiled guest, checked once against the ABI.
@@ -88,6 +98,9 @@ type module struct {
 	cm   wazero.CompiledModule
 	info *abi.Module
 	err  error
+	// meta is what the image's initialisation left of the clocks; zero
+	// for a module that has no image.
+	meta preinit.Meta
 }
 
 // NewRuntime starts a runtime: the wazero runtime, the WASI module and the
@@ -215,12 +228,11 @@ func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte, l Limits) 
 	}
 	r.modMu.Unlock()
 	m.once.Do(func() {
-		var metered []byte
-		if metered, m.err = instrument(wasm, l.MemoryPages); m.err != nil {
-			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
+		var code []byte
+		if code, m.meta, m.err = r.prepare(ctx, d, wasm, l); m.err != nil {
 			return
 		}
-		m.cm, m.err = r.rt.CompileModule(ctx, metered)
+		m.cm, m.err = r.rt.CompileModule(ctx, code)
 		if m.err != nil {
 			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
 			return
