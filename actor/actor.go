@@ -61,6 +61,7 @@ type Actor struct {
 	live  atomic.Bool
 	// lastFuel is the fuel of the last successful handler call (fuel.go).
 	lastFuel atomic.Uint64
+	probing  bool // the probe of a module (Runtime.probe), not an actor
 
 	// Guarded by rt.lruMu.
 	lruPrev, lruNext *Actor

@@ -46,8 +46,9 @@ func instanceFrom(ctx context.Context) *instance {
 }
 
 // open creates the actor's instance; the caller holds the semaphore. It
-// runs _initialize and checks theater_abi_version, under the handler
-// deadline. An instance of a pre-initialised image has no _initialize and
+// runs _initialize, under the handler deadline; theater_abi_version is
+// checked only by the probe of a module and the run its image is made
+// from. An instance of a pre-initialised image has no _initialize and
 // its clocks go on from where the image's initialisation left them.
 func (a *Actor) open() (*instance, *Failure) { return a.openWith(nil) }
 
@@ -127,13 +128,18 @@ func (a *Actor) openWith(pre *preinitRun) (_ *instance, f *Failure) {
 			return nil, a.failure(inst, handler, err)
 		}
 	}
-	handler = abi.ExportVersion
-	if err := mod.ExportedFunction(abi.ExportVersion).CallWithStack(ctx, inst.stack); err != nil {
-		return nil, a.failure(inst, handler, err)
-	}
-	if v := int32(inst.stack[0]); v != abi.Version {
-		return nil, &Failure{Kind: ABI, Actor: a.spec.ID, Handler: handler,
-			Err: fmt.Errorf("%w: guest has version %d, host supports %d", abi.ErrVersion, v, abi.Version)}
+	if pre != nil || a.probing {
+		// Once per module, when it is compiled: the export is the same
+		// code in every instance, and looking it up costs each instance a
+		// call stack.
+		handler = abi.ExportVersion
+		if err := mod.ExportedFunction(abi.ExportVersion).CallWithStack(ctx, inst.stack); err != nil {
+			return nil, a.failure(inst, handler, err)
+		}
+		if v := int32(inst.stack[0]); v != abi.Version {
+			return nil, &Failure{Kind: ABI, Actor: a.spec.ID, Handler: handler,
+				Err: fmt.Errorf("%w: guest has version %d, host supports %d", abi.ErrVersion, v, abi.Version)}
+		}
 	}
 	if d := a.spec.Limits.IdleTimeout; d > 0 {
 		inst.idle = time.AfterFunc(d, func() { a.idleFire(inst) })

@@ -10,6 +10,7 @@ import (
 
 	"github.com/theater-go/theater/actor/abi"
 	"github.com/theater-go/theater/actor/internal/preinit"
+	"github.com/theater-go/theater/actor/internal/wasm"
 )
 
 // preinitRun is the one run of a module's initialisation that its image is
@@ -38,35 +39,62 @@ type CompileStats struct {
 	// NotPreinitialised ones run their initialisation in each instance
 	// (see [Runtime.Compile] for why a module gets no image).
 	Preinitialised, NotPreinitialised uint64
+	// DiskHits counts modules whose metered or pre-initialised code came
+	// from the cache directory ([WithCacheDir]); DiskCorrupt counts files
+	// of the cache directory that did not check and were deleted.
+	DiskHits, DiskCorrupt uint64
 }
 
 // CompileStats returns the counts since the runtime started.
 func (r *Runtime) CompileStats() CompileStats {
-	return CompileStats{Preinitialised: r.stats.images.Load(), NotPreinitialised: r.stats.noImage.Load()}
+	return CompileStats{Preinitialised: r.stats.images.Load(), NotPreinitialised: r.stats.noImage.Load(),
+		DiskHits: r.stats.diskHits.Load(), DiskCorrupt: r.stats.diskCorrupt.Load()}
 }
 
 // prepare returns the code to compile for a module: its pre-initialised
 // image when it has one, the metered module otherwise, and the image's
 // meta.
+//
+// With a cache directory, the code comes from the cache when it holds it
+// (the bounds and the initialisation passed when it was written), and
+// goes there once made.
 func (r *Runtime) prepare(ctx context.Context, d Digest, wasm []byte, l Limits) ([]byte, preinit.Meta, error) {
-	metered, err := instrument(wasm, l.MemoryPages)
-	if err != nil {
-		return nil, preinit.Meta{}, fmt.Errorf("%w: %w", ErrRefused, err)
+	var e cached
+	var meta preinit.Meta
+	hit := false
+	if r.disk != nil {
+		e, meta, hit = r.loadCached(d)
 	}
-	if r.opts.noPreinit {
-		return metered, preinit.Meta{}, nil
+	if !hit {
+		mod, err := instrument(wasm, l.MemoryPages)
+		if err != nil {
+			return nil, meta, fmt.Errorf("%w: %w", ErrRefused, err)
+		}
+		e = cached{kind: cachedMetered, code: mod.Encode()}
+		if !r.opts.noPreinit {
+			img, m, why, err := r.preinitialise(ctx, d, mod, l)
+			if err != nil {
+				return nil, meta, err
+			}
+			if img != nil {
+				e, meta = cached{kind: cachedImage, code: img}, m
+			} else {
+				e.reason = why
+			}
+		}
+		if r.disk != nil {
+			r.storeCached(d, e)
+		}
 	}
-	img, meta, why, err := r.preinitialise(ctx, d, metered, l)
 	switch {
-	case err != nil:
-		return nil, preinit.Meta{}, err
-	case img == nil:
+	case r.opts.noPreinit:
+	case e.kind == cachedImage:
+		r.stats.images.Add(1)
+	default:
 		r.stats.noImage.Add(1)
-		r.opts.logger.Debug("actor: module not pre-initialised", "digest", hex.EncodeToString(d[:8]), "reason", why)
-		return metered, preinit.Meta{}, nil
+		r.opts.logger.Debug("actor: module not pre-initialised", "digest", hex.EncodeToString(d[:8]), "reason", e.reason)
 	}
-	r.stats.images.Add(1)
-	return img, meta, nil
+	return e.code, meta, nil
 }
 
 // preinitialise runs the metered module's start function and _initialize
@@ -81,8 +109,8 @@ func (r *Runtime) prepare(ctx context.Context, d Digest, wasm []byte, l Limits) 
 // a seed no actor id can have), args and environ are empty, and a host
 // call or a write to stdout or stderr leaves the module without an
 // image.
-func (r *Runtime) preinitialise(ctx context.Context, d Digest, metered []byte, l Limits) (img []byte, meta preinit.Meta, why string, err error) {
-	plan, code, err := preinit.Prepare(metered, abi.ExportInitialize)
+func (r *Runtime) preinitialise(ctx context.Context, d Digest, metered *wasm.Module, l Limits) (img []byte, meta preinit.Meta, why string, err error) {
+	plan, code, err := preinit.PrepareModule(metered, abi.ExportInitialize)
 	if err != nil {
 		return nil, meta, err.Error(), nil
 	}

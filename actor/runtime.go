@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,9 +33,14 @@ type options struct {
 	noPreinit bool
 }
 
-// WithCacheDir keeps compiled machine code in dir, so a module compiles
-// once per machine rather than once per process. Empty (the default)
-// keeps it in memory only.
+// WithCacheDir keeps compiled modules in dir, so a module is metered,
+// pre-initialised and compiled once per machine rather than once per
+// process: the metered or pre-initialised bytes under dir/modules, keyed
+// by digest and pass versions, and wazero's machine code under
+// dir/wazero. Every file is checked before use; a corrupted one is
+// deleted and its module compiled again (see [CompileStats]). Empty (the
+// default) keeps them in memory only. dir must be writable by the node
+// alone.
 func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = dir } }
 
 // WithMaxLiveInstances bounds the number of module instances kept open;
@@ -89,7 +95,8 @@ type Runtime struct {
 
 	mem memPool // linear memories of closed instances, for the next ones
 
-	stats struct{ images, noImage atomic.Uint64 }
+	disk  *diskCache // nil without a cache directory
+	stats struct{ images, noImage, diskHits, diskCorrupt atomic.Uint64 }
 }
 
 // module is a compiled guest, checked once against the ABI.
@@ -124,9 +131,8 @@ func NewRuntime(ctx context.Context, opts ...Option) (*Runtime, error) {
 	}
 	r := &Runtime{opts: o, abi: a, errTyp: errTyp, modules: map[Digest]*module{}, actors: map[string]*Actor{}}
 	if o.cacheDir != "" {
-		r.cache, err = wazero.NewCompilationCacheWithDir(o.cacheDir)
-		if err != nil {
-			return nil, fmt.Errorf("actor: compilation cache: %w", err)
+		if err := r.openCacheDir(); err != nil {
+			return nil, err
 		}
 	} else {
 		r.cache = wazero.NewCompilationCache()
@@ -233,6 +239,11 @@ func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte, l Limits) 
 			return
 		}
 		m.cm, m.err = r.rt.CompileModule(ctx, code)
+		if r.disk != nil && m.err == nil {
+			if err := sealWazeroCache(filepath.Join(r.opts.cacheDir, wazeroDir)); err != nil {
+				r.opts.logger.Warn("actor: compilation cache", "err", err)
+			}
+		}
 		if m.err != nil {
 			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
 			return
@@ -240,6 +251,12 @@ func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte, l Limits) 
 		m.info, m.err = r.abi.Inspect(m.cm, r.wasi)
 		if m.err != nil {
 			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
+			return
+		}
+		if m.info.MemoryMin > l.MemoryPages {
+			// Code from the cache directory was bounded under the limits of
+			// whoever wrote it: the probe must not instantiate more.
+			m.err = fmt.Errorf("%w: memory starts at %d pages, limit is %d", ErrRefused, m.info.MemoryMin, l.MemoryPages)
 			return
 		}
 		m.err = r.probe(m, l)
@@ -265,7 +282,7 @@ func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte, l Limits) 
 // _initialize fails or whose theater_abi_version is not the host's.
 func (r *Runtime) probe(m *module, l Limits) error {
 	l.IdleTimeout, l.Fuel = -1, 0
-	p := &Actor{rt: r, mod: m, spec: Spec{ID: "probe", Logger: slog.New(slog.DiscardHandler), Limits: l}}
+	p := &Actor{rt: r, mod: m, spec: Spec{ID: "probe", Logger: slog.New(slog.DiscardHandler), Limits: l}, probing: true}
 	inst, f := p.open()
 	if f != nil {
 		return fmt.Errorf("%w: %w", ErrRefused, *f)

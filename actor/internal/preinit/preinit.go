@@ -74,6 +74,12 @@ func Prepare(module []byte, init string) (*Plan, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
 	}
+	return PrepareModule(m, init)
+}
+
+// PrepareModule is [Prepare] for a decoded module, which it keeps: the
+// caller must not change m afterwards.
+func PrepareModule(m *wasm.Module, init string) (*Plan, []byte, error) {
 	for i := range m.Imports {
 		if k := m.Imports[i].Kind; k != wasm.KindFunc {
 			return nil, nil, fmt.Errorf("%w: imports %s %q", ErrUnsupported, kindName[k], m.Imports[i].Module+"."+m.Imports[i].Name)
@@ -82,8 +88,8 @@ func Prepare(module []byte, init string) (*Plan, []byte, error) {
 	if len(m.Memories) > 1 {
 		return nil, nil, fmt.Errorf("%w: %d memories", ErrUnsupported, len(m.Memories))
 	}
-	if err := checkCode(m); err != nil {
-		return nil, nil, err
+	if f := m.ChangesTables; f >= 0 {
+		return nil, nil, fmt.Errorf("%w: function %d changes a table or a segment", ErrUnsupported, f)
 	}
 	p := &Plan{m: m, init: init, memory: len(m.Memories) == 1}
 	for _, e := range m.Exports {
@@ -111,33 +117,6 @@ func Prepare(module []byte, init string) (*Plan, []byte, error) {
 }
 
 var kindName = [...]string{wasm.KindFunc: "function", wasm.KindTable: "table", wasm.KindMemory: "memory", wasm.KindGlobal: "global"}
-
-// checkCode refuses bodies with an instruction that changes state a
-// snapshot does not hold.
-func checkCode(m *wasm.Module) error {
-	var ir wasm.InstrReader
-	var in wasm.Instr
-	for i := range m.Codes {
-		ir.Reset(m.Codes[i].Body, 0)
-		for ir.Next(&in) {
-			bad := in.Op == 0x26 // table.set
-			if in.Op == wasm.OpMiscPrefix {
-				switch in.Sub {
-				case 8, 9, 12, 13, 14, 15, 17: // memory.init, data.drop, table.init, elem.drop, table.copy, table.grow, table.fill
-					bad = true
-				}
-			}
-			if bad {
-				return fmt.Errorf("%w: function %d changes a table or a segment (opcode 0x%02x %d)",
-					ErrUnsupported, int(m.ImportedFuncs())+i, in.Op, in.Sub)
-			}
-		}
-		if err := ir.Err(); err != nil {
-			return fmt.Errorf("%w: %w", ErrUnsupported, err)
-		}
-	}
-	return nil
-}
 
 // Build returns the image: the module with memory as its only data (one
 // active segment per run of non-zero bytes), its initial memory the size
