@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 
@@ -176,11 +178,37 @@ func wazeroFiles(dir string, fn func(path string) error) error {
 	})
 }
 
+// verified remembers, per process, the files of wazero's cache whose
+// contents matched their sidecar, by size and modification time, so that
+// a process opening many runtimes on one directory hashes each file once.
+// Writing a file changes its modification time, so a file changed since
+// is hashed again.
+var verified sync.Map // path -> stamp
+
+type stamp struct {
+	size int64
+	mod  time.Time
+}
+
+func stampOf(path string) (stamp, bool) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return stamp{}, false
+	}
+	return stamp{info.Size(), info.ModTime()}, true
+}
+
 // checkWazeroCache deletes every file of wazero's cache whose sidecar is
 // missing or does not match it, and returns how many it deleted.
 func checkWazeroCache(dir string) (int, error) {
 	deleted := 0
 	err := wazeroFiles(dir, func(path string) error {
+		st, ok := stampOf(path)
+		if v, seen := verified.Load(path); ok && seen && v.(stamp) == st {
+			if _, err := os.Stat(path + sumSuffix); err == nil {
+				return nil
+			}
+		}
 		want, err := os.ReadFile(path + sumSuffix)
 		if err == nil {
 			var b []byte
@@ -192,10 +220,15 @@ func checkWazeroCache(dir string) (int, error) {
 		}
 		if err != nil {
 			deleted++
+			verified.Delete(path)
 			os.Remove(path + sumSuffix)
 			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
+			return nil
+		}
+		if ok {
+			verified.Store(path, st)
 		}
 		return nil
 	})
@@ -209,12 +242,19 @@ func sealWazeroCache(dir string) error {
 		if _, err := os.Stat(path + sumSuffix); err == nil {
 			return nil
 		}
+		st, ok := stampOf(path)
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
 		sum := sha256.Sum256(b)
-		return writeAtomic(path+sumSuffix, []byte(hex.EncodeToString(sum[:])))
+		if err := writeAtomic(path+sumSuffix, []byte(hex.EncodeToString(sum[:]))); err != nil {
+			return err
+		}
+		if ok {
+			verified.Store(path, st)
+		}
+		return nil
 	})
 }
 
