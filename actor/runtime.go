@@ -200,10 +200,13 @@ func (r *Runtime) Close(ctx context.Context) error {
 // Compile compiles and checks a module once per digest and returns the
 // digest to spawn it by. It holds the module against Theater's module
 // bounds (size, functions, bodies, nesting, data, and memory up to the
-// runtime's default memory limit) before wazero sees it, meters it,
-// compiles it, checks it against the ABI, and instantiates it once under
-// the default limits: its start function, _initialize and
-// theater_abi_version must succeed.
+// runtime's default memory limit) before wazero sees it, meters it, runs
+// its start function and _initialize once under the default limits and
+// makes the pre-initialised image every instance starts from (see
+// [WithPreinit]; a module whose initialisation calls a Theater import,
+// writes to stdout or stderr, or changes a table gets none), compiles
+// it, checks it against the ABI, and instantiates it once: its start
+// function, _initialize and theater_abi_version must succeed.
 func (r *Runtime) Compile(ctx context.Context, wasm []byte) (Digest, error) {
 	d := Digest(sha256.Sum256(wasm))
 	_, err := r.compile(ctx, d, wasm, r.opts.limits)
