@@ -23,7 +23,9 @@ func (c *callCtx) charge(n int64) {
 
 // LastFuel returns the fuel the actor's last successful handler call
 // consumed (theater_init, a message, theater_on_stop), or 0 before the
-// first. The same message on the same state consumes the same fuel on
-// every run and in replay. Read it while no other message can run, as a
-// replayer or the single caller of [Actor.Request] does.
+// first. The same message on the same state, in an instance that made the
+// same calls before, consumes the same fuel on every run and in replay (a
+// woken instance's first call may cost more: docs/ABI.md, "Fuel"). Read
+// it while no other message can run, as a replayer or the single caller
+// of [Actor.Request] does.
 func (a *Actor) LastFuel() uint64 { return a.lastFuel.Load() }
