@@ -62,6 +62,9 @@ type Actor struct {
 	revertable bool
 	done       bool // ended; guarded by sem
 	live       atomic.Bool
+	// lastFuel is the fuel of the last successful handler call (fuel.go).
+	lastFuel atomic.Uint64
+	probing  bool // the probe of a module (Runtime.probe), not an actor
 
 	// Guarded by rt.lruMu.
 	lruPrev, lruNext *Actor

@@ -47,8 +47,8 @@ func benchSpec(id string, d actor.Digest) actor.Spec {
 func BenchmarkSpawn(b *testing.B) {
 	ctx := context.Background()
 	for _, g := range benchGuests() {
-		b.Run(g.name, func(b *testing.B) {
-			rt := newRuntime(b, actor.WithMaxLiveInstances(100), actor.WithLogger(discard()))
+		benchImages(b, g.name, func(b *testing.B, pre actor.Option) {
+			rt := newRuntime(b, actor.WithMaxLiveInstances(100), actor.WithLogger(discard()), pre)
 			d, err := rt.Compile(ctx, g.wasm(b))
 			if err != nil {
 				b.Fatal(err)
@@ -177,8 +177,8 @@ func benchBare(b *testing.B, wasm, msg []byte, closeOnDone bool) {
 func BenchmarkWake(b *testing.B) {
 	ctx := context.Background()
 	for _, g := range benchGuests() {
-		b.Run(g.name, func(b *testing.B) {
-			rt := newRuntime(b, actor.WithLogger(discard()))
+		benchImages(b, g.name, func(b *testing.B, pre actor.Option) {
+			rt := newRuntime(b, actor.WithLogger(discard()), pre)
 			a, err := rt.Spawn(ctx, actor.Spec{ID: "w", Module: g.wasm(b), Capabilities: []string{"log"},
 				Limits: actor.Limits{IdleTimeout: -1}})
 			if err != nil {
@@ -200,6 +200,18 @@ func BenchmarkWake(b *testing.B) {
 			}
 			reportQuantiles(b, samples)
 		})
+	}
+}
+
+// benchImages runs bench with pre-initialised images ("image") and without
+// ("no-image": every instance runs its initialisation), in the same run.
+func benchImages(b *testing.B, name string, bench func(*testing.B, actor.Option)) {
+	for _, pre := range []bool{false, true} {
+		sub := name + "/no-image"
+		if pre {
+			sub = name + "/image"
+		}
+		b.Run(sub, func(b *testing.B) { bench(b, actor.WithPreinit(pre)) })
 	}
 }
 

@@ -118,7 +118,20 @@
 // goroutine and no timer per call. An optional per-handler fuel limit
 // (Limits.Fuel, the manifest's limits.fuel) makes "out of fuel" a failure
 // of its own ([OutOfFuel]) that happens at the same instruction on every
-// run, node and replay; Failure.Fuel says how much was used.
+// run, node and replay; Failure.Fuel says how much was used. Every call
+// of a Theater import costs [HostCallFuel] more, and [Actor.LastFuel]
+// reports the fuel of the last successful call.
+//
+// # Pre-initialised images
+//
+// When a module is compiled, its start function and _initialize run once,
+// and every later instance (spawn, wake, recreation) starts from a snapshot
+// of the memory and globals they left, so that it costs a copy rather than
+// a start-up (docs/ABI.md, "WASI"). A module whose initialisation calls a
+// Theater import, writes to stdout or stderr, or changes a table runs it
+// in every instance instead; [Runtime.CompileStats] counts both, and
+// [WithPreinit] turns images off. With [WithCacheDir] the images, like the
+// machine code, are kept on disk, checked before use.
 //
 // # Memory limit
 //

@@ -65,7 +65,7 @@ func (r *Runtime) instantiateHosts(ctx context.Context) error {
 				return fmt.Errorf("actor: %w: no host implementation of %s %s", abi.ErrWIT, f.Module, f.Name)
 			}
 			b.NewFunctionBuilder().
-				WithGoModuleFunction(goFunc(impl), f.Params, f.Results).
+				WithGoModuleFunction(goFunc(f.Module+" "+f.Name, impl), f.Params, f.Results).
 				WithName(f.Name).
 				Export(f.Name)
 		}
@@ -77,10 +77,17 @@ func (r *Runtime) instantiateHosts(ctx context.Context) error {
 }
 
 // goFunc adapts a hostFunc to wazero's stack-based calling convention.
-func goFunc(h hostFunc) api.GoModuleFunc {
+// Every call is charged [HostCallFuel] first; a call made while a module's
+// image is made stops the initialisation (the module gets no image).
+func goFunc(name string, h hostFunc) api.GoModuleFunc {
 	return func(ctx context.Context, _ api.Module, stack []uint64) {
 		status := abi.StatusUnavailable
 		if i := instanceFrom(ctx); i != nil {
+			if i.pre != nil {
+				i.pre.refuse("calls " + name)
+				panic(errPreinitHost)
+			}
+			i.ctx.charge(HostCallFuel)
 			status = h(ctx, i, stack)
 		}
 		stack[0] = api.EncodeI32(status)

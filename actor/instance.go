@@ -32,6 +32,8 @@ type instance struct {
 	idle            *time.Timer
 	stack           []uint64 // params and results of handler calls
 	hstack          []uint64 // cabi_realloc calls, made while a handler's stack is in use
+	clk             *virtualClock
+	pre             *preinitRun // set while the instance initialises a module for its image
 }
 
 type instanceKey struct{}
@@ -44,12 +46,18 @@ func instanceFrom(ctx context.Context) *instance {
 }
 
 // open creates the actor's instance; the caller holds the semaphore. It
-// runs _initialize and checks theater_abi_version, under the handler
-// deadline.
-func (a *Actor) open() (_ *instance, f *Failure) {
+// runs _initialize, under the handler deadline; theater_abi_version is
+// checked only by the probe of a module and the run its image is made
+// from. An instance of a pre-initialised image has no _initialize and
+// its clocks go on from where the image's initialisation left them.
+func (a *Actor) open() (*instance, *Failure) { return a.openWith(nil) }
+
+// openWith is open; pre, when not nil, makes it the one run of a module's
+// initialisation that its image is taken from (preinit.go).
+func (a *Actor) openWith(pre *preinitRun) (_ *instance, f *Failure) {
 	r := a.rt
 	inst := &instance{a: a, alloc: &memLimit{max: uint64(a.spec.Limits.MemoryPages) * 65536, pool: &r.mem},
-		stack: make([]uint64, 4), hstack: make([]uint64, 4)}
+		stack: make([]uint64, 4), hstack: make([]uint64, 4), pre: pre}
 	inst.ctx = newCallCtx(context.WithValue(context.Background(), instanceKey{}, inst))
 	// Kill finds the calls' context here; a kill that came first closes
 	// it at once, so the new instance runs nothing.
@@ -61,13 +69,18 @@ func (a *Actor) open() (_ *instance, f *Failure) {
 		inst.ctx.kill()
 	}
 	name := a.spec.ID + "#" + strconv.FormatUint(r.seq.Add(1), 10)
-	clk := &virtualClock{}
+	clk := &virtualClock{wallReads: int64(a.mod.meta.WallReads), monoReads: int64(a.mod.meta.MonoReads)}
+	inst.clk = clk
+	seed := a.spec.ID
+	if pre != nil {
+		seed = pre.seed
+	}
 	cfg := r.baseConfig.WithName(name).
 		WithWalltime(clk.walltime, 1).
 		WithNanotime(clk.nanotime, 1).
-		WithRandSource(newDetRand(a.spec.ID)).
-		WithStdout(logWriter{a: a, stream: "stdout"}).
-		WithStderr(logWriter{a: a, stream: "stderr"})
+		WithRandSource(newDetRand(seed)).
+		WithStdout(logWriter{a: a, stream: "stdout", pre: pre}).
+		WithStderr(logWriter{a: a, stream: "stderr", pre: pre})
 	ctx := experimental.WithMemoryAllocator(inst.ctx, inst.alloc)
 	// The start function, _initialize and theater_abi_version run as one
 	// call, under the handler deadline and with no fuel limit: the fuel
@@ -115,13 +128,18 @@ func (a *Actor) open() (_ *instance, f *Failure) {
 			return nil, a.failure(inst, handler, err)
 		}
 	}
-	handler = abi.ExportVersion
-	if err := mod.ExportedFunction(abi.ExportVersion).CallWithStack(ctx, inst.stack); err != nil {
-		return nil, a.failure(inst, handler, err)
-	}
-	if v := int32(inst.stack[0]); v != abi.Version {
-		return nil, &Failure{Kind: ABI, Actor: a.spec.ID, Handler: handler,
-			Err: fmt.Errorf("%w: guest has version %d, host supports %d", abi.ErrVersion, v, abi.Version)}
+	if pre != nil || a.probing {
+		// Once per module, when it is compiled: the export is the same
+		// code in every instance, and looking it up costs each instance a
+		// call stack.
+		handler = abi.ExportVersion
+		if err := mod.ExportedFunction(abi.ExportVersion).CallWithStack(ctx, inst.stack); err != nil {
+			return nil, a.failure(inst, handler, err)
+		}
+		if v := int32(inst.stack[0]); v != abi.Version {
+			return nil, &Failure{Kind: ABI, Actor: a.spec.ID, Handler: handler,
+				Err: fmt.Errorf("%w: guest has version %d, host supports %d", abi.ErrVersion, v, abi.Version)}
+		}
 	}
 	if d := a.spec.Limits.IdleTimeout; d > 0 {
 		inst.idle = time.AfterFunc(d, func() { a.idleFire(inst) })
@@ -331,6 +349,7 @@ func (a *Actor) call(inst *instance, fn api.Function, name string, state, msg []
 	a.mu.Lock()
 	a.spare, a.state, a.revertable = a.state, next, true
 	a.mu.Unlock()
+	a.lastFuel.Store(fuel)
 	return reply, nil
 }
 
@@ -412,9 +431,16 @@ func (a *Actor) failure(inst *instance, handler string, err error) *Failure {
 type logWriter struct {
 	a      *Actor
 	stream string
+	pre    *preinitRun
 }
 
 func (w logWriter) Write(p []byte) (int, error) {
+	if w.pre != nil {
+		// A line written while the image is made would be written once
+		// per machine, not once per instance: no image for this module.
+		w.pre.refuse("writes to " + w.stream)
+		return len(p), nil
+	}
 	line := strings.TrimRight(string(p[:min(len(p), w.a.spec.Limits.MaxMessageSize)]), "\n")
 	if line != "" {
 		w.a.spec.Logger.Info(strings.ToValidUTF8(line, "\uFFFD"), "actor", w.a.spec.ID, "stream", w.stream)

@@ -17,10 +17,10 @@ import (
 // declares before it finds it malformed, and takes minutes to compile
 // some modules that are small (deep nesting), while the bounds refuse
 // them in milliseconds.
-func instrument(module []byte, memoryPages uint32) ([]byte, error) {
+func instrument(module []byte, memoryPages uint32) (*wasm.Module, error) {
 	b := wasm.DefaultBounds()
 	b.MemoryPages = memoryPages
-	return meter.Instrument(module, meter.Config{Bounds: b})
+	return meter.InstrumentModule(module, meter.Config{Bounds: b})
 }
 
 // instantiateMeter provides the meter's import to every module. It is

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/theater-go/theater/actor/abi"
+	"github.com/theater-go/theater/actor/internal/preinit"
 	"github.com/theater-go/theater/wit"
 	"github.com/theater-go/theater/wit/codec"
 )
@@ -24,15 +26,21 @@ import (
 type Option func(*options)
 
 type options struct {
-	cacheDir string
-	maxLive  int
-	limits   Limits
-	logger   *slog.Logger
+	cacheDir  string
+	maxLive   int
+	limits    Limits
+	logger    *slog.Logger
+	noPreinit bool
 }
 
-// WithCacheDir keeps compiled machine code in dir, so a module compiles
-// once per machine rather than once per process. Empty (the default)
-// keeps it in memory only.
+// WithCacheDir keeps compiled modules in dir, so a module is metered,
+// pre-initialised and compiled once per machine rather than once per
+// process: the metered or pre-initialised bytes under dir/modules, keyed
+// by digest and pass versions, and wazero's machine code under
+// dir/wazero. Every file is checked before use; a corrupted one is
+// deleted and its module compiled again (see [CompileStats]). Empty (the
+// default) keeps them in memory only. dir must be writable by the node
+// alone.
 func WithCacheDir(dir string) Option { return func(o *options) { o.cacheDir = dir } }
 
 // WithMaxLiveInstances bounds the number of module instances kept open;
@@ -45,6 +53,12 @@ func WithMaxLiveInstances(n int) Option { return func(o *options) { o.maxLive = 
 func WithDefaultLimits(l Limits) Option {
 	return func(o *options) { o.limits = l.withDefaults(DefaultLimits) }
 }
+
+// WithPreinit says whether modules are pre-initialised (the default):
+// each module's initialisation runs once, when it is compiled, and every
+// instance starts from the resulting image (see [Runtime.Compile]).
+// Without it every instance runs the initialisation itself.
+func WithPreinit(on bool) Option { return func(o *options) { o.noPreinit = !on } }
 
 // WithLogger sets the logger of actors whose spec has none. Nil means
 // the default, [slog.Default] when the runtime starts.
@@ -80,6 +94,9 @@ type Runtime struct {
 	baseConfig wazero.ModuleConfig
 
 	mem memPool // linear memories of closed instances, for the next ones
+
+	disk  *diskCache // nil without a cache directory
+	stats struct{ images, noImage, diskHits, diskCorrupt atomic.Uint64 }
 }
 
 // module is a compiled guest, checked once against the ABI.
@@ -88,6 +105,9 @@ type module struct {
 	cm   wazero.CompiledModule
 	info *abi.Module
 	err  error
+	// meta is what the image's initialisation left of the clocks; zero
+	// for a module that has no image.
+	meta preinit.Meta
 }
 
 // NewRuntime starts a runtime: the wazero runtime, the WASI module and the
@@ -111,9 +131,8 @@ func NewRuntime(ctx context.Context, opts ...Option) (*Runtime, error) {
 	}
 	r := &Runtime{opts: o, abi: a, errTyp: errTyp, modules: map[Digest]*module{}, actors: map[string]*Actor{}}
 	if o.cacheDir != "" {
-		r.cache, err = wazero.NewCompilationCacheWithDir(o.cacheDir)
-		if err != nil {
-			return nil, fmt.Errorf("actor: compilation cache: %w", err)
+		if err := r.openCacheDir(); err != nil {
+			return nil, err
 		}
 	} else {
 		r.cache = wazero.NewCompilationCache()
@@ -181,10 +200,13 @@ func (r *Runtime) Close(ctx context.Context) error {
 // Compile compiles and checks a module once per digest and returns the
 // digest to spawn it by. It holds the module against Theater's module
 // bounds (size, functions, bodies, nesting, data, and memory up to the
-// runtime's default memory limit) before wazero sees it, meters it,
-// compiles it, checks it against the ABI, and instantiates it once under
-// the default limits: its start function, _initialize and
-// theater_abi_version must succeed.
+// runtime's default memory limit) before wazero sees it, meters it, runs
+// its start function and _initialize once under the default limits and
+// makes the pre-initialised image every instance starts from (see
+// [WithPreinit]; a module whose initialisation calls a Theater import,
+// writes to stdout or stderr, or changes a table gets none), compiles
+// it, checks it against the ABI, and instantiates it once: its start
+// function, _initialize and theater_abi_version must succeed.
 func (r *Runtime) Compile(ctx context.Context, wasm []byte) (Digest, error) {
 	d := Digest(sha256.Sum256(wasm))
 	_, err := r.compile(ctx, d, wasm, r.opts.limits)
@@ -215,12 +237,16 @@ func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte, l Limits) 
 	}
 	r.modMu.Unlock()
 	m.once.Do(func() {
-		var metered []byte
-		if metered, m.err = instrument(wasm, l.MemoryPages); m.err != nil {
-			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
+		var code []byte
+		if code, m.meta, m.err = r.prepare(ctx, d, wasm, l); m.err != nil {
 			return
 		}
-		m.cm, m.err = r.rt.CompileModule(ctx, metered)
+		m.cm, m.err = r.rt.CompileModule(ctx, code)
+		if r.disk != nil && m.err == nil {
+			if err := sealWazeroCache(filepath.Join(r.opts.cacheDir, wazeroDir)); err != nil {
+				r.opts.logger.Warn("actor: compilation cache", "err", err)
+			}
+		}
 		if m.err != nil {
 			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
 			return
@@ -228,6 +254,12 @@ func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte, l Limits) 
 		m.info, m.err = r.abi.Inspect(m.cm, r.wasi)
 		if m.err != nil {
 			m.err = fmt.Errorf("%w: %w", ErrRefused, m.err)
+			return
+		}
+		if m.info.MemoryMin > l.MemoryPages {
+			// Code from the cache directory was bounded under the limits of
+			// whoever wrote it: the probe must not instantiate more.
+			m.err = fmt.Errorf("%w: memory starts at %d pages, limit is %d", ErrRefused, m.info.MemoryMin, l.MemoryPages)
 			return
 		}
 		m.err = r.probe(m, l)
@@ -253,7 +285,7 @@ func (r *Runtime) compile(ctx context.Context, d Digest, wasm []byte, l Limits) 
 // _initialize fails or whose theater_abi_version is not the host's.
 func (r *Runtime) probe(m *module, l Limits) error {
 	l.IdleTimeout, l.Fuel = -1, 0
-	p := &Actor{rt: r, mod: m, spec: Spec{ID: "probe", Logger: slog.New(slog.DiscardHandler), Limits: l}}
+	p := &Actor{rt: r, mod: m, spec: Spec{ID: "probe", Logger: slog.New(slog.DiscardHandler), Limits: l}, probing: true}
 	inst, f := p.open()
 	if f != nil {
 		return fmt.Errorf("%w: %w", ErrRefused, *f)

@@ -44,6 +44,17 @@ type Config struct {
 // The global starts at 0, so the first metering point, in the start
 // function or the first export called, asks the host for fuel.
 func Instrument(module []byte, cfg Config) ([]byte, error) {
+	m, err := InstrumentModule(module, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return m.Encode(), nil
+}
+
+// InstrumentModule is [Instrument], returning the metered module decoded,
+// for a caller that rewrites it further. Its counts (Instructions,
+// MaxDepth, ChangesTables) are those of the input.
+func InstrumentModule(module []byte, cfg Config) (*wasm.Module, error) {
 	m, err := wasm.Decode(module, cfg.Bounds)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
@@ -82,7 +93,7 @@ func Instrument(module []byte, cfg Config) ([]byte, error) {
 		}
 	}
 	m.Codes = codes
-	return m.Encode(), nil
+	return m, nil
 }
 
 // check refuses what the pass would turn from invalid into valid outside

@@ -161,6 +161,11 @@ type Module struct {
 	// block counts as 1).
 	Instructions int
 	MaxDepth     int
+	// ChangesTables is the first function (in the function index space)
+	// with an instruction that changes a table or a segment's state:
+	// table.set, table.grow, table.fill, table.copy, table.init,
+	// elem.drop, memory.init or data.drop. -1 when none has one.
+	ChangesTables int
 }
 
 // ImportedFuncs is the number of function imports, the index of the
@@ -686,12 +691,16 @@ func (r *reader) code(c *Code, i int, bounds Bounds) error {
 // Errors name functions by their index in the function index space.
 func (m *Module) walkCode(bounds Bounds) error {
 	base := int(m.ImportedFuncs())
+	m.ChangesTables = -1
 	var ir InstrReader
 	var in Instr
 	for i := range m.Codes {
 		ir.Reset(m.Codes[i].Body, bounds.Nesting)
 		n := 0
 		for ir.Next(&in) {
+			if m.ChangesTables < 0 && changesTables(&in) {
+				m.ChangesTables = base + i
+			}
 			n++
 			if bounds.BodyInstrs > 0 && n > bounds.BodyInstrs {
 				return boundErr("function %d has more than %d instructions", base+i, bounds.BodyInstrs)
@@ -709,4 +718,19 @@ func (m *Module) walkCode(bounds Bounds) error {
 		}
 	}
 	return nil
+}
+
+// changesTables reports whether in changes a table or a segment.
+func changesTables(in *Instr) bool {
+	if in.Op == 0x26 { // table.set
+		return true
+	}
+	if in.Op != OpMiscPrefix {
+		return false
+	}
+	switch in.Sub {
+	case 8, 9, 12, 13, 14, 15, 17: // memory.init, data.drop, table.init, elem.drop, table.copy, table.grow, table.fill
+		return true
+	}
+	return false
 }

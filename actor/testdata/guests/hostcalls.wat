@@ -1,0 +1,54 @@
+;; hostcalls.wat: request reads n, a little-endian u32 at the start of
+;; the message (0 if shorter), and calls log.write n times with a message
+;; outside memory (each answers -1 and logs nothing); it replies with
+;; nothing and the state comes back unchanged. The fuel tests use it to
+;; see the fixed charge of a host call.
+(module
+  (import "theater:actor/log@0.1.0" "write" (func $log (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+
+  ;; Bump allocator that never frees: a test makes only a few calls.
+  (global $heap (mut i32) (i32.const 1024))
+  (func (export "cabi_realloc") (param $old_ptr i32) (param $old_size i32) (param $align i32) (param $new_size i32) (result i32)
+    (local $p i32) (local $end i64)
+    (local.set $p (i32.and (i32.add (global.get $heap) (i32.const 7)) (i32.const -8)))
+    (local.set $end (i64.add (i64.extend_i32_u (local.get $p)) (i64.extend_i32_u (local.get $new_size))))
+    (if (i64.gt_u (local.get $end) (i64.shl (i64.extend_i32_u (memory.size)) (i64.const 16)))
+      (then
+        (if (i32.eq (i32.const -1)
+              (memory.grow (i32.wrap_i64 (i64.shr_u
+                (i64.sub (i64.add (local.get $end) (i64.const 0xffff))
+                         (i64.shl (i64.extend_i32_u (memory.size)) (i64.const 16)))
+                (i64.const 16)))))
+          (then (return (i32.const 0))))))
+    (global.set $heap (i32.wrap_i64 (local.get $end)))
+    (local.get $p))
+
+  (func (export "theater_abi_version") (result i32) (i32.const 1))
+
+  ;; Return area at 16: tag, then (ptr, len) pairs.
+  (func $ok (param $sp i32) (param $sl i32) (param $rp i32) (param $rl i32) (result i32)
+    (i32.store (i32.const 16) (i32.const 0))
+    (i32.store (i32.const 20) (local.get $sp))
+    (i32.store (i32.const 24) (local.get $sl))
+    (i32.store (i32.const 28) (local.get $rp))
+    (i32.store (i32.const 32) (local.get $rl))
+    (i32.const 16))
+
+  (func (export "theater_init") (param $sp i32) (param $sl i32) (result i32)
+    (call $ok (local.get $sp) (local.get $sl) (i32.const 0) (i32.const 0)))
+
+  (func (export "theater_handle_send") (param i32 i32 i32 i32) (result i32) (unreachable))
+
+  (func (export "theater_handle_request") (param $sp i32) (param $sl i32) (param $mp i32) (param $ml i32) (result i32)
+    (local $n i32)
+    (if (i32.ge_u (local.get $ml) (i32.const 4))
+      (then (local.set $n (i32.load (local.get $mp)))))
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (drop (call $log (i32.const 0) (i32.const -16) (i32.const 100)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))
+    (call $ok (local.get $sp) (local.get $sl) (i32.const 0) (i32.const 0)))
+)
