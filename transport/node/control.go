@@ -160,16 +160,13 @@ func (n *Node) respond(req micro.Request, v any, err error) {
 	_ = req.RespondJSON(v)
 }
 
-func decodeJSON(data []byte, v any) error {
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%w: %w", wire.ErrBadJSON, err)
-	}
-	return nil
-}
+// decodeJSON decodes a control request strictly: a misspelt key is an
+// error, never a default.
+func decodeJSON(data []byte, v any) error { return wire.DecodeStrict(data, v) }
 
 func (n *Node) ctlSpawn(ctx context.Context, req micro.Request) (any, error) {
-	var r wire.SpawnRequest
-	if err := decodeJSON(req.Data(), &r); err != nil {
+	r, err := wire.DecodeSpawnRequest(req.Data())
+	if err != nil {
 		return nil, err
 	}
 	return n.Spawn(ctx, r.ID, &r.Manifest)

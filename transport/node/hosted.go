@@ -505,7 +505,11 @@ func (h *hosted) onRequest(m *nats.Msg) {
 			wire.ErrTypesChanged, h.id, tag, h.tag))
 		return
 	}
-	enc := wire.EncodingOf(m.Header)
+	enc, err := wire.MsgEncoding(m)
+	if err != nil {
+		h.n.replyErr(m, err)
+		return
+	}
 	if h.types.Request == nil {
 		h.n.replyErr(m, fmt.Errorf("%w: actor %q takes no requests (its manifest has no types.request)", wire.ErrBadType, h.id))
 		return
