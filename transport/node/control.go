@@ -198,6 +198,12 @@ func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (wire
 		return wire.ActorInfo{}, err
 	}
 	e := wire.Entry{Node: n.name, Digest: m.Module, Manifest: *m, Status: wire.StatusRunning, Updated: time.Now().UTC()}
+	// A new actor's mailbox starts after everything stored so far, so
+	// sends published to its subject before it existed are not its.
+	if e.MailboxSeq, err = n.mailboxEnd(ctx); err != nil {
+		n.releaseLease(ctx, l)
+		return wire.ActorInfo{}, err
+	}
 	b, _ := json.Marshal(e)
 	_, err = n.actors.Create(ctx, id, b)
 	var prev []byte
