@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,7 +60,14 @@ type Config struct {
 	// (both default to slog.Default).
 	Logger      *slog.Logger
 	ActorLogger *slog.Logger
+	// SpawnTimeout bounds one spawn's work (lease, compile, instantiate,
+	// registry), whatever its caller's deadline; default
+	// DefaultSpawnTimeout.
+	SpawnTimeout time.Duration
 }
+
+// DefaultSpawnTimeout is Config.SpawnTimeout's default.
+const DefaultSpawnTimeout = time.Minute
 
 // Node hosts actors on NATS: it answers their requests, feeds them their
 // durable mailboxes, keeps their registry entries and serves the control
@@ -87,6 +95,9 @@ type Node struct {
 	// ctlSlots admits maxControl at once.
 	ctl      sync.WaitGroup
 	ctlSlots chan struct{}
+	// spawnSlots admits the compiles and instantiations of spawns, which
+	// use a core each, GOMAXPROCS at once.
+	spawnSlots chan struct{}
 
 	mu     sync.Mutex
 	hosted map[string]*hosted
@@ -139,7 +150,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("%w: node name: %w", wire.ErrInvalidID, err)
 	}
 	n := &Node{cfg: cfg, name: cfg.Name, nc: cfg.Conn, log: cfg.Logger.With("node", cfg.Name),
-		rt: cfg.Runtime, hosted: map[string]*hosted{}, leased: map[string]*lease{}, starting: map[string]bool{}, compiled: map[actor.Digest]bool{}, started: time.Now(), kick: make(chan struct{}, 1), ctlSlots: make(chan struct{}, maxControl)}
+		rt: cfg.Runtime, hosted: map[string]*hosted{}, leased: map[string]*lease{}, starting: map[string]bool{}, compiled: map[actor.Digest]bool{}, started: time.Now(), kick: make(chan struct{}, 1), ctlSlots: make(chan struct{}, maxControl),
+		spawnSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	var err error
 	if n.js, err = jetstream.New(n.nc); err != nil {
 		return nil, fmt.Errorf("%w: jetstream: %w", wire.ErrNATS, err)
