@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -159,15 +160,19 @@ func newStopCmd() *cobra.Command {
 
 func newLsCmd() *cobra.Command {
 	var f connFlags
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "ls",
-		Short: "List the registered actors, running and stopped",
+		Short: "List the running actors (with --all, the stopped ones too)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				list, err := c.List(ctx)
 				if err != nil {
 					return err
+				}
+				if !all {
+					list = slices.DeleteFunc(list, func(a client.Listed) bool { return a.Status == wire.StatusStopped })
 				}
 				if f.asJSON {
 					if list == nil {
@@ -181,6 +186,31 @@ func newLsCmd() *cobra.Command {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", a.ID, a.Manifest.Name, a.Node, a.Status, a.MailboxSeq, shortDigest(a.Digest))
 				}
 				return tw.Flush()
+			})
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&all, "all", false, "list stopped actors too")
+	return cmd
+}
+
+func newRmCmd() *cobra.Command {
+	var f connFlags
+	cmd := &cobra.Command{
+		Use:   "rm ID",
+		Short: "Remove a stopped actor: its registry entry, unhandled sends and chain",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				info, err := c.Remove(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if f.asJSON {
+					return printJSON(cmd.OutOrStdout(), info)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s removed\n", info.ID)
+				return nil
 			})
 		},
 	}

@@ -39,6 +39,7 @@ func (n *Node) startService() (micro.Service, error) {
 		{"state", l.NodeSubject(n.name, wire.OpState), false, inline, n.ctlState},
 		{"list", l.NodeSubject(n.name, wire.OpList), false, inline, n.ctlList},
 		{"info", l.NodeSubject(n.name, wire.OpInfo), false, inline, n.ctlInfo},
+		{"remove", l.ControlSubject(wire.OpRemove), true, slotted, n.ctlRemove},
 	}
 	for _, ep := range eps {
 		opts := []micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}

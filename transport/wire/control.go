@@ -16,6 +16,9 @@ const (
 	OpState = "state"
 	OpList  = "list"
 	OpInfo  = "info"
+	// OpRemove deletes a stopped actor's entry, mailbox and chain; any
+	// node may take it (<prefix>.ctl.remove).
+	OpRemove = "remove"
 )
 
 // SpawnRequest asks a node to start an actor. The manifest names its
@@ -64,6 +67,9 @@ type Entry struct {
 const (
 	StatusRunning = "running"
 	StatusStopped = "stopped"
+	// StatusRemoved is in the reply of a remove only: a removed actor
+	// has no entry.
+	StatusRemoved = "removed"
 )
 
 // Heartbeat is a node's entry in the <prefix>_nodes bucket.
@@ -93,4 +99,5 @@ const (
 	EventStopped  = "stopped"
 	EventFailed   = "failed"
 	EventRejected = "rejected"
+	EventRemoved  = "removed"
 )
