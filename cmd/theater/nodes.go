@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/theater-go/theater/actor"
@@ -338,6 +339,7 @@ type serverFlags struct {
 	name     string
 	cacheDir string
 	nodeTTL  time.Duration
+	metrics  prometheus.Registerer // set by serve --metrics
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, listenDefault, storeHelp string) {
@@ -400,7 +402,7 @@ func (f *serverFlags) start(ctx context.Context, logger, actorLogger *slog.Logge
 	}
 	undo = append(undo, rt.Close)
 	n, err = node.Start(ctx, node.Config{Conn: nc, Runtime: rt, Layout: l, Store: transport.StoreConfig{NodeTTL: f.nodeTTL},
-		Name: f.name, Logger: logger, ActorLogger: actorLogger})
+		Name: f.name, Logger: logger, ActorLogger: actorLogger, Metrics: f.metrics})
 	if err != nil {
 		return fail(err)
 	}
@@ -410,6 +412,7 @@ func (f *serverFlags) start(ctx context.Context, logger, actorLogger *slog.Logge
 
 func newServeCmd() *cobra.Command {
 	var f serverFlags
+	var metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a node (with an embedded NATS server unless --server is given)",
@@ -427,6 +430,16 @@ the same --name resumes them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			if metricsAddr != "" {
+				mctx, cancel := context.WithCancel(context.Background())
+				defer cancel() // after the node stopped: a last scrape still works
+				reg, addr, err := serveMetrics(mctx, metricsAddr)
+				if err != nil {
+					return err
+				}
+				f.metrics = reg
+				fmt.Fprintf(cmd.OutOrStdout(), "metrics on http://%s/metrics\n", addr)
+			}
 			n, url, stop, err := f.start(cmd.Context(), logger, logger)
 			if err != nil {
 				return err
@@ -439,6 +452,7 @@ the same --name resumes them.`,
 		},
 	}
 	f.register(cmd, embedded.DefaultListen, "directory of the embedded server's JetStream data (default: the user data directory, theater/)")
+	cmd.Flags().StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics on http://ADDR/metrics (host:port; port 0: any free port)")
 	return cmd
 }
 

@@ -226,6 +226,7 @@ func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (wire
 
 // spawn is Spawn's work, under its own deadline ctx.
 func (n *Node) spawn(ctx context.Context, id string, m *manifest.Manifest) (wire.ActorInfo, error) {
+	start := time.Now()
 	// The lease first: while it exists no sweep takes the actor for an
 	// orphan, and a second spawn of the id fails here.
 	l, err := n.takeLease(ctx, id, 0)
@@ -296,6 +297,7 @@ func (n *Node) spawn(ctx context.Context, id string, m *manifest.Manifest) (wire
 		return wire.ActorInfo{}, fmt.Errorf("%w: register %q: %w", wire.ErrNATS, id, err)
 	}
 	n.beatSoon()
+	n.metrics.spawned(m.Name, time.Since(start))
 	return n.info(id)
 }
 

@@ -87,6 +87,7 @@ type hosted struct {
 	stopOnce  sync.Once
 	detachOne sync.Once
 	detachErr error
+	hits      actor.LimitsHit // the budget's counts metrics last saw; guarded by turn
 }
 
 // release is one handler call's effects: released only when p is durable.
@@ -261,9 +262,13 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 			replayed = append(replayed, release{out: r.out, seq: r.seq})
 		}
 	}
+	start := time.Now()
 	if h.a, err = n.rt.Spawn(ctx, live); err != nil {
 		h.rec.Take()
 		return fail(fmt.Errorf("node: spawn %q: %w", id, err))
+	}
+	if !known {
+		n.metrics.compiled(e.Manifest.Name, time.Since(start))
 	}
 	n.mu.Lock()
 	n.compiled[digest] = true
@@ -316,6 +321,7 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	kind := wire.EventStarted
 	if !fresh {
 		kind = wire.EventResumed
+		n.metrics.resumed(h)
 	}
 	n.event(id, kind, started)
 	return nil
@@ -356,11 +362,13 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 	ctx := h.n.ctx
 	var reply, st []byte
 	var err error
+	start := time.Now()
 	if call == chain.CallSend {
 		st, err = h.a.Deliver(ctx, payload)
 	} else {
 		reply, err = h.a.Request(ctx, payload)
 	}
+	h.n.metrics.handledCall(h, string(call), time.Since(start), err)
 	inputs, out := h.rec.Take()
 	if errors.Is(err, actor.ErrStopped) || errors.Is(err, actor.ErrKilled) || errors.Is(err, actor.ErrClosed) || ctx.Err() != nil {
 		return err // nothing ran to completion: nothing to record

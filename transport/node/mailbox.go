@@ -143,6 +143,7 @@ func (h *hosted) deliverAs(m *jetstream.RawStreamMsg, enc wire.Encoding, hdrErr 
 	}
 	if err != nil {
 		h.n.event(h.id, wire.EventRejected, fmt.Sprintf("mailbox sequence %d: %v", m.Sequence, err))
+		h.n.metrics.rejected(h)
 		p, aerr := h.app.Append(h.n.ctx, &chain.Failure{Reason: "rejected", Call: chain.CallSend, Detail: err.Error(), MsgID: msgID, MailboxSeq: m.Sequence})
 		if aerr != nil {
 			go h.lose()

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/transport"
@@ -64,6 +65,9 @@ type Config struct {
 	// registry), whatever its caller's deadline; default
 	// DefaultSpawnTimeout.
 	SpawnTimeout time.Duration
+	// Metrics, when set, receives the node's Prometheus metrics
+	// (metrics.go; docs/NATS.md lists them), each with a node label.
+	Metrics prometheus.Registerer
 }
 
 // DefaultSpawnTimeout is Config.SpawnTimeout's default.
@@ -98,6 +102,7 @@ type Node struct {
 	// spawnSlots admits the compiles and instantiations of spawns, which
 	// use a core each, GOMAXPROCS at once.
 	spawnSlots chan struct{}
+	metrics    *metrics // nil without Config.Metrics
 
 	mu     sync.Mutex
 	hosted map[string]*hosted
@@ -187,6 +192,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.router = &Router{nc: n.nc, js: n.js, layout: cfg.Layout}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	if n.metrics, err = newMetrics(cfg.Metrics, n); err != nil {
+		n.cancel()
+		return nil, fmt.Errorf("%w: metrics: %w", ErrConfig, err)
+	}
 	if err := n.beat(ctx); err != nil {
 		n.abort(ctx)
 		return nil, err
@@ -221,6 +230,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 // resumed: the runtime is the caller's and outlives the node.
 func (n *Node) abort(ctx context.Context) {
 	n.cancel()
+	n.metrics.close()
 	if n.svc != nil {
 		_ = n.svc.Stop()
 	}
@@ -529,6 +539,7 @@ func (n *Node) Close(ctx context.Context) error {
 	if err := n.nc.FlushWithContext(fctx); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		errs = append(errs, fmt.Errorf("%w: flush: %w", wire.ErrNATS, err))
 	}
+	n.metrics.close()
 	n.log.Info("node stopped")
 	return errors.Join(errs...)
 }
