@@ -430,6 +430,7 @@ the same --name resumes them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			var metricsAt string
 			if metricsAddr != "" {
 				mctx, cancel := context.WithCancel(context.Background())
 				defer cancel() // after the node stopped: a last scrape still works
@@ -437,14 +438,16 @@ the same --name resumes them.`,
 				if err != nil {
 					return err
 				}
-				f.metrics = reg
-				fmt.Fprintf(cmd.OutOrStdout(), "metrics on http://%s/metrics\n", addr)
+				f.metrics, metricsAt = reg, addr
 			}
 			n, url, stop, err := f.start(cmd.Context(), logger, logger)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "node %s serving on %s (prefix %s); Ctrl-C stops it\n", n.Name(), url, f.prefix)
+			if metricsAt != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "metrics on http://%s/metrics\n", metricsAt)
+			}
 			<-cmd.Context().Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()

@@ -5,7 +5,10 @@
 ;;   2  message.send the message to the target
 ;;   3  message.request the target with the message, once (2 s timeout)
 ;; and the reply is how many of those host calls returned status 0, as a
-;; msgpack u32. A send does nothing and keeps the state (docs/ABI.md v1).
+;; msgpack u32. A send does nothing and keeps the state. The heap is
+;; reset as a request returns (the host has copied the state and the
+;; message in before the call and reads the results before the next), so
+;; the error variants of refused calls do not pile up (docs/ABI.md v1).
 (module
   (import "theater:actor/log@0.1.0" "write"
     (func $write (param i32 i32 i32) (result i32)))
@@ -77,5 +80,6 @@
     (i32.store8 (i32.const 128) (i32.const 0xcd))
     (i32.store8 (i32.const 129) (i32.shr_u (local.get $okn) (i32.const 8)))
     (i32.store8 (i32.const 130) (local.get $okn))
+    (global.set $heap (i32.const 4096))
     (call $ok (local.get $sp) (local.get $sl) (i32.const 128) (i32.const 3)))
 )
