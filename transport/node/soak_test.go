@@ -321,12 +321,18 @@ func TestSoak(t *testing.T) {
 		}
 		return nil
 	})
-	// Nothing the soak left behind slows the healthy actor down.
-	afterP99 := bestP99()
+	// Nothing the soak left behind slows the healthy actor down. The
+	// machine is shared (other tests, other processes), so the check is
+	// that the p99 gets back within twice the baseline, not that the
+	// first measurement lands there.
+	var afterP99 time.Duration
+	checkFor(t, 20*time.Second, func() error {
+		if afterP99 = bestP99(); afterP99 > 2*baseline {
+			return fmt.Errorf("healthy p99 %v after the soak, more than twice its baseline %v", afterP99, baseline)
+		}
+		return nil
+	})
 	t.Logf("healthy p99 after the soak %v, baseline %v (%.2fx)", afterP99, baseline, float64(afterP99)/float64(baseline))
-	if afterP99 > 2*baseline {
-		t.Errorf("healthy p99 %v after the soak, more than twice its baseline %v", afterP99, baseline)
-	}
 	rss := sample(after, "process_resident_memory_bytes", nil)
 	t.Logf("after: %v goroutines (idle %v), RSS %.0f MiB (idle %.0f MiB), %d consumers; total %v",
 		sample(after, "go_goroutines", nil), idleGoroutines, rss/(1<<20), idleRSS/(1<<20), idleConsumers, time.Since(began))

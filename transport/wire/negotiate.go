@@ -39,24 +39,25 @@ func HeaderBroken(m *nats.Msg) bool {
 	return m.Header == nil && m.Size() > len(m.Subject)+len(m.Reply)+len(m.Data)
 }
 
-// HeaderEncoding is the encoding h declares; see [MsgEncoding].
+// HeaderEncoding is the encoding h declares; see [MsgEncoding]. It
+// allocates nothing for a message without Content-Type or with one
+// spelt as [ContentJSON]: it runs on every request.
 func HeaderEncoding(h nats.Header) (Encoding, error) {
-	var vals []string
-	for k, v := range h {
-		if strings.EqualFold(k, ContentTypeHeader) {
-			vals = append(vals, v...)
+	var first string
+	found, enc := false, Msgpack
+	for k, vs := range h {
+		if len(k) != len(ContentTypeHeader) || !strings.EqualFold(k, ContentTypeHeader) {
+			continue
 		}
-	}
-	if len(vals) == 0 {
-		return Msgpack, nil
-	}
-	enc, err := ParseContentType(vals[0])
-	if err != nil {
-		return Msgpack, err
-	}
-	for _, v := range vals[1:] {
-		if e, err := ParseContentType(v); err != nil || e != enc {
-			return Msgpack, fmt.Errorf("%w: Content-Type given twice, as %q and %q", ErrContentType, vals[0], v)
+		for _, v := range vs {
+			e, err := ParseContentType(v)
+			if err != nil {
+				return Msgpack, err
+			}
+			if found && e != enc {
+				return Msgpack, fmt.Errorf("%w: Content-Type given twice, as %q and %q", ErrContentType, first, v)
+			}
+			first, enc, found = v, e, true
 		}
 	}
 	return enc, nil
@@ -66,6 +67,9 @@ func HeaderEncoding(h nats.Header) (Encoding, error) {
 // application/json (with an optional charset=utf-8) is [JSON], the
 // msgpack media types are [Msgpack]; anything else is [ErrContentType].
 func ParseContentType(v string) (Encoding, error) {
+	if v == ContentJSON { // the usual spelling, without a parse
+		return JSON, nil
+	}
 	mt, params, err := mime.ParseMediaType(v)
 	if err != nil {
 		return Msgpack, fmt.Errorf("%w: Content-Type %q: %w", ErrContentType, v, err)

@@ -160,3 +160,31 @@ func FuzzDecodeStrict(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkContentType compares reading the encoding of a request by
+// the HTTP rules (HeaderEncoding) with the exact-match lookup it
+// replaced, on the request hot path's usual headers.
+func BenchmarkContentType(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		h    nats.Header
+	}{
+		{"msgpack", nats.Header{"Theater-Deadline": {"1767225600000"}, "Theater-Types": {"0123456789abcdef"}}},
+		{"json", nats.Header{"Theater-Deadline": {"1767225600000"}, "Content-Type": {"application/json"}}},
+	} {
+		b.Run("exact/"+tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if tc.h.Get(wire.ContentTypeHeader) == wire.ContentJSON {
+					_ = wire.JSON
+				}
+			}
+		})
+		b.Run("negotiate/"+tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := wire.HeaderEncoding(tc.h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
