@@ -3,6 +3,7 @@ package node_test
 import (
 	"context"
 	"log/slog"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,6 +83,13 @@ func TestSendFlood(t *testing.T) {
 		t.Fatalf("request: %s %v, want 50 sends accepted", reply, err)
 	}
 	waitState(t, c, "sink", "100") // 50 sends of 2
+	// The refusals are the guest's own doing, counted per handler call:
+	// a replay of its chain refuses the same sends and matches.
+	out, err := exec.Command(theaterBin, "replay", "sender", "--server", srv.ClientURL()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("theater replay sender: %v\n%s", err, out)
+	}
+	t.Logf("theater replay sender: %s", out)
 }
 
 // TestSelfRequest: a request an actor makes to itself from a handler
