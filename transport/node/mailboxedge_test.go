@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/transport"
 	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
@@ -64,4 +65,37 @@ func TestUnknownSendsExpire(t *testing.T) {
 		}
 		return errors.New("the sends to nobody are still stored")
 	})
+}
+
+// TestRouterRefusesUnknownIDs: the node's router, as the client does,
+// stores nothing for an id with no registry entry or a stopped actor.
+func TestRouterRefusesUnknownIDs(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	n := startNode(t, srv, "a")
+	c := newClient(t, srv)
+	spawnCounter(t, c, "live", "")
+	spawnCounter(t, c, "gone", "")
+	if _, err := c.Stop(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	r := n.Router()
+	for _, id := range []string{"nobody", "gone"} {
+		if err := r.Send(ctx, "", id, mp3); !errors.Is(err, actor.ErrUnknownActor) {
+			t.Errorf("send to %s: %v", id, err)
+		}
+	}
+	s, err := natsJS(t, connect(t, srv)).Stream(ctx, "theater_mailbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"nobody", "gone"} {
+		if _, err := s.GetLastMsgForSubject(ctx, "theater.actor."+id+".send"); !errors.Is(err, jetstream.ErrMsgNotFound) {
+			t.Errorf("%s: a send was stored: %v", id, err)
+		}
+	}
+	if err := r.Send(ctx, "", "live", mp3); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, c, "live", "3")
 }

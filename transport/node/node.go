@@ -190,7 +190,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.obs, err = n.js.ObjectStore(ctx, cfg.Layout.ModulesStore()); err != nil {
 		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
 	}
-	n.router = &Router{nc: n.nc, js: n.js, layout: cfg.Layout}
+	n.router = &Router{nc: n.nc, js: n.js, actors: n.actors, layout: cfg.Layout}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	if n.metrics, err = newMetrics(cfg.Metrics, n); err != nil {
 		n.cancel()
