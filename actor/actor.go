@@ -49,6 +49,8 @@ type Actor struct {
 	// so that a handler can check it without the lock.
 	killed atomic.Bool
 
+	usage usage // of the budget, by the current handler call
+
 	// sem is held by whoever uses the instance or the state: a handler,
 	// hibernation, eviction, Stop. A channel rather than a mutex so that
 	// Stop can give up with its context and eviction can try without

@@ -135,6 +135,8 @@ func hostLogWrite(ctx context.Context, i *instance, stack []uint64) int32 {
 		return abi.StatusInvalid
 	case len(msg) > i.a.spec.Limits.MaxMessageSize:
 		return abi.StatusTooLarge
+	case !i.a.logAllowed(ctx, len(msg)):
+		return abi.StatusOK // dropped and counted
 	}
 	i.a.spec.Logger.Log(ctx, logLevels[level], string(msg), "actor", i.a.spec.ID)
 	return abi.StatusOK
@@ -210,6 +212,9 @@ func (r *Runtime) hostSend(ctx context.Context, i *instance, stack []uint64) int
 	if !i.a.allowed(to) {
 		return r.sendErr(ctx, i, retptr, to, ErrDenied)
 	}
+	if err := i.a.sendAllowed(); err != nil {
+		return r.sendErr(ctx, i, retptr, to, err)
+	}
 	if err := i.a.spec.Router.Send(ctx, i.a.spec.ID, to, payload); err != nil {
 		return r.sendErr(ctx, i, retptr, to, err)
 	}
@@ -226,6 +231,9 @@ func (r *Runtime) hostRequest(ctx context.Context, i *instance, stack []uint64) 
 	}
 	if !i.a.allowed(to) {
 		return r.sendErr(ctx, i, retptr, to, ErrDenied)
+	}
+	if err := i.a.requestAllowed(to); err != nil {
+		return r.sendErr(ctx, i, retptr, to, err)
 	}
 	// The payload is a view of this guest's memory; it stays valid and
 	// unchanged while the guest waits in this call.

@@ -253,6 +253,7 @@ func (a *Actor) handle(msg []byte, request bool) ([]byte, *Failure) {
 func (a *Actor) call(inst *instance, fn api.Function, name string, state, msg []byte, request bool) (reply []byte, f *Failure) {
 	ctx := inst.ctx
 	ctx.arm(a.spec.Limits.HandlerTimeout, a.spec.Limits.Fuel)
+	a.usage.startCall()
 	armed := true
 	defer func() {
 		if armed {

@@ -61,6 +61,7 @@ func SpecFromManifest(id string, m *manifest.Manifest, model *wit.Model) (Spec, 
 			MaxMessageSize: d.Limits.MaxMessageBytes,
 			IdleTimeout:    time.Duration(d.Limits.Idle),
 			Fuel:           uint64(d.Limits.Fuel),
+			Budget:         budgetOf(&d.Limits),
 		},
 	}
 	// The manifest's 0 means never hibernate; the runtime's zero means

@@ -52,6 +52,9 @@ type Limits struct {
 	// a call that would exceed it fails as [OutOfFuel], at the same
 	// point on every run. Zero means no limit; the deadline still holds.
 	Fuel uint64
+	// Budget bounds the host calls of one handler call (logs, sends,
+	// requests).
+	Budget Budget
 }
 
 // DefaultLimits are the limits a runtime starts with.
@@ -62,6 +65,7 @@ var DefaultLimits = Limits{
 	MaxMessageSize: 1 << 20,
 	MaxStateSize:   16 << 20,
 	IdleTimeout:    30 * time.Second,
+	Budget:         DefaultBudget,
 }
 
 func (l Limits) withDefaults(d Limits) Limits {
@@ -83,6 +87,7 @@ func (l Limits) withDefaults(d Limits) Limits {
 	if l.IdleTimeout == 0 {
 		l.IdleTimeout = d.IdleTimeout
 	}
+	l.Budget = l.Budget.withDefaults(d.Budget)
 	return l
 }
 

@@ -29,6 +29,11 @@ type StoreConfig struct {
 	DuplicateWindow time.Duration `toml:"duplicate_window" json:"duplicate_window,omitempty"`
 	// EventsMaxAge is how long lifecycle events are kept (default 24h).
 	EventsMaxAge time.Duration `toml:"events_max_age" json:"events_max_age,omitempty"`
+	// MailboxMaxAge is how long a send may wait unhandled in the mailbox
+	// stream (default 7 days): sends to ids that never exist, or to an
+	// actor stopped for good, expire instead of being stored forever.
+	// Handled sends are purged long before.
+	MailboxMaxAge time.Duration `toml:"mailbox_max_age" json:"mailbox_max_age,omitempty"`
 	// NodeTTL is how long a node's heartbeat entry lives without being
 	// renewed (default 15s); a node beats well within it.
 	NodeTTL time.Duration `toml:"node_ttl" json:"node_ttl,omitempty"`
@@ -40,6 +45,7 @@ const (
 	DefaultMaxMessageSize  = 1 << 20
 	DefaultDuplicateWindow = 2 * time.Minute
 	DefaultEventsMaxAge    = 24 * time.Hour
+	DefaultMailboxMaxAge   = 7 * 24 * time.Hour
 	DefaultNodeTTL         = 15 * time.Second
 )
 
@@ -63,6 +69,9 @@ func (c StoreConfig) resolved() StoreConfig {
 	if c.NodeTTL == 0 {
 		c.NodeTTL = DefaultNodeTTL
 	}
+	if c.MailboxMaxAge == 0 {
+		c.MailboxMaxAge = DefaultMailboxMaxAge
+	}
 	return c
 }
 
@@ -70,7 +79,7 @@ func (c StoreConfig) validate() error {
 	switch {
 	case c.Replicas < 1 || c.Replicas > 5:
 		return configError(fmt.Sprintf("transport: replicas %d: JetStream allows 1 to 5", c.Replicas), nil)
-	case c.MailboxDepth < 0 || c.MaxMessageSize < 0 || c.DuplicateWindow < 0 || c.EventsMaxAge < 0:
+	case c.MailboxDepth < 0 || c.MaxMessageSize < 0 || c.DuplicateWindow < 0 || c.EventsMaxAge < 0 || c.MailboxMaxAge < 0:
 		return configError("transport: store limits must not be negative", nil)
 	case c.NodeTTL < time.Second:
 		// JetStream's subject delete markers, which tell watchers a node
@@ -89,8 +98,10 @@ func (c StoreConfig) validate() error {
 // the actors a node hosts, so a hibernated actor costs the server only its
 // stored messages; a work queue would need acks (a second write that can
 // disagree with the chain) and forbids overlapping consumers while
-// ownership moves. Messages never age out; the owner purges an actor's
-// subject up to the sequence its chain has recorded. Each actor's
+// ownership moves. The owner purges an actor's subject up to the
+// sequence its chain has recorded; what nobody handles (sends to ids
+// that do not exist, or to an actor stopped for good) ages out after
+// MailboxMaxAge. Each actor's
 // mailbox is bounded by MailboxDepth with discard-new-per-subject, so a
 // full mailbox refuses new sends (the sender's publish fails) instead of
 // losing acknowledged ones. The duplicate window drops retried publishes
@@ -110,7 +121,8 @@ func (l Layout) MailboxStreamConfig(c StoreConfig) jetstream.StreamConfig {
 		MaxMsgs:              -1,
 		MaxBytes:             -1,
 		MaxMsgSize:           c.MaxMessageSize,
-		Duplicates:           c.DuplicateWindow,
+		Duplicates:           min(c.DuplicateWindow, c.MailboxMaxAge),
+		MaxAge:               c.MailboxMaxAge,
 		AllowDirect:          true,
 	}
 }

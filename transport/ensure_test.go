@@ -76,7 +76,7 @@ func TestEnsureIdempotent(t *testing.T) {
 	if !slices.Equal(mb.Subjects, []string{"theater.actor.*.send"}) || mb.Retention != jetstream.LimitsPolicy ||
 		mb.Storage != jetstream.FileStorage || mb.Discard != jetstream.DiscardNew || !mb.DiscardNewPerSubject ||
 		mb.MaxMsgsPerSubject != transport.DefaultMailboxDepth || mb.MaxMsgSize != transport.DefaultMaxMessageSize ||
-		mb.Duplicates != transport.DefaultDuplicateWindow || mb.MaxAge != 0 || mb.Replicas != 1 || !mb.AllowDirect {
+		mb.Duplicates != transport.DefaultDuplicateWindow || mb.MaxAge != transport.DefaultMailboxMaxAge || mb.Replicas != 1 || !mb.AllowDirect {
 		t.Errorf("mailbox config %+v", mb)
 	}
 	ch := streamConfig(t, ctx, js, "theater_chain")

@@ -140,6 +140,22 @@
 //     closed (hibernated) and recreated from its state on the next one; a
 //     Go duration. Default "0": never.
 //
+// The budget of one handler call's host calls, each 1 to 2^30, so that
+// a guest in a loop floods neither the node's log nor other actors'
+// mailboxes (defaults are package actor's DefaultBudget):
+//
+//   - log_lines_per_call, log_bytes_per_call: log lines, and bytes of
+//     their messages, one handler call may write. Default 100 and 65536.
+//   - log_lines_per_second, log_bytes_per_second: the same across the
+//     actor's calls, per second. Default 1000 and 1048576. Lines past
+//     any of the four are dropped and counted, with one warning per
+//     handler call; the guest is not told.
+//   - sends_per_call, requests_per_call: message.send and
+//     message.request calls of one handler call. Default 1000 and 100.
+//     One past them fails with a failed error naming the limit. A
+//     request an actor makes to itself always fails at once: it would
+//     wait for its own turn forever.
+//
 // # [supervision]
 //
 // What the actor's supervisor will do when the actor ends: the settings

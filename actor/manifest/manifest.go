@@ -162,6 +162,15 @@ type Limits struct {
 	// per Wasm instruction); past it the call fails as "out of fuel", at
 	// the same point on every run. 0 means no limit.
 	Fuel int `toml:"fuel" json:"fuel,omitempty"`
+	// The budget of one handler call's host calls (budget.go): log lines
+	// and bytes per call and per second, sends and requests per call.
+	// Zero means the runtime's default.
+	LogLinesPerCall   int `toml:"log_lines_per_call" json:"log_lines_per_call,omitempty"`
+	LogBytesPerCall   int `toml:"log_bytes_per_call" json:"log_bytes_per_call,omitempty"`
+	LogLinesPerSecond int `toml:"log_lines_per_second" json:"log_lines_per_second,omitempty"`
+	LogBytesPerSecond int `toml:"log_bytes_per_second" json:"log_bytes_per_second,omitempty"`
+	SendsPerCall      int `toml:"sends_per_call" json:"sends_per_call,omitempty"`
+	RequestsPerCall   int `toml:"requests_per_call" json:"requests_per_call,omitempty"`
 }
 
 // Supervision says what the actor's supervisor does when the actor ends.

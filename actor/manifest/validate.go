@@ -180,7 +180,7 @@ func (l *Limits) check() *Error {
 	if d := time.Duration(l.Idle); d < 0 {
 		return fieldErr("limits.idle", "%v is negative", d)
 	}
-	return nil
+	return l.checkBudget()
 }
 
 func intRange(key string, v, maxV int) *Error {

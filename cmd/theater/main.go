@@ -68,7 +68,7 @@ WebAssembly module with a NATS mailbox, talking in msgpack values typed by WIT.`
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newWitCmd(), newServeCmd(), newRunCmd(), newSpawnCmd(), newLsCmd(), newStopCmd(),
+	root.AddCommand(newWitCmd(), newServeCmd(), newRunCmd(), newSpawnCmd(), newLsCmd(), newStopCmd(), newRmCmd(),
 		newSendCmd(), newRequestCmd(), withStateAt(newStateCmd()), newNodesCmd(), newReplayCmd(),
 		newEventsCmd(), newVerifyCmd(), newTreeCmd(), newDemoCmd())
 	return root

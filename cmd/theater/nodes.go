@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/theater-go/theater/actor"
@@ -168,15 +170,19 @@ func newStopCmd() *cobra.Command {
 
 func newLsCmd() *cobra.Command {
 	var f connFlags
+	var all bool
 	cmd := &cobra.Command{
 		Use:   "ls",
-		Short: "List the registered actors, running and stopped",
+		Short: "List the running actors (with --all, the stopped ones too)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
 				list, err := c.List(ctx)
 				if err != nil {
 					return err
+				}
+				if !all {
+					list = slices.DeleteFunc(list, func(a client.Listed) bool { return a.Status == wire.StatusStopped })
 				}
 				if f.asJSON {
 					if list == nil {
@@ -190,6 +196,31 @@ func newLsCmd() *cobra.Command {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", a.ID, a.Manifest.Name, a.Node, a.Status, a.MailboxSeq, shortDigest(a.Digest))
 				}
 				return tw.Flush()
+			})
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&all, "all", false, "list stopped actors too")
+	return cmd
+}
+
+func newRmCmd() *cobra.Command {
+	var f connFlags
+	cmd := &cobra.Command{
+		Use:   "rm ID",
+		Short: "Remove a stopped actor: its registry entry and unhandled sends (its chain is kept)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return f.withClient(cmd, func(ctx context.Context, c *client.Client) error {
+				info, err := c.Remove(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if f.asJSON {
+					return printJSON(cmd.OutOrStdout(), info)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s removed\n", info.ID)
+				return nil
 			})
 		},
 	}
@@ -317,6 +348,7 @@ type serverFlags struct {
 	name     string
 	cacheDir string
 	nodeTTL  time.Duration
+	metrics  prometheus.Registerer // set by serve --metrics
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, listenDefault, storeHelp string) {
@@ -379,7 +411,7 @@ func (f *serverFlags) start(ctx context.Context, logger, actorLogger *slog.Logge
 	}
 	undo = append(undo, rt.Close)
 	n, err = node.Start(ctx, node.Config{Conn: nc, Runtime: rt, Layout: l, Store: transport.StoreConfig{NodeTTL: f.nodeTTL},
-		Name: f.name, Logger: logger, ActorLogger: actorLogger})
+		Name: f.name, Logger: logger, ActorLogger: actorLogger, Metrics: f.metrics})
 	if err != nil {
 		return fail(err)
 	}
@@ -389,6 +421,7 @@ func (f *serverFlags) start(ctx context.Context, logger, actorLogger *slog.Logge
 
 func newServeCmd() *cobra.Command {
 	var f serverFlags
+	var metricsAddr string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a node (with an embedded NATS server unless --server is given)",
@@ -406,11 +439,24 @@ the same --name resumes them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			var metricsAt string
+			if metricsAddr != "" {
+				mctx, cancel := context.WithCancel(context.Background())
+				defer cancel() // after the node stopped: a last scrape still works
+				reg, addr, err := serveMetrics(mctx, metricsAddr)
+				if err != nil {
+					return err
+				}
+				f.metrics, metricsAt = reg, addr
+			}
 			n, url, stop, err := f.start(cmd.Context(), logger, logger)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "node %s serving on %s (prefix %s); Ctrl-C stops it\n", n.Name(), url, f.prefix)
+			if metricsAt != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "metrics on http://%s/metrics\n", metricsAt)
+			}
 			<-cmd.Context().Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
@@ -418,6 +464,7 @@ the same --name resumes them.`,
 		},
 	}
 	f.register(cmd, embedded.DefaultListen, "directory of the embedded server's JetStream data (default: the user data directory, theater/)")
+	cmd.Flags().StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics on http://ADDR/metrics (host:port; port 0: any free port)")
 	return cmd
 }
 

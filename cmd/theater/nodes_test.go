@@ -88,6 +88,15 @@ func TestRunSmoke(t *testing.T) {
 	cli("7", "state", "smoke")
 	cli("smoke stopped", "stop", "smoke")
 	waitOutput(t, &out, regexp.MustCompile(`event stopped smoke`))
+	// Stopped actors are listed only with --all, until removed.
+	if code, stdout, stderr := runCLI(t, "", "ls", "--json", "--server", url); code != 0 || strings.Contains(stdout, "smoke") {
+		t.Fatalf("ls lists a stopped actor: exit %d, %q %q", code, stdout, stderr)
+	}
+	cli("stopped", "ls", "--all")
+	cli("smoke removed", "rm", "smoke")
+	if code, stdout, stderr := runCLI(t, "", "ls", "--all", "--json", "--server", url); code != 0 || strings.Contains(stdout, "smoke") {
+		t.Fatalf("ls --all lists a removed actor: exit %d, %q %q", code, stdout, stderr)
+	}
 
 	cancel()
 	select {

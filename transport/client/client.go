@@ -239,6 +239,19 @@ func (c *Client) Stop(ctx context.Context, id string) (wire.ActorInfo, error) {
 	return info, err
 }
 
+// Remove deletes a stopped actor: its registry entry, the sends left in
+// its mailbox and its chain (node.Node.Remove). A running actor is
+// refused with [wire.ErrExists]; stop it first.
+func (c *Client) Remove(ctx context.Context, id string) (wire.ActorInfo, error) {
+	if err := transport.ValidID(id); err != nil {
+		return wire.ActorInfo{}, fmt.Errorf("%w: %w", wire.ErrInvalidID, err)
+	}
+	var info wire.ActorInfo
+	err := c.control(ctx, c.layout.ControlSubject(wire.OpRemove), wire.ActorRequest{ID: id}, &info)
+	c.forget(id)
+	return info, err
+}
+
 // Listed is one actor in List.
 type Listed struct {
 	ID string `json:"id"`

@@ -42,6 +42,7 @@ func (n *Node) startService() (micro.Service, error) {
 		{"spawn-tree", l.ControlSubject(wire.OpSpawnTree), true, slotted, n.ctlSpawnTree},
 		{"node-spawn-tree", l.NodeSubject(n.name, wire.OpSpawnTree), false, slotted, n.ctlSpawnTree},
 		{"tree", l.NodeSubject(n.name, wire.OpTree), false, inline, n.ctlTree},
+		{"remove", l.ControlSubject(wire.OpRemove), true, slotted, n.ctlRemove},
 	}
 	for _, ep := range eps {
 		opts := []micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}
@@ -163,16 +164,13 @@ func (n *Node) respond(req micro.Request, v any, err error) {
 	_ = req.RespondJSON(v)
 }
 
-func decodeJSON(data []byte, v any) error {
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("%w: %w", wire.ErrBadJSON, err)
-	}
-	return nil
-}
+// decodeJSON decodes a control request strictly: a misspelt key is an
+// error, never a default.
+func decodeJSON(data []byte, v any) error { return wire.DecodeStrict(data, v) }
 
 func (n *Node) ctlSpawn(ctx context.Context, req micro.Request) (any, error) {
-	var r wire.SpawnRequest
-	if err := decodeJSON(req.Data(), &r); err != nil {
+	r, err := wire.DecodeSpawnRequest(req.Data())
+	if err != nil {
 		return nil, err
 	}
 	return n.Spawn(ctx, r.ID, &r.Manifest)
@@ -183,6 +181,14 @@ func (n *Node) ctlSpawn(ctx context.Context, req micro.Request) (any, error) {
 // must be free, or name a stopped actor, which starts anew: from its
 // initial state, with a mailbox that starts after the mailbox stream's
 // last sequence, so nothing sent to the old actor reaches the new one.
+//
+// A spawn is all or nothing, and its budget is its own: compiling and
+// instantiating run aside, at most a few at once, under
+// Config.SpawnTimeout rather than ctx. The registry entry is written only
+// once the actor is hosted, and a spawn that fails gives the id back with
+// a context of its own. When ctx ends first Spawn returns at once and the
+// spawn goes on: the registry (`theater ls`) tells how it ended, and
+// never lists an actor that no node hosts.
 func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (wire.ActorInfo, error) {
 	return n.spawn(ctx, id, m, "")
 }
@@ -200,6 +206,36 @@ func (n *Node) spawn(ctx context.Context, id string, m *manifest.Manifest, tree 
 	if _, ok := m.ModuleDigest(); !ok {
 		return wire.ActorInfo{}, fmt.Errorf("%w: module %q: a node takes modules by digest (sha256:...); upload the file with the client", wire.ErrBadManifest, m.Module)
 	}
+	n.mu.Lock()
+	if n.closing {
+		n.mu.Unlock()
+		return wire.ActorInfo{}, fmt.Errorf("%w: node %s is shutting down", wire.ErrUnavailable, n.name)
+	}
+	n.ctl.Add(1)
+	n.mu.Unlock()
+	type result struct {
+		info wire.ActorInfo
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer n.ctl.Done()
+		sctx, cancel := context.WithTimeout(n.ctx, n.spawnTimeout())
+		defer cancel()
+		info, err := n.spawnAside(sctx, id, m, tree)
+		done <- result{info, err}
+	}()
+	select {
+	case r := <-done:
+		return r.info, r.err
+	case <-ctx.Done():
+		return wire.ActorInfo{}, fmt.Errorf("%w: spawn %q: its caller gave up; the spawn goes on, and `theater ls` shows whether it is hosted: %w", wire.ErrUnavailable, id, ctx.Err())
+	}
+}
+
+// spawnAside is spawn's work, under its own deadline ctx.
+func (n *Node) spawnAside(ctx context.Context, id string, m *manifest.Manifest, tree string) (wire.ActorInfo, error) {
+	start := time.Now()
 	// The lease first: while it exists no sweep takes the actor for an
 	// orphan, and a second spawn of the id fails here.
 	l, err := n.takeLease(ctx, id, 0)
@@ -209,52 +245,77 @@ func (n *Node) spawn(ctx context.Context, id string, m *manifest.Manifest, tree 
 		}
 		return wire.ActorInfo{}, err
 	}
+	// Every way out below without a hosted actor gives the lease back,
+	// with a context of its own: ctx may be what ended.
+	giveBack := func() {
+		rctx, cancel := context.WithTimeout(context.Background(), detachTimeout)
+		n.releaseLease(rctx, l)
+		cancel()
+	}
 	e := wire.Entry{Node: n.name, Digest: m.Module, Manifest: *m, Status: wire.StatusRunning, Updated: time.Now().UTC(), Tree: tree}
-	b, _ := json.Marshal(e)
-	_, err = n.actors.Create(ctx, id, b)
-	var prev []byte
-	if errors.Is(err, jetstream.ErrKeyExists) {
-		old, oldRev, gerr := n.entry(ctx, id)
-		if gerr != nil {
-			n.releaseLease(ctx, l)
-			return wire.ActorInfo{}, gerr
-		}
-		if old.Status != wire.StatusStopped && old.Status != wire.StatusFailed {
-			n.releaseLease(ctx, l)
-			return wire.ActorInfo{}, fmt.Errorf("%w: %q runs on node %s; stop it first or choose another id", wire.ErrExists, id, old.Node)
-		}
-		// The new actor's mailbox starts after everything stored so far:
-		// the old one's sends are not its to handle, including those a
-		// crash left unpurged and any published while it was stopped.
-		if e.MailboxSeq, err = n.mailboxEnd(ctx); err != nil {
-			n.releaseLease(ctx, l)
-			return wire.ActorInfo{}, err
-		}
-		e.MailboxSeq = max(e.MailboxSeq, old.MailboxSeq)
-		b, _ = json.Marshal(e)
-		prev, _ = json.Marshal(old)
-		_, err = n.actors.Update(ctx, id, b, oldRev)
-	}
-	if errors.Is(err, jetstream.ErrKeyExists) { // spawned elsewhere meanwhile
-		n.releaseLease(ctx, l)
-		return wire.ActorInfo{}, fmt.Errorf("%w: %q was just spawned by another request", wire.ErrExists, id)
-	}
-	if err != nil {
-		n.releaseLease(ctx, l)
-		return wire.ActorInfo{}, fmt.Errorf("%w: register %q: %w", wire.ErrNATS, id, err)
-	}
-	if err := n.host(ctx, id, e, l, true, e.MailboxSeq); err != nil {
-		// Give the id back as it was: free, or a stopped actor's.
-		if prev != nil {
-			_, _ = n.actors.Put(ctx, id, prev)
-		} else {
-			_ = n.actors.Delete(ctx, id)
-		}
-		n.releaseLease(ctx, l)
+	// A new actor's mailbox starts after everything stored so far, so
+	// sends published to its subject before it existed are not its, nor
+	// are an old actor's of the id (including those a crash left
+	// unpurged and any published while it was stopped).
+	if e.MailboxSeq, err = n.mailboxEnd(ctx); err != nil {
+		giveBack()
 		return wire.ActorInfo{}, err
 	}
+	old, oldRev, err := n.entry(ctx, id)
+	switch {
+	case errors.Is(err, wire.ErrUnknownActor):
+		oldRev = 0
+	case err != nil:
+		giveBack()
+		return wire.ActorInfo{}, err
+	case old.Status != wire.StatusStopped && old.Status != wire.StatusFailed:
+		giveBack()
+		return wire.ActorInfo{}, fmt.Errorf("%w: %q runs on node %s; stop it first or choose another id", wire.ErrExists, id, old.Node)
+	default:
+		e.MailboxSeq = max(e.MailboxSeq, old.MailboxSeq)
+	}
+	select {
+	case n.spawnSlots <- struct{}{}:
+	case <-ctx.Done():
+		giveBack()
+		return wire.ActorInfo{}, fmt.Errorf("%w: spawn %q: waited for a free compile slot past the spawn's time limit: %w", wire.ErrUnavailable, id, ctx.Err())
+	}
+	err = n.host(ctx, id, e, l, true, e.MailboxSeq)
+	<-n.spawnSlots
+	if err != nil {
+		giveBack()
+		return wire.ActorInfo{}, err
+	}
+	// Hosted: now the registry may say so. Create, or update the stopped
+	// entry read above; either fails if the id's entry changed meanwhile.
+	b, _ := json.Marshal(e)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), detachTimeout)
+	defer cancel()
+	if oldRev == 0 {
+		_, err = n.actors.Create(wctx, id, b)
+	} else {
+		_, err = n.actors.Update(wctx, id, b, oldRev)
+	}
+	if err != nil {
+		if h := n.lookup(id); h != nil {
+			h.lose() // nothing was released yet but its start: let it go
+		}
+		if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyNotFound) {
+			return wire.ActorInfo{}, fmt.Errorf("%w: %q was registered by another request meanwhile", wire.ErrExists, id)
+		}
+		return wire.ActorInfo{}, fmt.Errorf("%w: register %q: %w", wire.ErrNATS, id, err)
+	}
 	n.beatSoon()
+	n.metrics.spawned(m.Name, time.Since(start))
 	return n.info(id)
+}
+
+// spawnTimeout is Config.SpawnTimeout resolved.
+func (n *Node) spawnTimeout() time.Duration {
+	if n.cfg.SpawnTimeout > 0 {
+		return n.cfg.SpawnTimeout
+	}
+	return DefaultSpawnTimeout
 }
 
 // mailboxEnd is the mailbox stream's last sequence.

@@ -72,8 +72,10 @@
 // consumer exists on the server for any actor. The chain's record of each
 // handled send's mailbox sequence makes sends exactly-once across crashes.
 // Payloads are msgpack of the actor's WIT types, or JSON when the
-// Content-Type header says so; bad input is answered with a
-// [wire.ErrorHeader] code and a message, and never reaches the actor. The
+// Content-Type header says so, read by the HTTP rules
+// ([wire.MsgEncoding]); bad input (an unknown content type and a broken
+// header block included) is answered with a [wire.ErrorHeader] code and
+// a message, and never reaches the actor. The
 // node's [Router] carries guests' requests over the same subjects, so
 // actors reach each other by id on any node. A request whose
 // [wire.DeadlineHeader] has passed when its turn comes is not run, and
@@ -98,6 +100,23 @@
 // [wire.StatusFailed], its mailbox stays as it is, messages get
 // [wire.ErrGaveUp], and no node takes it over. [Node.Tree] lists the live
 // tree. docs/SUPERVISION.md has the guarantees and their tests.
+// # Spawning and removing
+//
+// [Node.Spawn] is all or nothing under a time limit of its own
+// (Config.SpawnTimeout): the registry entry is written once the actor is
+// hosted, so a caller that gave up reads the outcome from the registry
+// and never finds an actor listed that no node hosts. A new actor's
+// mailbox starts after everything stored before its spawn.
+// [Node.Remove] deletes a stopped actor's entry, unhandled sends and
+// chain.
+//
+// # Limits and metrics
+//
+// Each actor's handler calls have a budget of log lines, sends and
+// requests (package actor's Budget, set in the manifest's [limits]);
+// docs/NATS.md lists every limit and what a sender gets when it is hit.
+// With Config.Metrics the node registers Prometheus metrics labelled by
+// actor type (the manifest's name), never by id (metrics.go).
 //
 // # Stopping
 //

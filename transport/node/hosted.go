@@ -90,6 +90,7 @@ type hosted struct {
 	stopOnce  sync.Once
 	detachOne sync.Once
 	detachErr error
+	hits      actor.LimitsHit // the budget's counts metrics last saw; guarded by turn
 }
 
 // release is one handler call's effects: released only when p is durable.
@@ -274,9 +275,13 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	}
 	h.sv = newSupervised(h, live, spec.State)
 	live.OnExit = h.sv.onExit(1)
+	start := time.Now()
 	if h.a, err = n.rt.Spawn(ctx, live); err != nil {
 		h.rec.Take()
 		return fail(fmt.Errorf("node: spawn %q: %w", id, err))
+	}
+	if !known {
+		n.metrics.compiled(e.Manifest.Name, time.Since(start))
 	}
 	n.mu.Lock()
 	n.compiled[digest] = true
@@ -329,6 +334,7 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	kind := wire.EventStarted
 	if !fresh {
 		kind = wire.EventResumed
+		n.metrics.resumed(h)
 	}
 	n.event(id, kind, started)
 	if err := n.supervise(ctx, h); err != nil {
@@ -410,11 +416,13 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 	ctx := h.n.ctx
 	var reply, st []byte
 	var err error
+	start := time.Now()
 	if call == chain.CallSend {
 		st, err = h.a.Deliver(ctx, payload)
 	} else {
 		reply, err = h.a.Request(ctx, payload)
 	}
+	h.n.metrics.handledCall(h, string(call), time.Since(start), err)
 	inputs, out := h.rec.Take()
 	if errors.Is(err, actor.ErrStopped) || errors.Is(err, actor.ErrKilled) || errors.Is(err, actor.ErrClosed) || ctx.Err() != nil {
 		return err // nothing ran to completion: nothing to record
@@ -559,7 +567,11 @@ func (h *hosted) onRequest(m *nats.Msg) {
 			wire.ErrTypesChanged, h.id, tag, h.tag))
 		return
 	}
-	enc := wire.EncodingOf(m.Header)
+	enc, err := wire.MsgEncoding(m)
+	if err != nil {
+		h.n.replyErr(m, err)
+		return
+	}
 	if h.types.Request == nil {
 		h.n.replyErr(m, fmt.Errorf("%w: actor %q takes no requests (its manifest has no types.request)", wire.ErrBadType, h.id))
 		return

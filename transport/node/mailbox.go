@@ -77,6 +77,10 @@ func (h *hosted) pump() {
 				return
 			}
 			h.n.log.Warn("cannot read mailbox", "actor", h.id, "err", err)
+			if seq, ok := h.deliverUnreadable(next); ok {
+				next = seq + 1
+				continue
+			}
 		}
 		if n == mailboxPage {
 			continue
@@ -116,6 +120,13 @@ func (h *hosted) waitServing() bool {
 // that does not check against the actor's type is recorded as a failure
 // and never given to it. It returns false when the pump must stop.
 func (h *hosted) deliver(m *jetstream.RawStreamMsg) bool {
+	enc, err := wire.HeaderEncoding(m.Header)
+	return h.deliverAs(m, enc, err)
+}
+
+// deliverAs is deliver of a send whose headers declared enc, or that
+// is refused for hdrErr.
+func (h *hosted) deliverAs(m *jetstream.RawStreamMsg, enc wire.Encoding, hdrErr error) bool {
 	if h.lockUp(time.Time{}) != nil { // waits while a restart is due
 		return false
 	}
@@ -136,9 +147,14 @@ func (h *hosted) deliver(m *jetstream.RawStreamMsg) bool {
 		h.handled.Store(m.Sequence)
 		return true
 	}
-	payload, err := h.checkSend(m.Data, wire.EncodingOf(m.Header))
+	err := hdrErr
+	var payload []byte
+	if err == nil {
+		payload, err = h.checkSend(m.Data, enc)
+	}
 	if err != nil {
 		h.n.event(h.id, wire.EventRejected, fmt.Sprintf("mailbox sequence %d: %v", m.Sequence, err))
+		h.n.metrics.rejected(h)
 		p, aerr := h.app.Append(h.n.ctx, &chain.Failure{Reason: "rejected", Call: chain.CallSend, Detail: err.Error(), MsgID: msgID, MailboxSeq: m.Sequence})
 		if aerr != nil {
 			go h.lose()

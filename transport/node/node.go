@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/transport"
@@ -59,7 +61,17 @@ type Config struct {
 	// (both default to slog.Default).
 	Logger      *slog.Logger
 	ActorLogger *slog.Logger
+	// SpawnTimeout bounds one spawn's work (lease, compile, instantiate,
+	// registry), whatever its caller's deadline; default
+	// DefaultSpawnTimeout.
+	SpawnTimeout time.Duration
+	// Metrics, when set, receives the node's Prometheus metrics
+	// (metrics.go; docs/NATS.md lists them), each with a node label.
+	Metrics prometheus.Registerer
 }
+
+// DefaultSpawnTimeout is Config.SpawnTimeout's default.
+const DefaultSpawnTimeout = time.Minute
 
 // Node hosts actors on NATS: it answers their requests, feeds them their
 // durable mailboxes, keeps their registry entries and serves the control
@@ -87,6 +99,10 @@ type Node struct {
 	// ctlSlots admits maxControl at once.
 	ctl      sync.WaitGroup
 	ctlSlots chan struct{}
+	// spawnSlots admits the compiles and instantiations of spawns, which
+	// use a core each, GOMAXPROCS at once.
+	spawnSlots chan struct{}
+	metrics    *metrics // nil without Config.Metrics
 
 	mu     sync.Mutex
 	hosted map[string]*hosted
@@ -140,7 +156,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("%w: node name: %w", wire.ErrInvalidID, err)
 	}
 	n := &Node{cfg: cfg, name: cfg.Name, nc: cfg.Conn, log: cfg.Logger.With("node", cfg.Name),
-		rt: cfg.Runtime, hosted: map[string]*hosted{}, leased: map[string]*lease{}, starting: map[string]bool{}, compiled: map[actor.Digest]bool{}, started: time.Now(), kick: make(chan struct{}, 1), ctlSlots: make(chan struct{}, maxControl)}
+		rt: cfg.Runtime, hosted: map[string]*hosted{}, leased: map[string]*lease{}, starting: map[string]bool{}, compiled: map[actor.Digest]bool{}, started: time.Now(), kick: make(chan struct{}, 1), ctlSlots: make(chan struct{}, maxControl),
+		spawnSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	var err error
 	if n.js, err = jetstream.New(n.nc); err != nil {
 		return nil, fmt.Errorf("%w: jetstream: %w", wire.ErrNATS, err)
@@ -174,8 +191,12 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if n.obs, err = n.js.ObjectStore(ctx, cfg.Layout.ModulesStore()); err != nil {
 		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
 	}
-	n.router = &Router{nc: n.nc, js: n.js, layout: cfg.Layout}
+	n.router = &Router{nc: n.nc, js: n.js, actors: n.actors, layout: cfg.Layout}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	if n.metrics, err = newMetrics(cfg.Metrics, n); err != nil {
+		n.cancel()
+		return nil, fmt.Errorf("%w: metrics: %w", ErrConfig, err)
+	}
 	if err := n.beat(ctx); err != nil {
 		n.abort(ctx)
 		return nil, err
@@ -210,6 +231,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 // resumed: the runtime is the caller's and outlives the node.
 func (n *Node) abort(ctx context.Context) {
 	n.cancel()
+	n.metrics.close()
 	if n.svc != nil {
 		_ = n.svc.Stop()
 	}
@@ -525,6 +547,7 @@ func (n *Node) Close(ctx context.Context) error {
 	if err := n.nc.FlushWithContext(fctx); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		errs = append(errs, fmt.Errorf("%w: flush: %w", wire.ErrNATS, err))
 	}
+	n.metrics.close()
 	n.log.Info("node stopped")
 	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -19,6 +20,7 @@ import (
 type Router struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
+	actors jetstream.KeyValue // the registry, for sends to ids that do not exist
 	layout transport.Layout
 }
 
@@ -26,12 +28,17 @@ var _ actor.Router = (*Router)(nil)
 
 // Send publishes a durable send to actor to's mailbox and returns once
 // JetStream has stored it. The target's node validates it when it reads
-// it; an invalid one is recorded as rejected and skipped. The actors a
-// node hosts do not send through here: their sends wait for their
-// handler's chain event and go out under ids derived from it.
+// it; an invalid one is recorded as rejected and skipped. A send to an id
+// with no registry entry, or a stopped actor's, is refused before
+// anything is stored, as the client refuses it: nobody would handle it.
+// The actors a node hosts do not send through here: their sends wait for
+// their handler's chain event and go out under ids derived from it.
 func (r *Router) Send(ctx context.Context, from, to string, payload []byte) error {
 	if err := transport.ValidID(to); err != nil {
 		return fmt.Errorf("%w: %w", wire.ErrInvalidID, err)
+	}
+	if err := r.registered(ctx, to); err != nil {
+		return forGuest(err)
 	}
 	m := nats.NewMsg(r.layout.SendSubject(to))
 	m.Data = payload
@@ -71,6 +78,25 @@ func (r *Router) Request(ctx context.Context, from, to string, payload []byte, t
 		return nil, forGuest(err)
 	}
 	return reply.Data, nil
+}
+
+// registered checks that id has a registry entry that is not stopped.
+func (r *Router) registered(ctx context.Context, id string) error {
+	kve, err := r.actors.Get(ctx, id)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		return fmt.Errorf("%w: %q", wire.ErrUnknownActor, id)
+	case err != nil:
+		return fmt.Errorf("%w: registry: %w", wire.ErrNATS, err)
+	}
+	var e wire.Entry
+	if err := json.Unmarshal(kve.Value(), &e); err != nil {
+		return fmt.Errorf("%w: registry entry %q: %w", wire.ErrInternal, id, err)
+	}
+	if e.Status == wire.StatusStopped {
+		return fmt.Errorf("%w: %q", wire.ErrStopped, id)
+	}
+	return nil
 }
 
 // forGuest adds to a node error the actor sentinel that picks the case of

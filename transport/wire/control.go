@@ -20,6 +20,9 @@ const (
 	// lists a node's live supervision tree ([TreeNode]).
 	OpSpawnTree = "spawn-tree"
 	OpTree      = "tree"
+	// OpRemove deletes a stopped actor's entry and mailbox (its chain is
+	// kept); any node may take it (<prefix>.ctl.remove).
+	OpRemove = "remove"
 )
 
 // SpawnTreeRequest asks a node to start a supervision tree: its actors
@@ -103,6 +106,9 @@ const (
 	// StatusFailed: the actor's supervisor gave up on it. No node hosts
 	// or takes it over; a spawn of its id starts it anew, as after a stop.
 	StatusFailed = "failed"
+	// StatusRemoved is in the reply of a remove only: a removed actor
+	// has no entry.
+	StatusRemoved = "removed"
 )
 
 // Heartbeat is a node's entry in the <prefix>_nodes bucket.
@@ -138,5 +144,6 @@ const (
 	// (a sibling's one_for_all or rest_for_one restart, an escalation).
 	EventSupervisorStopped = "supervisor_stopped"
 	// EventGaveUp: the actor's supervisor gave up on it (StatusFailed).
-	EventGaveUp = "gave_up"
+	EventGaveUp  = "gave_up"
+	EventRemoved = "removed"
 )

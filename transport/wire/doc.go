@@ -16,7 +16,11 @@
 // # Payloads
 //
 // Payloads are msgpack of the actor's WIT types, or JSON when
-// [ContentTypeHeader] is [ContentJSON] ([Encoding]). [LoadTypes] resolves
+// [ContentTypeHeader] names [ContentJSON] ([Encoding]), read by the HTTP
+// rules ([MsgEncoding], [HeaderEncoding], [ParseContentType]): any case
+// of key and media type, parameters allowed; an unknown content type is
+// [ErrContentType] and a header block that does not parse
+// ([HeaderBroken]) [ErrBadHeader], never a guess. [LoadTypes] resolves
 // a manifest's type references to [Types]; [CheckPayload] validates
 // msgpack or transcodes JSON under one of them, so bad input is refused
 // before it is published or handed to an actor.
@@ -33,6 +37,9 @@
 //
 // [SpawnRequest], [ActorRequest] and [ActorInfo] are the control
 // endpoints' JSON; [Entry] is an actor's registry entry, [Heartbeat] a
-// node's, [Event] a lifecycle event. Modules and WIT files live in the
+// node's, [Event] a lifecycle event. A node decodes control requests
+// with [DecodeStrict] and [DecodeSpawnRequest]: an unknown or misspelt
+// key is refused with its path ([KeyError]), as the TOML manifest loader
+// refuses it. Modules and WIT files live in the
 // object store under their [DigestName] ([PutObject], [GetObject]).
 package wire

@@ -39,6 +39,15 @@ var (
 	ErrInternal = errors.New("theater: internal error")
 )
 
+// Errors of the headers of a message.
+var (
+	// ErrBadHeader is a message whose header block does not parse;
+	// ErrContentType one whose Content-Type names no encoding a node
+	// reads. Neither is read under a guessed encoding.
+	ErrBadHeader   = errors.New("theater: malformed header block")
+	ErrContentType = errors.New("theater: unsupported content type")
+)
+
 // Error codes travel in the [ErrorHeader] of a reply, so a client in any
 // language (or a person with `nats req`) can tell them apart without
 // parsing the message. docs/NATS.md lists them.
@@ -49,6 +58,8 @@ const (
 	CodeExists       = "exists"
 	CodeBadMsgpack   = "bad_msgpack"
 	CodeBadJSON      = "bad_json"
+	CodeBadHeader    = "bad_header"
+	CodeContentType  = "unsupported_content_type"
 	CodeBadType      = "bad_type"
 	CodeTooLarge     = "too_large"
 	CodeBadManifest  = "bad_manifest"
@@ -74,6 +85,8 @@ var codeErrs = []struct {
 	{CodeExists, ErrExists, "409"},
 	{CodeBadMsgpack, ErrBadMsgpack, "400"},
 	{CodeBadJSON, ErrBadJSON, "400"},
+	{CodeBadHeader, ErrBadHeader, "400"},
+	{CodeContentType, ErrContentType, "415"},
 	{CodeBadType, ErrBadType, "400"},
 	{CodeTooLarge, ErrTooLarge, "413"},
 	{CodeBadManifest, ErrBadManifest, "400"},

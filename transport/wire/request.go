@@ -12,14 +12,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// EncodingOf is the encoding a message's headers declare.
-func EncodingOf(h nats.Header) Encoding {
-	if h.Get(ContentTypeHeader) == ContentJSON {
-		return JSON
-	}
-	return Msgpack
-}
-
 // Request sends m as a core NATS request and returns the reply; an error
 // reply (one with an [ErrorHeader]) becomes a [*RemoteError], and no
 // responders means no node hosts the subject ([ErrUnavailable]).

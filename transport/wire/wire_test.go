@@ -13,7 +13,8 @@ import (
 
 var allSentinels = []error{wire.ErrInvalidID, wire.ErrUnknownActor, wire.ErrStopped, wire.ErrExists,
 	wire.ErrBadMsgpack, wire.ErrBadJSON, wire.ErrBadType, wire.ErrTooLarge, wire.ErrBadManifest,
-	wire.ErrRefused, wire.ErrFailed, wire.ErrMailboxFull, wire.ErrUnavailable, wire.ErrTypesChanged, wire.ErrInternal}
+	wire.ErrRefused, wire.ErrFailed, wire.ErrMailboxFull, wire.ErrUnavailable, wire.ErrTypesChanged, wire.ErrInternal,
+	wire.ErrBadHeader, wire.ErrContentType}
 
 // TestCodesRoundTrip: every sentinel has a code, and a RemoteError with
 // that code unwraps to the same sentinel and to no other.
