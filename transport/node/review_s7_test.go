@@ -13,8 +13,10 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/chainstore"
 	"github.com/theater-go/theater/transport/client"
 	"github.com/theater-go/theater/transport/embedded"
 	"github.com/theater-go/theater/transport/node"
@@ -111,4 +113,69 @@ func TestReviewRespawnedTargetTakesOldSends(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestReviewForgedHandledThenSnapshot: the restore's (and verify's)
+// snapshot check compares a snapshot with the state hash the event
+// before it *claims*, and replay starts at the last snapshot, so the
+// events before it are never run. A forger who appends two events with
+// correct links — a handled event that claims state X, then a snapshot
+// holding X — passes both: verify reports nothing, and the restore
+// resumes the counter at 1000 although no handler ever reached it
+// (replaying the forged handled event from the previous snapshot
+// would diverge at once: 5 + 1 is not 1000).
+func TestReviewForgedHandledThenSnapshot(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	store := transport.StoreConfig{NodeTTL: time.Second}
+	a := startNodeCfg(t, srv, node.Config{Name: "a", Store: store})
+	c := newClient(t, srv)
+	spawnCounter(t, c, "counter-1", "")
+	if _, err := requestAdd(ctx, c, "counter-1", 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	st, err := chainstore.New(ctx, natsJS(t, connect(t, srv)), transport.Layout{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := st.Head(ctx, "counter-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := st.Appender("counter-1", head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedState := []byte{0xcd, 0x03, 0xe8} // u32 1000
+	if _, err := app.Append(ctx, &chain.Handled{Call: chain.CallRequest, Payload: []byte{0x01}, State: chain.Sum(forgedState), Reply: []byte{0x01}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := app.Append(ctx, &chain.Snapshot{State: forgedState})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := st.Verify(ctx, "counter-1", chain.Head{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := startNodeCfg(t, srv, node.Config{Name: "b", Store: store})
+	if node.Hosts(b, "counter-1") {
+		s, err := c.State(ctx, "counter-1", wire.JSON)
+		if err == nil && string(s) == "1000" {
+			t.Fatalf("node b resumed counter-1 at the forged state %s (verify findings: %v); want the restore refused", s, rep.Findings)
+		}
+	}
+	if rep.OK() {
+		t.Fatalf("verify passes a chain whose handled event claims a state its handler cannot reach (then a snapshot of it)")
+	}
 }
