@@ -179,3 +179,71 @@ func TestReviewForgedHandledThenSnapshot(t *testing.T) {
 		t.Fatalf("verify passes a chain whose handled event claims a state its handler cannot reach (then a snapshot of it)")
 	}
 }
+
+// TestReviewRejectedForgedIDDropsRealSend: a client (no Theater-From
+// header at all) publishes a malformed send whose Nats-Msg-Id looks like
+// the id the sender's next event will give its send. The live target
+// rejects it and does not remember the id (deliver: from "" does not
+// match the id's actor), but its chain's failure event records the id,
+// and restore rebuilds the set from the id alone (restore.go: the sender
+// is parsed from the id). After a restore of the target, the sender's
+// real send with that id — acknowledged to the sender, never handled —
+// is dropped. Expected: 3 + 4 = 7; the live path and the restore
+// disagree, and the restore refuses a send it has not seen.
+func TestReviewRejectedForgedIDDropsRealSend(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	store := transport.StoreConfig{DuplicateWindow: time.Second}
+	a := startNodeCfg(t, srv, node.Config{Name: "a", Store: store})
+	b := startNodeCfg(t, srv, node.Config{Name: "b", Store: store})
+	c := newClient(t, srv)
+	spawnCounter(t, c, "counter-1", "b")
+	spawnSendTrapOn(t, c, "sender", "counter-1", "a")
+	nc := connect(t, srv)
+	js := natsJS(t, nc)
+	st, err := chainstore.New(ctx, js, transport.Layout{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := st.Head(ctx, "sender")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := chain.MessageID("sender", head.Seq+1, 0) // the id of the sender's next send
+	if _, err := js.Publish(ctx, "theater.actor.counter-1.send", mpBad, jetstream.WithMsgID(next)); err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 10*time.Second, func() error {
+		if n := countKind(chainOf(t, nc, "counter-1"), chain.KindFailure); n != 1 {
+			return fmt.Errorf("counter-1 has %d failure events, want the rejection", n)
+		}
+		return nil
+	})
+	waitDupWindowPassed(t, srv, "probe-rejected")
+	// The target is restored on another node.
+	if err := b.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b2 := startNodeCfg(t, srv, node.Config{Name: "b2", Store: store})
+	checkFor(t, 30*time.Second, func() error {
+		if !node.Hosts(b2, "counter-1") && !node.Hosts(a, "counter-1") {
+			return fmt.Errorf("counter-1 not hosted again yet")
+		}
+		return nil
+	})
+	for _, v := range [][]byte{mp3, mp4} {
+		if _, err := c.Request(ctx, "sender", v, wire.Msgpack); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkFor(t, 10*time.Second, func() error {
+		s, err := c.State(ctx, "counter-1", wire.JSON)
+		if err != nil || string(s) == "0" {
+			return fmt.Errorf("counter-1: %s, %v", s, err)
+		}
+		if string(s) != "7" {
+			t.Fatalf("counter-1 is %s, want 7: the restored target dropped the sender's real send %s, whose id only a rejected forgery carried before", s, next)
+		}
+		return nil
+	})
+}
