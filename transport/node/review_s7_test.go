@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -245,5 +247,170 @@ func TestReviewRejectedForgedIDDropsRealSend(t *testing.T) {
 			t.Fatalf("counter-1 is %s, want 7: the restored target dropped the sender's real send %s, whose id only a rejected forgery carried before", s, next)
 		}
 		return nil
+	})
+}
+
+// TestReviewKillSenderPastWindow: a sender actor in a real `theater
+// serve` process answers a stream of requests, each of which sends its
+// value to a counter on another node; the sender's process is killed
+// with SIGKILL mid-stream, and it is restored (republishing its recent
+// sends) only after the mailbox's duplicate window has passed, with the
+// target live, restarted before, or restarted after the sender's
+// restore. Every send in the sender's chain must be handled by the
+// target exactly once, every replied request be in the sender's chain
+// once, and the counter's total be their sum.
+func TestReviewKillSenderPastWindow(t *testing.T) {
+	for _, order := range []string{"target-live", "target-first", "target-after"} {
+		t.Run(order, func(t *testing.T) { killSenderPastWindow(t, order) })
+	}
+}
+
+func killSenderPastWindow(t *testing.T, order string) {
+	ctx := context.Background()
+	srv := testServer(t)
+	child := startServe(t, srv.ClientURL(), "a", "--node-ttl", "1s")
+	// Started after the child: the streams keep this node's 1 s window.
+	store := transport.StoreConfig{DuplicateWindow: time.Second, NodeTTL: time.Second}
+	b := startNodeCfg(t, srv, node.Config{Name: "b", Store: store})
+	c := newClient(t, srv)
+	spawnCounter(t, c, "counter-1", "b")
+	spawnSendTrapOn(t, c, "sender", "counter-1", "a")
+
+	var mu sync.Mutex
+	replied := map[uint64]bool{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := uint64(0); ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v := 1000 + uint64(g)*10000 + i
+				rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				_, err := requestAdd(rctx, c, "sender", v)
+				cancel()
+				if err == nil {
+					mu.Lock()
+					replied[v] = true
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	checkFor(t, 30*time.Second, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(replied) < 200 {
+			return fmt.Errorf("%d replies so far", len(replied))
+		}
+		return nil
+	})
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	close(stop)
+	wg.Wait()
+
+	hosts := []*node.Node{b}
+	restartTarget := func() {
+		if err := b.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		b2 := startNodeCfg(t, srv, node.Config{Name: "b2", Store: store})
+		hosts = append(hosts, b2)
+		waitHosted(t, &hosts, "counter-1")
+	}
+	waitDupWindowPassed(t, srv, "probe-"+order)
+	if order == "target-first" {
+		restartTarget()
+	}
+	s := startNodeCfg(t, srv, node.Config{Name: "s", Store: store})
+	hosts = append(hosts, s)
+	waitHosted(t, &hosts, "sender")
+	if order == "target-after" {
+		waitDupWindowPassed(t, srv, "probe2-"+order)
+		restartTarget()
+	}
+
+	nc := connect(t, srv)
+	var want map[string]uint64 // the sender's sends by id: their value
+	checkFor(t, 30*time.Second, func() error {
+		sevs := chainOf(t, nc, "sender")
+		want = map[string]uint64{}
+		reqs := map[uint64]int{}
+		for _, e := range sevs {
+			h, ok := e.Body.(*chain.Handled)
+			if !ok || h.Call != chain.CallRequest {
+				continue
+			}
+			v, err := msgpackUint(h.Payload)
+			if err != nil {
+				t.Fatalf("sender event %d: %v", e.Seq, err)
+			}
+			reqs[v]++
+			for i := range h.Out {
+				want[chain.MessageID("sender", e.Seq, i)] = v
+			}
+		}
+		mu.Lock()
+		for v := range replied {
+			if reqs[v] != 1 {
+				mu.Unlock()
+				t.Fatalf("replied request %d is in the sender's chain %d times", v, reqs[v])
+			}
+		}
+		mu.Unlock()
+		got := map[string]int{}
+		var sum uint64
+		for _, e := range chainOf(t, nc, "counter-1") {
+			h, ok := e.Body.(*chain.Handled)
+			if !ok || h.Call != chain.CallSend {
+				continue
+			}
+			got[h.MsgID]++
+			v, _ := msgpackUint(h.Payload)
+			sum += v
+		}
+		for id, n := range got {
+			if n != 1 {
+				t.Fatalf("the counter handled send %s %d times (%s)", id, n, order)
+			}
+			if _, ok := want[id]; !ok {
+				t.Fatalf("the counter handled send %s, which the sender's chain does not hold", id)
+			}
+		}
+		for id := range want {
+			if got[id] == 0 {
+				return fmt.Errorf("send %s not handled yet (%d of %d)", id, len(got), len(want))
+			}
+		}
+		var wantSum uint64
+		for _, v := range want {
+			wantSum += v
+		}
+		if sum != wantSum {
+			t.Fatalf("the counter's sends sum to %d, the sender's to %d", sum, wantSum)
+		}
+		return nil
+	})
+	t.Logf("%s: %d replies, %d sends in the sender's chain", order, len(replied), len(want))
+}
+
+// waitHosted waits until one of *hosts hosts id.
+func waitHosted(t *testing.T, hosts *[]*node.Node, id string) {
+	t.Helper()
+	checkFor(t, 30*time.Second, func() error {
+		for _, n := range *hosts {
+			if node.Hosts(n, id) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s is not hosted yet", id)
 	})
 }
