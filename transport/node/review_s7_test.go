@@ -414,3 +414,66 @@ func waitHosted(t *testing.T, hosts *[]*node.Node, id string) {
 		return fmt.Errorf("%s is not hosted yet", id)
 	})
 }
+
+// TestReviewRestoreCost: restore reads every event of the chain from
+// sequence 1 (restore.go: n.store.Read(ctx, id, 1)), not the last
+// snapshot and its tail, so an actor's takeover costs grow with its
+// whole history however often it is snapshotted. This measures the
+// start of a node that adopts one counter with a short and with a long
+// chain (both end just after a snapshot, so replay is the same).
+func TestReviewRestoreCost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a long chain")
+	}
+	ctx := context.Background()
+	measure := func(sends int) time.Duration {
+		srv := testServer(t)
+		a := startNode(t, srv, "a")
+		c := newClient(t, srv)
+		spawnCounter(t, c, "counter-1", "a")
+		js := natsJS(t, connect(t, srv))
+		t0 := time.Now()
+		for done := 0; done < sends; {
+			n := min(5000, sends-done) // under the mailbox depth
+			for range n {
+				if _, err := js.PublishAsync("theater.actor.counter-1.send", []byte{0x01}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			<-js.PublishAsyncComplete()
+			done += n
+			waitStateFor(t, c, "counter-1", fmt.Sprint(done), 120*time.Second)
+		}
+		t.Logf("%d sends handled in %v", sends, time.Since(t0))
+		if err := a.Close(ctx); err != nil { // ends with a snapshot
+			t.Fatal(err)
+		}
+		start := time.Now()
+		b := startNode(t, srv, "a") // adopts at start: Start returns once it hosts the counter
+		d := time.Since(start)
+		if !node.Hosts(b, "counter-1") {
+			t.Fatal("not adopted at start")
+		}
+		return d
+	}
+	short := measure(100)
+	long := measure(40000)
+	t.Logf("adopting a counter after 100 sends: %v; after 40000 sends: %v (%.1fx)", short, long, float64(long)/float64(short))
+	if long > 10*short {
+		t.Errorf("restore of a snapshotted chain grows with its whole history: %v vs %v", long, short)
+	}
+}
+
+func waitStateFor(t testing.TB, c *client.Client, id, want string, d time.Duration) {
+	t.Helper()
+	checkFor(t, d, func() error {
+		b, err := c.State(context.Background(), id, wire.JSON)
+		if err != nil {
+			return err
+		}
+		if string(b) != want {
+			return fmt.Errorf("state %s, want %s", b, want)
+		}
+		return nil
+	})
+}
