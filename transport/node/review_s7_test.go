@@ -477,3 +477,69 @@ func waitStateFor(t testing.TB, c *client.Client, id, want string, d time.Durati
 		return nil
 	})
 }
+
+// TestReviewRetiredChainReusesSendIDs: docs/NATS.md says retiring an
+// actor purges its chain subject (the stream allows it). An id spawned
+// again after that starts a new chain at sequence 1, so its sends get
+// the chain-derived ids (<sender>:<seq>:<index>) its previous actor's
+// sends had. The target's set of handled ids (and, within it, the
+// mailbox stream's duplicate window) drops the new sender's send as one
+// it handled: an acknowledged, never handled send is lost. Expected
+// 3 + 1 (old sender) + 4 (new sender) = 8.
+func TestReviewRetiredChainReusesSendIDs(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	store := transport.StoreConfig{DuplicateWindow: time.Second}
+	startNodeCfg(t, srv, node.Config{Name: "a", Store: store})
+	c := newClient(t, srv)
+	spawnCounter(t, c, "counter-1", "a")
+	spawnSendTrapOn(t, c, "sender", "counter-1", "a")
+	for _, v := range [][]byte{mp3, {0x01}} {
+		if _, err := c.Request(ctx, "sender", v, wire.Msgpack); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitState(t, c, "counter-1", "4")
+	if _, err := c.Stop(ctx, "sender"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, c, "counter-1", "11") // the on-stop handler sends 7
+	// Retire the sender's history, as docs/NATS.md describes.
+	js := natsJS(t, connect(t, srv))
+	s, err := js.Stream(ctx, transport.Layout{}.ChainStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Purge(ctx, jetstream.WithPurgeSubject(transport.Layout{}.ChainSubject("sender"))); err != nil {
+		t.Fatal(err)
+	}
+	waitDupWindowPassed(t, srv, "probe-retire")
+	spawnSendTrapOn(t, c, "sender", "counter-1", "a")
+	if _, err := c.Request(ctx, "sender", mp4, wire.Msgpack); err != nil {
+		t.Fatal(err)
+	}
+	nc := connect(t, srv)
+	var newID string
+	for _, e := range chainOf(t, nc, "sender") {
+		if h, ok := e.Body.(*chain.Handled); ok && h.Call == chain.CallRequest {
+			newID = chain.MessageID("sender", e.Seq, 0)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := c.State(ctx, "counter-1", wire.JSON)
+		if err == nil && string(st) == "15" {
+			return
+		}
+		if err == nil && string(st) != "11" || time.Now().After(deadline) {
+			var ids []string
+			for _, e := range chainOf(t, nc, "counter-1") {
+				if h, ok := e.Body.(*chain.Handled); ok && h.Call == chain.CallSend {
+					ids = append(ids, h.MsgID)
+				}
+			}
+			t.Fatalf("counter-1 is %s (%v), want 15: the new sender's send %s was dropped; the counter handled %v", st, err, newID, ids)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
