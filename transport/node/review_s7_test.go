@@ -5,14 +5,20 @@ package node_test
 // code they were written against; see the report on branch review.
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/theater-go/theater/actor/chain"
@@ -542,4 +548,262 @@ func TestReviewRetiredChainReusesSendIDs(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestReviewTwinsAnswerOnceFromChain: two real `theater serve`
+// processes under one name, the second started while four requesters
+// load the first one's counter. Every request is published to its own
+// reply subject, so a second answer (from the fenced twin) is seen.
+// Each request must be answered at most once, never with an error while
+// an owner lives, and every answer must be the reply its event in the
+// chain records (a stale twin would answer from its own state); no
+// request may be in the chain twice.
+func TestReviewTwinsAnswerOnceFromChain(t *testing.T) { answerOnceUnderTakeover(t, "twin") }
+
+// TestReviewZombieAnswersOnceFromChain: as above, but the owner process
+// is stopped (SIGSTOP) past its lease under load, two in-process nodes
+// race to take the counter, and the zombie is woken (SIGCONT) while the
+// load goes on.
+func TestReviewZombieAnswersOnceFromChain(t *testing.T) { answerOnceUnderTakeover(t, "zombie") }
+
+func answerOnceUnderTakeover(t *testing.T, mode string) {
+	ctx := context.Background()
+	srv := testServer(t)
+	logs := []string{filepath.Join(t.TempDir(), "first.log"), filepath.Join(t.TempDir(), "second.log")}
+	child := startServeLog(t, logs[0], srv.ClientURL(), "twin", "--node-ttl", "1s")
+	c := newClient(t, srv)
+	spawnCounter(t, c, "tw", "twin")
+	start := time.Now()
+	nc := connect(t, srv)
+
+	var mu sync.Mutex
+	answers := map[uint64][]*nats.Msg{}
+	used := map[uint64]bool{}
+	var first503, last503 time.Time
+	waiting := map[uint64]chan struct{}{}
+	sub, err := nc.Subscribe("_INBOX.review.*", func(m *nats.Msg) {
+		var v uint64
+		if _, err := fmt.Sscanf(m.Subject, "_INBOX.review.%d", &v); err != nil {
+			return
+		}
+		mu.Lock()
+		if m.Header.Get("Status") == "503" {
+			if first503.IsZero() {
+				first503 = time.Now()
+			}
+			last503 = time.Now()
+		}
+		answers[v] = append(answers[v], m)
+		if ch := waiting[v]; ch != nil {
+			close(ch)
+			delete(waiting, v)
+		}
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	sub.SetPendingLimits(-1, -1)
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var sent atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := uint64(0); ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v := 1000 + uint64(g)*100000 + i
+				ch := make(chan struct{})
+				mu.Lock()
+				waiting[v] = ch
+				used[v] = true
+				mu.Unlock()
+				m := nats.NewMsg(transport.Layout{}.RequestSubject("tw"))
+				m.Reply = fmt.Sprintf("_INBOX.review.%d", v)
+				m.Data = []byte(fmt.Sprint(v))
+				m.Header.Set(wire.ContentTypeHeader, wire.ContentJSON)
+				if err := nc.PublishMsg(m); err != nil {
+					t.Error(err)
+					return
+				}
+				sent.Add(1)
+				t := time.NewTimer(3 * time.Second)
+				select {
+				case <-ch:
+				case <-t.C:
+				}
+				t.Stop()
+			}
+		}()
+	}
+	checkFor(t, 30*time.Second, func() error {
+		if n := sent.Load(); n < 300 {
+			return fmt.Errorf("%d requests so far", n)
+		}
+		return nil
+	})
+	if mode == "twin" {
+		startServeLog(t, logs[1], srv.ClientURL(), "twin", "--node-ttl", "1s")
+	} else {
+		store := transport.StoreConfig{NodeTTL: time.Second}
+		startNodeCfg(t, srv, node.Config{Name: "s1", Store: store})
+		startNodeCfg(t, srv, node.Config{Name: "s2", Store: store})
+		if err := child.Process.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkFor(t, 30*time.Second, func() error {
+		if n := countKind(chainOf(t, nc, "tw"), chain.KindOwner); n < 2 {
+			return fmt.Errorf("%d owner events", n)
+		}
+		return nil
+	})
+	for round := range 2 {
+		base := sent.Load()
+		checkFor(t, 30*time.Second, func() error {
+			if n := sent.Load(); n < base+300 {
+				return fmt.Errorf("%d requests after the takeover", n-base)
+			}
+			return nil
+		})
+		if mode == "zombie" && round == 0 {
+			if err := child.Process.Signal(syscall.SIGCONT); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(stop)
+	wg.Wait()
+	// A last request through the client: answered after the others.
+	if _, err := requestAdd(ctx, c, "tw", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+
+	replies := map[uint64][]byte{}
+	inChain := map[uint64]int{}
+	for _, e := range chainOf(t, nc, "tw") {
+		if h, ok := e.Body.(*chain.Handled); ok && h.Call == chain.CallRequest {
+			v, err := msgpackUint(h.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inChain[v]++
+			replies[v] = h.Reply
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var answered, unanswered, errs, twice, wrong, noResponders int
+	for v := range used {
+		ms := answers[v]
+		if inChain[v] > 1 {
+			t.Errorf("request %d is in the chain %d times", v, inChain[v])
+		}
+		switch {
+		case len(ms) == 0:
+			unanswered++
+			continue
+		case len(ms) > 1:
+			twice++
+			t.Errorf("request %d answered %d times: %q", v, len(ms), bodies(ms))
+		}
+		answered++
+		for _, m := range ms {
+			if m.Header.Get("Status") == "503" {
+				noResponders++ // the client reports wire.ErrUnavailable
+				continue
+			}
+			if code := m.Header.Get(wire.ErrorHeader); code != "" {
+				errs++
+				t.Errorf("request %d answered with an error: %s %s", v, code, m.Data)
+				continue
+			}
+			want, ok := replies[v]
+			var total uint64
+			fmt.Sscan(string(m.Data), &total)
+			if w, err := msgpackUint(want); !ok || err != nil || w != total {
+				wrong++
+				t.Errorf("request %d answered %q (headers %v); its event's reply is %x (in chain: %v)", v, m.Data, m.Header, want, ok)
+			}
+		}
+	}
+	for _, e := range chainOf(t, nc, "tw") {
+		if o, ok := e.Body.(*chain.Owner); ok {
+			t.Logf("event %d: owner %s %s", e.Seq, o.Node, o.Incarnation)
+		}
+	}
+	t.Logf("%s: %d requests: %d answered, %d unanswered, %d errors, %d answered twice, %d wrong, %d no responders", mode, sent.Load(), answered, unanswered, errs, twice, wrong, noResponders)
+	if unanswered > 4 {
+		t.Errorf("%d requests unanswered; only those in flight at the fence (one per requester) may be", unanswered)
+	}
+	if noResponders > 0 {
+		t.Errorf("%d requests found no responder (503: the client says unavailable) during %v of the takeover, while an owner lived: the old owner was fenced and let go before the new one subscribed",
+			noResponders, last503.Sub(first503))
+	}
+	if t.Failed() || unanswered > 4 {
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			t.Logf("%s (test started %s):\n%s", l, start.Format(time.TimeOnly), b)
+		}
+	}
+}
+
+func bodies(ms []*nats.Msg) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, string(m.Data))
+	}
+	return out
+}
+
+// startServeLog is startServe with the child's log (stderr) in file.
+func startServeLog(t *testing.T, file, url, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	cmd := exec.Command(theaterBin, append([]string{"serve", "--server", url, "--name", name, "--cache-dir", t.TempDir()}, args...)...)
+	cmd.Stderr = f
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	ready := make(chan error, 1)
+	go func() {
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err == nil && !strings.Contains(line, "serving") {
+			err = fmt.Errorf("unexpected first line %q", line)
+		}
+		ready <- err
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("theater serve did not start")
+	}
+	return cmd
 }
