@@ -176,6 +176,10 @@ func TestReviewForgedHandledThenSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Replay from the spawn does catch it (it runs the forged event).
+	if out, err := theaterCLI(srv, "replay", "counter-1"); err == nil {
+		t.Errorf("theater replay passes the forged chain:\n%s", out)
+	}
 	b := startNodeCfg(t, srv, node.Config{Name: "b", Store: store})
 	if node.Hosts(b, "counter-1") {
 		s, err := c.State(ctx, "counter-1", wire.JSON)
@@ -405,6 +409,11 @@ func killSenderPastWindow(t *testing.T, order string) {
 		}
 		return nil
 	})
+	for _, args := range [][]string{{"verify", "--all"}, {"replay", "sender"}, {"replay", "counter-1"}} {
+		if out, err := theaterCLI(srv, args...); err != nil {
+			t.Fatalf("theater %v after the crash: %v\n%s", args, err, out)
+		}
+	}
 	t.Logf("%s: %d replies, %d sends in the sender's chain", order, len(replied), len(want))
 }
 
@@ -806,4 +815,9 @@ func startServeLog(t *testing.T, file, url, name string, args ...string) *exec.C
 		t.Fatal("theater serve did not start")
 	}
 	return cmd
+}
+
+// theaterCLI runs the theater binary against srv.
+func theaterCLI(srv *embedded.Server, args ...string) ([]byte, error) {
+	return exec.Command(theaterBin, append(args, "--server", srv.ClientURL())...).CombinedOutput()
 }
