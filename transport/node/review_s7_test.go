@@ -821,3 +821,103 @@ func startServeLog(t *testing.T, file, url, name string, args ...string) *exec.C
 func theaterCLI(srv *embedded.Server, args ...string) ([]byte, error) {
 	return exec.Command(theaterBin, append(args, "--server", srv.ClientURL())...).CombinedOutput()
 }
+
+// TestReviewKillDuringStop: a stop of an actor in a real `theater
+// serve` process is interrupted by SIGKILL at a random point, again and
+// again. theater_on_stop is a handled event whose sends are released
+// once it is durable; the registry is written after the stop event. A
+// chain that records the on-stop handler as run must not come back as
+// a running actor (its next stop would run theater_on_stop again and
+// deliver its send twice), and the counter must get the on-stop send
+// (7) once per on-stop event in the chain.
+func TestReviewKillDuringStop(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	ttl := transport.StoreConfig{NodeTTL: time.Second} // every node of a system uses the same
+	target := startNodeCfg(t, srv, node.Config{Name: "target", Store: ttl})
+	c := newClient(t, srv)
+	spawnCounter(t, c, "counter-1", "target")
+	nc := connect(t, srv)
+	for try := range 30 {
+		id := fmt.Sprintf("stopper-%d", try)
+		child := startServe(t, srv.ClientURL(), "victim", "--node-ttl", "1s")
+		spawnSendTrapOn(t, c, id, "counter-1", "victim")
+		for range 20 {
+			if _, err := c.Request(ctx, id, []byte{0x00}, wire.Msgpack); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stopErr := make(chan error, 1)
+		go func() {
+			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			_, err := c.Stop(sctx, id)
+			stopErr <- err
+		}()
+		// Kill when the chain shows the on-stop event, or at once.
+		checkFor(t, 5*time.Second, func() error {
+			for _, e := range chainOf(t, nc, id) {
+				if h, ok := e.Body.(*chain.Handled); ok && h.Call == chain.CallStop {
+					return nil
+				}
+			}
+			if try%2 == 0 {
+				return nil
+			}
+			return fmt.Errorf("no on-stop event yet")
+		})
+		_ = child.Process.Signal(syscall.SIGKILL)
+		_ = child.Wait()
+		<-stopErr
+		evs := chainOf(t, nc, id)
+		onStop, stopped := 0, false
+		for _, e := range evs {
+			if h, ok := e.Body.(*chain.Handled); ok && h.Call == chain.CallStop {
+				onStop++
+			}
+			if e.Kind() == chain.KindStop {
+				stopped = true
+			}
+		}
+		e, err := c.Entry(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if onStop > 0 && e.Status == wire.StatusRunning {
+			// The next process under the name takes it back as running.
+			n := startNodeCfg(t, srv, node.Config{Name: "victim", Store: ttl})
+			if node.Hosts(n, id) || node.Hosts(target, id) {
+				if _, err := c.Stop(ctx, id); err != nil {
+					t.Fatal(err)
+				}
+				evs = chainOf(t, nc, id)
+				sevens := 0
+				checkFor(t, 5*time.Second, func() error {
+					sevens = 0
+					for _, e := range chainOf(t, nc, "counter-1") {
+						if h, ok := e.Body.(*chain.Handled); ok && h.From == id && string(h.Payload) == "\x07" {
+							sevens++
+						}
+					}
+					if sevens < countOnStop(evs) {
+						return fmt.Errorf("%d on-stop sends handled", sevens)
+					}
+					return nil
+				})
+				t.Fatalf("try %d: the chain records theater_on_stop as run (stop event: %v), the registry says %s, and a restart resumed the actor; stopping it ran theater_on_stop again: %d on-stop events, the counter handled the on-stop send %d times",
+					try, stopped, e.Status, countOnStop(evs), sevens)
+			}
+			_ = n.Close(ctx)
+		}
+	}
+}
+
+func countOnStop(evs []chain.Event) int {
+	n := 0
+	for _, e := range evs {
+		if h, ok := e.Body.(*chain.Handled); ok && h.Call == chain.CallStop {
+			n++
+		}
+	}
+	return n
+}
