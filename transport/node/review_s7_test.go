@@ -940,3 +940,74 @@ func countOnStop(evs []chain.Event) int {
 	}
 	return n
 }
+
+// TestReviewStopWhileAppendsFail: a stop whose appends the server
+// refuses (the chain stream is full) must release nothing of the
+// on-stop handler, and must leave the actor to be hosted again (or
+// stopped), not leased to a live node that hosts it nowhere: once the
+// stream takes appends again the actor must answer, or be stopped. A
+// stop that succeeds must be in the chain: detach decides it recorded
+// the stop from Appender.Close, which returns nil although the
+// appender failed, so the registry says stopped and the chain does not.
+func TestReviewStopWhileAppendsFail(t *testing.T) {
+	reviewFinding(t)
+	ctx := context.Background()
+	srv := testServer(t)
+	ttl := transport.StoreConfig{NodeTTL: time.Second}
+	a := startNodeCfg(t, srv, node.Config{Name: "a", Store: ttl})
+	c := newClient(t, srv)
+	spawnCounter(t, c, "counter-1", "a")
+	spawnSendTrapOn(t, c, "stopper", "counter-1", "a")
+	if _, err := c.Request(ctx, "stopper", mp3, wire.Msgpack); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, c, "counter-1", "3")
+	js := natsJS(t, connect(t, srv))
+	s, err := js.Stream(ctx, "theater_chain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := info.Config
+	full.MaxMsgs = int64(info.State.Msgs)
+	if _, err := js.UpdateStream(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	_, stopErr := c.Stop(ctx, "stopper")
+	full.MaxMsgs = -1
+	if _, err := js.UpdateStream(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("stop while the chain is full: %v", stopErr)
+	checkFor(t, 15*time.Second, func() error {
+		e, err := c.Entry(ctx, "stopper")
+		if err != nil {
+			return err
+		}
+		if e.Status == wire.StatusStopped {
+			return nil
+		}
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if _, err := c.Request(rctx, "stopper", []byte{0x00}, wire.Msgpack); err != nil {
+			return fmt.Errorf("registry says %s on %s, hosted by a: %v; a request: %v", e.Status, e.Node, node.Hosts(a, "stopper"), err)
+		}
+		return nil
+	})
+	evs := chainOf(t, connect(t, srv), "stopper")
+	e, _ := c.Entry(ctx, "stopper")
+	t.Logf("stopper: registry %s, chain %v", e.Status, kinds(evs))
+	if stopErr == nil && evs[len(evs)-1].Kind() != chain.KindStop {
+		t.Errorf("the stop succeeded, the registry says %s, but the chain ends with %v", e.Status, kinds(evs))
+	}
+	st, err := c.State(ctx, "counter-1", wire.JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := countOnStop(evs); got == 0 && string(st) != "3" || got == 1 && string(st) != "10" {
+		t.Fatalf("counter-1 is %s with %d on-stop events: the on-stop send was released without its event, or lost with it", st, got)
+	}
+}
