@@ -210,7 +210,7 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	var rs *restored
 	owner := &chain.Owner{Node: n.name, Incarnation: l.val.Incarnation}
 	if !fresh && head.Seq > 0 {
-		if err := n.gaveUp(ctx, id, e, head.Seq); err != nil {
+		if err := n.ended(ctx, id, e, head.Seq); err != nil {
 			return fail(err)
 		}
 		// Fence first, then read: once the owner event is durable, the
@@ -227,6 +227,17 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 			return fail(fmt.Errorf("%w: the chain of %q moved while it was read", chainstore.ErrFenced, id))
 		}
 	} else {
+		h.seen = newSeenSends()
+		if head.Seq > 0 {
+			// The id spawned again: the new actor continues the chain,
+			// and a send the old one handled, republished by its sender
+			// after this spawn, is still handled already.
+			old, err := n.restore(ctx, id)
+			if err != nil {
+				return fail(err)
+			}
+			h.seen = old.seen
+		}
 		if h.app, err = n.store.Appender(id, head); err != nil {
 			return fail(err)
 		}
@@ -244,7 +255,6 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		}
 	}
 	h.mbox = mailboxFrom
-	h.seen = newSeenSends()
 	var replayed []release
 	init := rs == nil || !rs.inited
 	if rs != nil {
@@ -862,8 +872,21 @@ func (h *hosted) detach(ctx context.Context) error {
 		<-h.relDone
 		h.endRequests()
 		cerr := h.app.Close(wctx)
+		if err := h.app.Err(); cerr == nil && !errors.Is(err, chainstore.ErrClosed) {
+			// Close ends a failed appender without an error of its own: a
+			// refused append means the stop (or its on-stop event) is not
+			// in the chain.
+			cerr = err
+		}
 		errs = append(errs, cerr)
 		recorded := false
+		if cerr != nil {
+			// Nothing is recorded: give the lease back (unless another
+			// node holds it now), so the actor is hosted again from its
+			// chain and the stop can be asked again, instead of staying
+			// leased here and hosted nowhere.
+			h.n.releaseLease(wctx, h.lease)
+		}
 		if ok && cerr == nil {
 			e := h.entry
 			e.Node, e.MailboxSeq, e.State, e.Updated = h.n.name, h.durable.Load(), st, time.Now().UTC()

@@ -162,7 +162,6 @@ func (h *hosted) deliverAs(m *jetstream.RawStreamMsg, enc wire.Encoding, hdrErr 
 		}
 		h.mbox = m.Sequence
 		h.handled.Store(m.Sequence)
-		h.seen.add(from, msgID)
 		h.rels <- release{p: p, mbox: m.Sequence}
 		return true
 	}

@@ -434,8 +434,8 @@ func (n *Node) adopt(ctx context.Context, dead string, atStart bool) error {
 			// Give the lease back, so this node or another takes the
 			// actor again at the next sweep instead of it being held
 			// and hosted nowhere.
-			if errors.Is(err, wire.ErrGaveUp) {
-				n.log.Info("not resuming an actor its supervisor gave up on", "actor", id)
+			if errors.Is(err, wire.ErrGaveUp) || errors.Is(err, wire.ErrStopped) {
+				n.log.Info("not resuming an ended actor", "actor", id, "why", err)
 			} else {
 				n.log.Error("cannot resume actor; released it", "actor", id, "err", err)
 			}

@@ -93,11 +93,6 @@ func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
 			}
 		case *chain.Failure:
 			rs.mbox = max(rs.mbox, b.MailboxSeq)
-			if b.Call == chain.CallSend {
-				// A rejected send has no handled event: its id names its sender.
-				from, _, _, _ := chain.ParseMessageID(b.MsgID)
-				rs.seen.add(from, b.MsgID)
-			}
 		}
 		rs.events = append(rs.events, ev)
 		for len(rs.recent) > 0 && rs.recent[0].seq+recentWindow < ev.Seq {

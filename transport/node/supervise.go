@@ -461,27 +461,58 @@ func (h *hosted) giveUp(reason string) {
 	})
 }
 
-// gaveUp reports whether actor id's chain, whose last event is at seq,
-// ends with the stop of an actor its supervisor gave up on: a node restart
-// or a takeover must not resurrect it, and must not append to it (it is
-// checked before the takeover's fence). The registry is set right
-// (failed) when it was not written before the node that gave up stopped.
-func (n *Node) gaveUp(ctx context.Context, id string, e wire.Entry, seq uint64) error {
-	var last chain.Body
-	for en, err := range n.store.Read(ctx, id, seq) {
+// ended reports whether actor id's chain, whose last event is at seq,
+// ends an actor that must not be resumed: one its supervisor gave up on
+// (a stop with reason failed), or one that was stopped, including a stop
+// cut short by a crash after its on-stop handler was recorded and before
+// the stop event or the registry were written (a resume would run
+// theater_on_stop, and release its sends, a second time). A node restart
+// or a takeover must not resurrect it, nor append to it: it is checked
+// before the takeover's fence. The registry is set right (failed or
+// stopped) when the node that ended it did not get to write it.
+func (n *Node) ended(ctx context.Context, id string, e wire.Entry, seq uint64) error {
+	const tail = 6 // stop, snapshot, failure, owners of takeovers that gave up
+	var last []chain.Body
+	for en, err := range n.store.Read(ctx, id, max(1, seq-min(seq, tail)+1)) {
 		if err != nil {
 			return fmt.Errorf("%w: read the chain of %q: %w", wire.ErrNATS, id, err)
 		}
-		last = en.Event.Body
+		last = append(last, en.Event.Body)
 	}
-	if st, ok := last.(*chain.Stop); !ok || st.Reason != stopFailed {
+	status, why := "", ""
+scan:
+	for i := len(last) - 1; i >= 0; i-- {
+		switch b := last[i].(type) {
+		case *chain.Stop:
+			status, why = wire.StatusStopped, "its chain ends with its stop"
+			if b.Reason == stopFailed {
+				status, why = wire.StatusFailed, "its chain ends with its supervisor's give-up"
+			}
+			break scan
+		case *chain.Handled:
+			if b.Call == chain.CallStop {
+				status, why = wire.StatusStopped, "its chain ends with its on-stop handler (a stop cut short)"
+			}
+			break scan
+		case *chain.Owner, *chain.Snapshot, *chain.Failure:
+			continue
+		default:
+			break scan
+		}
+	}
+	if status == "" {
 		return nil
 	}
-	e.Status, e.Updated = wire.StatusFailed, time.Now().UTC()
-	if err := n.putEntry(ctx, id, e); err != nil {
-		n.log.Warn("cannot mark a failed actor failed", "actor", id, "err", err)
+	if e.Status != status {
+		e.Status, e.Updated = status, time.Now().UTC()
+		if err := n.putEntry(ctx, id, e); err != nil {
+			n.log.Warn("cannot mark an ended actor "+status, "actor", id, "err", err)
+		}
 	}
-	return fmt.Errorf("%w: %q: its chain ends with its supervisor's give-up", wire.ErrGaveUp, id)
+	if status == wire.StatusFailed {
+		return fmt.Errorf("%w: %q: %s", wire.ErrGaveUp, id, why)
+	}
+	return fmt.Errorf("%w: %q: %s", wire.ErrStopped, id, why)
 }
 
 // inst is the actor's current instance. The turn guards h.a for the
