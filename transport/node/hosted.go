@@ -210,9 +210,6 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	var rs *restored
 	owner := &chain.Owner{Node: n.name, Incarnation: l.val.Incarnation}
 	if !fresh && head.Seq > 0 {
-		if err := n.ended(ctx, id, e, head.Seq); err != nil {
-			return fail(err)
-		}
 		// Fence first, then read: once the owner event is durable, the
 		// node that had the actor (a zombie, or a process under the same
 		// name whose lease is still valid by its clock) cannot append,
@@ -225,6 +222,9 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		}
 		if rs.head != h.app.Head() {
 			return fail(fmt.Errorf("%w: the chain of %q moved while it was read", chainstore.ErrFenced, id))
+		}
+		if err := n.ended(ctx, id, e, rs.tail); err != nil {
+			return fail(err)
 		}
 	} else {
 		h.seen = newSeenSends()

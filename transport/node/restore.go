@@ -29,7 +29,14 @@ type restored struct {
 	// seen are the ids of the sends from other actors the chain records
 	// as handled, as far back as their senders republish.
 	seen *seenSends
+	// tail are the bodies of the chain's last events, oldest first
+	// (ended reads them).
+	tail []chain.Body
 }
+
+// tailLen is how many of a chain's last events restore keeps in tail:
+// a stop's on-stop event, snapshot, failure and stop, and owner events.
+const tailLen = 8
 
 type recentOut struct {
 	seq uint64
@@ -58,6 +65,11 @@ func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
 		}
 		ev := e.Event
 		rs.head = chain.Head{Seq: ev.Seq, Hash: e.Hash}
+		if len(rs.tail) == tailLen {
+			copy(rs.tail, rs.tail[1:])
+			rs.tail = rs.tail[:tailLen-1]
+		}
+		rs.tail = append(rs.tail, ev.Body)
 		switch b := ev.Body.(type) {
 		case *chain.Spawn:
 			// A re-spawn starts the actor anew; nothing before it counts.

@@ -461,24 +461,17 @@ func (h *hosted) giveUp(reason string) {
 	})
 }
 
-// ended reports whether actor id's chain, whose last event is at seq,
-// ends an actor that must not be resumed: one its supervisor gave up on
-// (a stop with reason failed), or one that was stopped, including a stop
-// cut short by a crash after its on-stop handler was recorded and before
-// the stop event or the registry were written (a resume would run
-// theater_on_stop, and release its sends, a second time). A node restart
-// or a takeover must not resurrect it, nor append to it: it is checked
-// before the takeover's fence. The registry is set right (failed or
-// stopped) when the node that ended it did not get to write it.
-func (n *Node) ended(ctx context.Context, id string, e wire.Entry, seq uint64) error {
-	const tail = 6 // stop, snapshot, failure, owners of takeovers that gave up
-	var last []chain.Body
-	for en, err := range n.store.Read(ctx, id, max(1, seq-min(seq, tail)+1)) {
-		if err != nil {
-			return fmt.Errorf("%w: read the chain of %q: %w", wire.ErrNATS, id, err)
-		}
-		last = append(last, en.Event.Body)
-	}
+// ended reports whether a restored chain ends an actor that must not be
+// resumed: one its supervisor gave up on (a stop with reason failed), or
+// one that was stopped, including a stop cut short by a crash after its
+// on-stop handler was recorded and before the stop event or the registry
+// were written (a resume would run theater_on_stop, and release its
+// sends, a second time). A node restart or a takeover must not resurrect
+// it. The registry is set right (failed or stopped) when the node that
+// ended it did not get to write it. The takeover's owner event is already
+// appended then; the chain is no worse for it (a later spawn of the id
+// continues it).
+func (n *Node) ended(ctx context.Context, id string, e wire.Entry, last []chain.Body) error {
 	status, why := "", ""
 scan:
 	for i := len(last) - 1; i >= 0; i-- {
