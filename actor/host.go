@@ -40,6 +40,8 @@ func (r *Runtime) hostFuncs() map[string]hostFunc {
 		"supervisor.state":    hostChildState,
 		// host_http.go
 		"http-client.send": hostHTTPSend,
+		// host_store.go
+		"store.get": hostStoreGet, "store.put": hostStorePut, "store.delete": hostStoreDelete, "store.list-keys": hostStoreKeys,
 	}
 }
 

@@ -132,6 +132,11 @@ type Spec struct {
 	// ([NewHTTPClient] from the manifest's [HTTPPolicyOf]); a nil HTTP
 	// makes its import answer "unavailable".
 	HTTP HTTPClient
+	// Store serves the store capability within the bounds of StoreGrant
+	// (from the manifest's [StoreGrantOf]); a nil Store makes its imports
+	// answer "unavailable".
+	Store      Store
+	StoreGrant StoreGrant
 	// Logger receives the log capability and the guest's stdout and
 	// stderr, with an "actor" attribute; nil uses the runtime's.
 	Logger *slog.Logger
