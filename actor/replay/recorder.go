@@ -58,6 +58,7 @@ type Recorder struct {
 	mu     sync.Mutex
 	inputs []chain.Input
 	out    []chain.Outgoing
+	store  *recStore // store.go; nil until Store is called
 }
 
 // NewRecorder returns a recorder over the given sources. A nil clock is
@@ -85,6 +86,9 @@ func (r *Recorder) Take() (inputs []chain.Input, out []chain.Outgoing) {
 	defer r.mu.Unlock()
 	inputs, out = r.inputs, r.out
 	r.inputs, r.out = nil, nil
+	if r.store != nil {
+		r.store.endHandler()
+	}
 	return inputs, out
 }
 

@@ -286,6 +286,7 @@ func (r *replayer) use(ctx context.Context, spec actor.Spec) error {
 	spec.ID = r.report.Actor
 	spec.Clock, spec.Entropy, spec.Router = playClock{&r.play}, playEntropy{&r.play}, playRouter{&r.play}
 	spec.HTTP = playHTTP{&r.play}
+	spec.Store = playStore{&r.play}
 	spec.OnFailure, spec.OnExit = nil, nil
 	spec.FailurePolicy = actor.RecreateOnFailure
 	spec.Limits.IdleTimeout = -1
