@@ -222,6 +222,24 @@ func (l Layout) NodesKVConfig(c StoreConfig) jetstream.KeyValueConfig {
 	}
 }
 
+// StoreKVConfig is the bucket of the store capability: one key per
+// stored key, namespaced by actor or shared namespace. One revision per
+// key is kept, as the revisions the guest compares are the latest; a
+// value is bounded by MaxMessageSize (grants bound it further). Writes
+// carry chain-derived message ids, so the duplicate window (the KV
+// default, 2 minutes) stores a write applied again after a crash once.
+func (l Layout) StoreKVConfig(c StoreConfig) jetstream.KeyValueConfig {
+	c = c.resolved()
+	return jetstream.KeyValueConfig{
+		Bucket:       l.StoreBucket(),
+		Description:  "Theater store capability: actor.<id>.<key> and shared.<namespace>.<key>",
+		History:      1,
+		MaxValueSize: c.MaxMessageSize,
+		Storage:      jetstream.FileStorage,
+		Replicas:     c.Replicas,
+	}
+}
+
 // ModulesObjectStoreConfig is the object store of Wasm modules, one
 // object per module named by its SHA-256 digest, so any node can start
 // any actor. Modules are compressed at rest: Go guests are megabytes of
@@ -259,7 +277,7 @@ func (l Layout) Ensure(ctx context.Context, js jetstream.JetStream, c StoreConfi
 			return fmt.Errorf("transport: ensure stream %s: %w", sc.Name, err)
 		}
 	}
-	for _, kc := range []jetstream.KeyValueConfig{l.ActorsKVConfig(c), l.LeasesKVConfig(c), l.NodesKVConfig(c)} {
+	for _, kc := range []jetstream.KeyValueConfig{l.ActorsKVConfig(c), l.LeasesKVConfig(c), l.NodesKVConfig(c), l.StoreKVConfig(c)} {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, kc); err != nil {
 			return fmt.Errorf("transport: ensure KV bucket %s: %w", kc.Bucket, err)
 		}

@@ -157,3 +157,8 @@ func (l Layout) ModulesStore() string { return l.prefix() + "_modules" }
 // the prefix itself, so `nats micro ls` tells two systems on one server
 // apart and the default system shows as "theater".
 func (l Layout) ServiceName() string { return l.prefix() }
+
+// StoreBucket is the KV bucket of the store capability: <prefix>_store,
+// keyed by "actor.<id>.<key>" in an actor's own namespace and
+// "shared.<name>.<key>" in a shared one.
+func (l Layout) StoreBucket() string { return l.prefix() + "_store" }

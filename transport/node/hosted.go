@@ -94,6 +94,7 @@ type release struct {
 	p       *chainstore.Pending
 	seq     uint64 // the event's chain sequence when p is nil (a republish)
 	out     []chain.Outgoing
+	writes  []*replay.PendingWrite // store writes, applied before the sends (store.go)
 	mbox    uint64
 	respond func(err error) // a request's reply; nil for a send
 }
@@ -168,6 +169,16 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	if spec.HTTP != nil {
 		// Responses are inputs: recorded live, answered from the chain on replay.
 		live.HTTP = h.rec.HTTP(spec.HTTP)
+	}
+	var kvs actor.Store
+	if e.Manifest.Capabilities.Store != nil {
+		// Results are inputs; writes are effects, applied once durable.
+		s, err := n.storeOf(ctx)
+		if err != nil {
+			return err
+		}
+		kvs = retryingStore{s, n}
+		live.Store = h.rec.Store(kvs)
 	}
 
 	n.mu.Lock()
@@ -260,9 +271,13 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		for _, r := range rs.recent {
 			replayed = append(replayed, release{out: r.out, seq: r.seq})
 		}
+		if kvs != nil {
+			h.reapplyWrites(ctx, kvs, rs.recent)
+		}
 	}
 	if h.a, err = n.rt.Spawn(ctx, live); err != nil {
 		h.rec.Take()
+		h.rec.Drop(h.rec.Writes())
 		return fail(fmt.Errorf("node: spawn %q: %w", id, err))
 	}
 	n.mu.Lock()
@@ -272,11 +287,13 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	h.stateHash = chain.Sum(st)
 	if init {
 		inputs, out := h.rec.Take()
+		writes := h.rec.Writes()
 		p, err := h.app.Append(ctx, &chain.Handled{Call: chain.CallInit, Payload: live.State, Inputs: inputs, State: h.stateHash, Out: out})
 		if err != nil {
+			h.rec.Drop(writes)
 			return fail(err)
 		}
-		replayed = append(replayed, release{p: p, out: out})
+		replayed = append(replayed, release{p: p, out: out, writes: writes})
 	}
 	// A snapshot now, so the next restore starts here.
 	if h.stateHash != h.snapHash {
@@ -362,7 +379,9 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		reply, err = h.a.Request(ctx, payload)
 	}
 	inputs, out := h.rec.Take()
+	writes := h.rec.Writes()
 	if errors.Is(err, actor.ErrStopped) || errors.Is(err, actor.ErrKilled) || errors.Is(err, actor.ErrClosed) || ctx.Err() != nil {
+		h.rec.Drop(writes)
 		return err // nothing ran to completion: nothing to record
 	}
 	herr := err
@@ -380,6 +399,8 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 			reason = replay.Reason(pf.Kind)
 		}
 		out = nil
+		h.rec.Drop(writes) // a failed handler leaves no write behind
+		writes = nil
 		ps, err := h.app.AppendAll(ctx,
 			&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload, Inputs: inputs, State: h.stateHash},
 			&chain.Failure{Reason: reason, Call: call, Detail: herr.Error(), MsgID: msgID, MailboxSeq: mbox})
@@ -394,6 +415,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		hs := chain.Sum(st)
 		if p, err = h.app.Append(ctx, &chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload,
 			Inputs: inputs, State: hs, Reply: reply, Out: out}); err != nil {
+			h.rec.Drop(writes)
 			return err
 		}
 		h.stateHash = hs
@@ -402,7 +424,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		h.mbox = mbox
 		h.handled.Store(mbox)
 	}
-	r := release{p: p, out: out, mbox: mbox}
+	r := release{p: p, out: out, mbox: mbox, writes: writes}
 	if respond != nil {
 		r.respond = func(err error) {
 			if err == nil {
@@ -438,6 +460,7 @@ func (h *hosted) releaser() {
 			}
 		}
 		if failed != nil {
+			h.rec.Drop(r.writes)
 			if r.respond != nil {
 				r.respond(fmt.Errorf("%w: %q: its chain append failed: %w", wire.ErrUnavailable, h.id, failed))
 			}
@@ -447,6 +470,7 @@ func (h *hosted) releaser() {
 		if r.p != nil {
 			seq = r.p.Seq()
 		}
+		h.applyWrites(seq, r.writes)
 		for i, o := range r.out {
 			h.publish(seq, i, o)
 		}
@@ -756,8 +780,10 @@ func (h *hosted) detach(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 			// theater_on_stop's sends have no event of their own to be
-			// released by; replay runs it without inputs.
+			// released by; replay runs it without inputs. Its store
+			// writes are dropped likewise.
 			h.rec.Take()
+			h.rec.Drop(h.rec.Writes())
 		default:
 			// A node shutdown: the actor goes on elsewhere or after a
 			// restart, so its on-stop handler does not run.

@@ -108,6 +108,8 @@ type Node struct {
 	// stream's per-subject limit.
 	snapshotEvery int
 	depth         int64
+
+	storeFields // the store capability's bucket (store.go)
 }
 
 // Start starts a node: it ensures the layout, starts the runtime and the
