@@ -243,7 +243,9 @@ func TestKVStoreConditions(t *testing.T) {
 		return s.Write(ctx, actor.StoreWrite{Namespace: ns, Key: key, Value: []byte(val), Delete: del, Cond: cond, ID: id})
 	}
 	absent := actor.StoreCondition{Kind: actor.StoreAbsent}
-	at := func(r uint64) actor.StoreCondition { return actor.StoreCondition{Kind: actor.StoreIfRevision, Revision: r} }
+	at := func(r uint64) actor.StoreCondition {
+		return actor.StoreCondition{Kind: actor.StoreIfRevision, Revision: r}
+	}
 	if err := w("k", "1", false, absent, ""); err != nil {
 		t.Fatal(err)
 	}
