@@ -41,7 +41,8 @@ func (r *Runtime) hostFuncs() map[string]hostFunc {
 		// host_http.go
 		"http-client.send": hostHTTPSend,
 		// host_store.go
-		"store.get": hostStoreGet, "store.put": hostStorePut, "store.delete": hostStoreDelete, "store.list-keys": hostStoreKeys,
+		"config.get": hostConfigGet, // host_config.go
+		"store.get":  hostStoreGet, "store.put": hostStorePut, "store.delete": hostStoreDelete, "store.list-keys": hostStoreKeys,
 	}
 }
 

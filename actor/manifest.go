@@ -15,7 +15,7 @@ import (
 
 // capabilities are the theater:actor interfaces a manifest can grant, in
 // the order a spec lists them.
-var capabilities = []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store"}
+var capabilities = []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config"}
 
 // SpecFromManifest returns the spec of actor id as its manifest m says, the
 // way a node builds it, so that an embedded actor behaves exactly as one
@@ -93,6 +93,7 @@ func SpecFromManifest(id string, m *manifest.Manifest, model *wit.Model) (Spec, 
 			return Spec{}, bad("capabilities.http: %v", err) // Validate checked most of it
 		}
 	}
+	spec.ConfigValues, spec.SecretNames = ConfigOf(d) // the owner gives the Secrets
 	if g, ok := StoreGrantOf(d); ok {
 		spec.StoreGrant = g // the owner gives the Store
 	}

@@ -137,6 +137,12 @@ type Spec struct {
 	// answer "unavailable".
 	Store      Store
 	StoreGrant StoreGrant
+	// ConfigValues are the config capability's values (from the
+	// manifest's [ConfigOf]); SecretNames the secrets it may read, which
+	// Secrets supplies (nil: every secret is "missing").
+	ConfigValues map[string]string
+	SecretNames  []string
+	Secrets      SecretSource
 	// Logger receives the log capability and the guest's stdout and
 	// stderr, with an "actor" attribute; nil uses the runtime's.
 	Logger *slog.Logger

@@ -45,6 +45,7 @@ func TestSignaturesMatchDoc(t *testing.T) {
 		"theater:actor/store@0.1.0 put":       sig(i32, i32, i32, i32, i32, i32, i32, i32, i32),
 		"theater:actor/store@0.1.0 delete":    sig(i32, i32, i32, i32, i32, i32, i32),
 		"theater:actor/store@0.1.0 list-keys": sig(i32, i32, i32),
+		"theater:actor/config@0.1.0 get":       sig(i32, i32, i32),
 	}
 	for _, f := range a.Funcs() {
 		key := f.Module + " " + f.Name
@@ -85,7 +86,7 @@ func TestSignaturesMatchDoc(t *testing.T) {
 			t.Errorf("export %s: %v %v required=%v; want %+v", e.Name, e.Params, e.Results, e.Required, w)
 		}
 	}
-	if got := a.Capabilities(); !slices.Equal(got, []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store"}) {
+	if got := a.Capabilities(); !slices.Equal(got, []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config"}) {
 		t.Errorf("capabilities %v", got)
 	}
 }

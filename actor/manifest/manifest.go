@@ -66,6 +66,28 @@ type Capabilities struct {
 	// Store grants theater:actor/store: key-value storage in the actor's
 	// own namespace and in the shared namespaces it names.
 	Store *StoreConfig `toml:"store" json:"store,omitempty"`
+	// Config grants theater:actor/config: the values and secrets it names.
+	Config *ConfigConfig `toml:"config" json:"config,omitempty"`
+}
+
+// ConfigConfig configures theater:actor/config: named values, written
+// in the manifest (and so recorded with it in the chain), and the names
+// of secrets the node supplies, which never are.
+type ConfigConfig struct {
+	Value  []ConfigValue  `toml:"value,omitzero" json:"value,omitempty"`
+	Secret []ConfigSecret `toml:"secret,omitzero" json:"secret,omitempty"`
+}
+
+// ConfigValue is one [[capabilities.config.value]].
+type ConfigValue struct {
+	Name  string `toml:"name" json:"name"`
+	Value string `toml:"value" json:"value"`
+}
+
+// ConfigSecret is one [[capabilities.config.secret]]: a secret the node
+// supplies under Name.
+type ConfigSecret struct {
+	Name string `toml:"name" json:"name"`
 }
 
 // StoreConfig configures theater:actor/store. The actor's own namespace
@@ -303,7 +325,7 @@ func (m *Manifest) WithDefaults() *Manifest {
 }
 
 // Grants reports whether the manifest grants the named capability ("log",
-// "runtime", "message", "clock", "random", "supervisor", "http-client", "store"). Unknown names
+// "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config"). Unknown names
 // are not granted.
 func (m *Manifest) Grants(capability string) bool {
 	c := &m.Capabilities
@@ -324,6 +346,8 @@ func (m *Manifest) Grants(capability string) bool {
 		return c.HTTP != nil
 	case "store":
 		return c.Store != nil
+	case "config":
+		return c.Config != nil
 	}
 	return false
 }

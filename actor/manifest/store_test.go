@@ -49,3 +49,30 @@ func TestStoreCapabilityErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigCapability(t *testing.T) {
+	m, err := manifest.Parse("a.toml", []byte(httpBase+`
+[[capabilities.config.value]]
+name = "model"
+value = "small-1"
+
+[[capabilities.config.secret]]
+name = "api_key"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.Capabilities.Config
+	if !m.Grants("config") || len(c.Value) != 1 || c.Value[0].Value != "small-1" || c.Secret[0].Name != "api_key" {
+		t.Fatalf("got %+v", c)
+	}
+	for body, want := range map[string]string{
+		"[[capabilities.config.value]]\nname = \"a.b\"\nvalue = \"x\"\n":                              "invalid name \"a.b\"",
+		"[[capabilities.config.value]]\nname = \"a\"\n[[capabilities.config.secret]]\nname = \"a\"\n": "name \"a\" given twice",
+	} {
+		_, err := manifest.Parse("a.toml", []byte(httpBase+body))
+		if !errors.Is(err, manifest.ErrInvalid) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", body, err, want)
+		}
+	}
+}

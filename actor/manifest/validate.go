@@ -142,6 +142,11 @@ func (c *Capabilities) check() *Error {
 			return e
 		}
 	}
+	if cc := c.Config; cc != nil {
+		if e := cc.check(); e != nil {
+			return e
+		}
+	}
 	if st := c.Store; st != nil {
 		if e := st.check(); e != nil {
 			return e
@@ -319,6 +324,27 @@ func (c *StoreConfig) check() *Error {
 		if b[0] < 0 || b[0] > b[1] { // zero takes the default
 			return fieldErr(key+k, "%d is out of range 0..%d", b[0], b[1])
 		}
+	}
+	return nil
+}
+
+func (c *ConfigConfig) check() *Error {
+	seen := map[string]bool{}
+	names := []string{}
+	for _, v := range c.Value {
+		names = append(names, v.Name)
+	}
+	for _, v := range c.Secret {
+		names = append(names, v.Name)
+	}
+	for _, n := range names {
+		if !ValidStoreNamespace(n) {
+			return fieldErr("capabilities.config", "invalid name %q: want 1 to 64 of letters, digits, '-' and '_'", n)
+		}
+		if seen[n] {
+			return fieldErr("capabilities.config", "name %q given twice", n)
+		}
+		seen[n] = true
 	}
 	return nil
 }

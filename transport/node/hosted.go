@@ -170,6 +170,12 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		// Responses are inputs: recorded live, answered from the chain on replay.
 		live.HTTP = h.rec.HTTP(spec.HTTP)
 	}
+	if spec.SecretNames != nil {
+		// Digests are inputs; a restore's replay checks them against the
+		// node's secrets.
+		spec.Secrets = n.secrets()
+		live.Secrets = h.rec.Secrets(spec.Secrets)
+	}
 	var kvs actor.Store
 	if e.Manifest.Capabilities.Store != nil {
 		// Results are inputs; writes are effects, applied once durable.

@@ -59,6 +59,11 @@ type Config struct {
 	// (both default to slog.Default).
 	Logger      *slog.Logger
 	ActorLogger *slog.Logger
+	// Secrets supplies the secrets actors' manifests name for the config
+	// capability; nil reads them from the environment, secret "api_key"
+	// from THEATER_SECRET_API_KEY (actor.EnvSecrets). The chain records
+	// their digests only.
+	Secrets actor.SecretSource
 }
 
 // Node hosts actors on NATS: it answers their requests, feeds them their

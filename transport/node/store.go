@@ -227,3 +227,11 @@ func dropFailedWrites(recent []recentOut, seq uint64) {
 		recent[n-1].inputs = nil
 	}
 }
+
+// secrets is the config capability's secret source.
+func (n *Node) secrets() actor.SecretSource {
+	if n.cfg.Secrets != nil {
+		return n.cfg.Secrets
+	}
+	return actor.EnvSecrets("THEATER_SECRET_")
+}
