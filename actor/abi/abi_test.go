@@ -45,7 +45,7 @@ func TestSignaturesMatchDoc(t *testing.T) {
 		"theater:actor/store@0.1.0 put":       sig(i32, i32, i32, i32, i32, i32, i32, i32, i32),
 		"theater:actor/store@0.1.0 delete":    sig(i32, i32, i32, i32, i32, i32, i32),
 		"theater:actor/store@0.1.0 list-keys": sig(i32, i32, i32),
-		"theater:actor/config@0.1.0 get":       sig(i32, i32, i32),
+		"theater:actor/config@0.1.0 get":      sig(i32, i32, i32),
 	}
 	for _, f := range a.Funcs() {
 		key := f.Module + " " + f.Name
