@@ -1,8 +1,12 @@
 package actor_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -147,5 +151,77 @@ func TestStoreFromManifest(t *testing.T) {
 	if !strings.Contains(strings.Join(spec.Capabilities, ","), "store") || g.MaxOps != 7 || g.Write[0] != "team" ||
 		g.MaxKeyBytes != manifest.DefaultStoreMaxKeyBytes || g.MaxValueBytes != manifest.DefaultStoreMaxValueBytes {
 		t.Fatalf("spec %+v", spec)
+	}
+}
+
+// TestCSDKCapabilities builds the C SDK's test actor (the flags of
+// scripts/build-guests) and checks what each wrapper of store, config
+// and http-client returns against the host's encodings.
+func TestCSDKCapabilities(t *testing.T) {
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		t.Skipf("clang not installed (scripts/install-toolchains): %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "caps.wasm")
+	cmd := exec.Command(clang, "--target=wasm32-wasi", "--sysroot=/usr", "-mexec-model=reactor", "-std=c11", "-O2",
+		"-Wall", "-Wextra", "-Werror", "-Wl,--strip-all", "-I", "guest/c", "-o", out, "guest/c/testdata/caps.c", "guest/c/theater.c")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("clang: %v\n%s", err, msg)
+	}
+	mod, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := actor.NewHTTPClient(actor.HTTPPolicy{Hosts: []string{"example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newRuntime(t).Spawn(context.Background(), actor.Spec{ID: "c", Module: mod,
+		Capabilities: []string{"store", "config", "http-client"}, Store: actor.NewMemoryStore(), HTTP: hc,
+		ConfigValues: map[string]string{"model": "small-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop(context.Background())
+	reply, err := a.Request(context.Background(), []byte{0xc0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, rest, err := guest.ReadArrayHeader(reply); err != nil || n != 9 {
+		t.Fatalf("reply %x", reply)
+	} else {
+		reply = rest
+	}
+	entry, _ := actor.EncodeStoreEntry(actor.StoreEntry{Value: []byte("1"), Revision: 1}, true)
+	conflict, _ := actor.EncodeStoreError(&actor.StoreError{Case: "conflict", N: 1})
+	denied, _ := actor.EncodeStoreError(&actor.StoreError{Case: "denied", Text: `read namespace "team"`})
+	for k, want := range []struct {
+		st   int64
+		data []byte
+	}{
+		{0, nil}, {0, entry}, {1, conflict}, {0, nil}, {0, actor.EncodeStoreKeys([]string{"a"})}, {0, nil},
+		{1, denied}, {0, []byte("small-1")}, {1, nil},
+	} {
+		n, rest, err := guest.ReadArrayHeader(reply)
+		if err != nil || n != 2 {
+			t.Fatalf("call %d: reply %x", k, reply)
+		}
+		st, rest, err := guest.ReadInt(rest)
+		if err != nil {
+			t.Fatalf("call %d: %v", k, err)
+		}
+		data, rest, err := guest.ReadBytes(rest)
+		if err != nil {
+			t.Fatalf("call %d: %v", k, err)
+		}
+		reply = rest
+		if st != want.st || want.data != nil && !bytes.Equal(data, want.data) {
+			t.Errorf("call %d: status %d %x, want %d %x", k, st, data, want.st, want.data)
+		}
+		if k == 8 {
+			if e, _, _ := guest.ReadMapHeader(data); e != 1 || !bytes.Contains(data, []byte("denied")) {
+				t.Errorf("http: %x", data)
+			}
+		}
 	}
 }
