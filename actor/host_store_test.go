@@ -154,24 +154,47 @@ func TestStoreFromManifest(t *testing.T) {
 	}
 }
 
-// TestCSDKCapabilities builds the C SDK's test actor (the flags of
-// scripts/build-guests) and checks what each wrapper of store, config
-// and http-client returns against the host's encodings.
-func TestCSDKCapabilities(t *testing.T) {
-	clang, err := exec.LookPath("clang")
-	if err != nil {
-		t.Skipf("clang not installed (scripts/install-toolchains): %v", err)
+// TestSDKCapabilities builds the C and AssemblyScript SDKs' test actors
+// (the flags of scripts/build-guests) and checks what each wrapper of
+// store, config and http-client returns against the host's encodings.
+func TestSDKCapabilities(t *testing.T) {
+	for _, lang := range []string{"c", "assemblyscript"} {
+		t.Run(lang, func(t *testing.T) { checkSDKCapabilities(t, sdkCapsGuest(t, lang)) })
 	}
+}
+
+func sdkCapsGuest(t *testing.T, lang string) []byte {
 	out := filepath.Join(t.TempDir(), "caps.wasm")
-	cmd := exec.Command(clang, "--target=wasm32-wasi", "--sysroot=/usr", "-mexec-model=reactor", "-std=c11", "-O2",
-		"-Wall", "-Wextra", "-Werror", "-Wl,--strip-all", "-I", "guest/c", "-o", out, "guest/c/testdata/caps.c", "guest/c/theater.c")
+	var cmd *exec.Cmd
+	if lang == "c" {
+		clang, err := exec.LookPath("clang")
+		if err != nil {
+			t.Skipf("clang not installed (scripts/install-toolchains): %v", err)
+		}
+		cmd = exec.Command(clang, "--target=wasm32-wasi", "--sysroot=/usr", "-mexec-model=reactor", "-std=c11", "-O2",
+			"-Wall", "-Wextra", "-Werror", "-Wl,--strip-all", "-I", "guest/c", "-o", out, "guest/c/testdata/caps.c", "guest/c/theater.c")
+	} else {
+		asc, err := filepath.Abs("guest/assemblyscript/node_modules/.bin/asc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(asc); err != nil {
+			t.Skipf("asc not installed (scripts/install-toolchains): %v", err)
+		}
+		cmd = exec.Command(asc, "caps.ts", "-o", out, "-O3", "--noAssert", "--runtime", "stub", "--use", "abort=")
+		cmd.Dir = "guest/assemblyscript/testdata"
+	}
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("clang: %v\n%s", err, msg)
+		t.Fatalf("%s: %v\n%s", lang, err, msg)
 	}
 	mod, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return mod
+}
+
+func checkSDKCapabilities(t *testing.T, mod []byte) {
 	hc, err := actor.NewHTTPClient(actor.HTTPPolicy{Hosts: []string{"example.com"}})
 	if err != nil {
 		t.Fatal(err)
