@@ -41,8 +41,9 @@ func (r *Runtime) hostFuncs() map[string]hostFunc {
 		// host_http.go
 		"http-client.send": hostHTTPSend,
 		// host_store.go
-		"config.get": hostConfigGet, // host_config.go
-		"store.get":  hostStoreGet, "store.put": hostStorePut, "store.delete": hostStoreDelete, "store.list-keys": hostStoreKeys,
+		"config.get": hostConfigGet,                                 // host_config.go
+		"timer.set":  hostTimerSet, "timer.cancel": hostTimerCancel, // host_timer.go
+		"store.get": hostStoreGet, "store.put": hostStorePut, "store.delete": hostStoreDelete, "store.list-keys": hostStoreKeys,
 	}
 }
 

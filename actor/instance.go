@@ -33,6 +33,7 @@ type instance struct {
 	stack           []uint64 // params and results of handler calls
 	hstack          []uint64 // cabi_realloc calls, made while a handler's stack is in use
 	storeOps        int      // store calls of the current guest call (host_store.go)
+	timerOps        int      // timer calls of the current guest call (host_timer.go)
 }
 
 type instanceKey struct{}
@@ -254,7 +255,7 @@ func (a *Actor) call(inst *instance, fn api.Function, name string, state, msg []
 		}
 	}()
 	inst.alloc.refused = false
-	inst.storeOps = 0
+	inst.storeOps, inst.timerOps = 0, 0
 	// One block holds the state and then the message: every guest call
 	// costs a goroutine in wazero (see RATIONALE.md), so one allocation
 	// call instead of two is a third less per message.

@@ -15,7 +15,7 @@ import (
 
 // capabilities are the theater:actor interfaces a manifest can grant, in
 // the order a spec lists them.
-var capabilities = []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config"}
+var capabilities = []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config", "timer"}
 
 // SpecFromManifest returns the spec of actor id as its manifest m says, the
 // way a node builds it, so that an embedded actor behaves exactly as one
@@ -94,6 +94,9 @@ func SpecFromManifest(id string, m *manifest.Manifest, model *wit.Model) (Spec, 
 		}
 	}
 	spec.ConfigValues, spec.SecretNames = ConfigOf(d) // the owner gives the Secrets
+	if d.Capabilities.Timer != nil {
+		spec.TimerMaxSets = TimerMaxSetsOf(d) // the owner gives the Timers
+	}
 	if g, ok := StoreGrantOf(d); ok {
 		spec.StoreGrant = g // the owner gives the Store
 	}

@@ -143,6 +143,11 @@ type Spec struct {
 	ConfigValues map[string]string
 	SecretNames  []string
 	Secrets      SecretSource
+	// Timers serves the timer capability, at most TimerMaxSets calls per
+	// handler call (0: the default); a nil Timers makes its imports
+	// answer "unavailable".
+	Timers       Timers
+	TimerMaxSets int
 	// Logger receives the log capability and the guest's stdout and
 	// stderr, with an "actor" attribute; nil uses the runtime's.
 	Logger *slog.Logger

@@ -169,6 +169,33 @@ func (l Layout) EventsStreamConfig(c StoreConfig) jetstream.StreamConfig {
 	}
 }
 
+// TimersStreamConfig is the stream of the timer capability: one message
+// schedule (ADR-51) per timer on its TimerSubject, and the messages the
+// server fires on the actor's TimerFireSubject, which the node hosting
+// the actor moves to its mailbox. Schedules need roll-ups (a timer set
+// again replaces its schedule with Nats-Rollup: sub) and are refused
+// with discard-new, which is why timers do not fire into the mailbox
+// stream directly: the target of a schedule must be in its own stream.
+func (l Layout) TimersStreamConfig(c StoreConfig) jetstream.StreamConfig {
+	c = c.resolved()
+	return jetstream.StreamConfig{
+		Name:              l.TimersStream(),
+		Description:       "Theater timers: schedules on " + l.TimerSubject("<id>", "<timer>") + ", fired on " + l.TimerFireSubject("<id>"),
+		Subjects:          []string{l.prefix() + ".timer.>"},
+		Retention:         jetstream.LimitsPolicy,
+		Storage:           jetstream.FileStorage,
+		Replicas:          c.Replicas,
+		Discard:           jetstream.DiscardOld,
+		MaxMsgs:           -1,
+		MaxBytes:          -1,
+		MaxMsgSize:        c.MaxMessageSize,
+		Duplicates:        c.DuplicateWindow,
+		AllowRollup:       true,
+		AllowMsgSchedules: true,
+		AllowDirect:       true,
+	}
+}
+
 // ActorsKVConfig is the actor registry: one key per actor id holding
 // where its module is and which node owns it. Ownership is a lease taken
 // by create and renewed by update-on-revision, so one revision per key is
@@ -269,7 +296,7 @@ func (l Layout) Ensure(ctx context.Context, js jetstream.JetStream, c StoreConfi
 	if err := c.validate(); err != nil {
 		return err
 	}
-	for _, sc := range []jetstream.StreamConfig{l.MailboxStreamConfig(c), l.ChainStreamConfig(c), l.EventsStreamConfig(c)} {
+	for _, sc := range []jetstream.StreamConfig{l.MailboxStreamConfig(c), l.ChainStreamConfig(c), l.EventsStreamConfig(c), l.TimersStreamConfig(c)} {
 		if sc.Name == l.MailboxStream() {
 			keepDepth(ctx, js, &sc)
 		}

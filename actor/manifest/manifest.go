@@ -68,7 +68,18 @@ type Capabilities struct {
 	Store *StoreConfig `toml:"store" json:"store,omitempty"`
 	// Config grants theater:actor/config: the values and secrets it names.
 	Config *ConfigConfig `toml:"config" json:"config,omitempty"`
+	// Timer grants theater:actor/timer: timers into its own mailbox.
+	Timer *TimerConfig `toml:"timer" json:"timer,omitempty"`
 }
+
+// TimerConfig configures theater:actor/timer. MaxSets bounds the set
+// and cancel calls of one handler call (default DefaultTimerMaxSets).
+type TimerConfig struct {
+	MaxSets int `toml:"max_sets" json:"max_sets,omitempty"`
+}
+
+// DefaultTimerMaxSets is a timer grant's default MaxSets.
+const DefaultTimerMaxSets = 16
 
 // ConfigConfig configures theater:actor/config: named values, written
 // in the manifest (and so recorded with it in the chain), and the names
@@ -325,7 +336,7 @@ func (m *Manifest) WithDefaults() *Manifest {
 }
 
 // Grants reports whether the manifest grants the named capability ("log",
-// "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config"). Unknown names
+// "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config", "timer"). Unknown names
 // are not granted.
 func (m *Manifest) Grants(capability string) bool {
 	c := &m.Capabilities
@@ -348,6 +359,8 @@ func (m *Manifest) Grants(capability string) bool {
 		return c.Store != nil
 	case "config":
 		return c.Config != nil
+	case "timer":
+		return c.Timer != nil
 	}
 	return false
 }

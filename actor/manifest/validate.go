@@ -147,6 +147,9 @@ func (c *Capabilities) check() *Error {
 			return e
 		}
 	}
+	if tc := c.Timer; tc != nil && (tc.MaxSets < 0 || tc.MaxSets > MaxStoreOps) {
+		return fieldErr("capabilities.timer.max_sets", "%d is out of range 0..%d", tc.MaxSets, MaxStoreOps)
+	}
 	if st := c.Store; st != nil {
 		if e := st.check(); e != nil {
 			return e

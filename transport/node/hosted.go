@@ -76,6 +76,7 @@ type hosted struct {
 	lost     atomic.Bool // let go by lose: requests get no answer
 
 	sub, wakeSub *nats.Subscription
+	stopTimers   func()             // ends the move of fired timers into the mailbox (timer.go)
 	stopSub      *nats.Subscription // answers "stopping" during a stop
 	wake         chan struct{}
 	progress     chan struct{} // signalled after each mailbox message handled
@@ -95,6 +96,7 @@ type release struct {
 	seq     uint64 // the event's chain sequence when p is nil (a republish)
 	out     []chain.Outgoing
 	writes  []*replay.PendingWrite // store writes, applied before the sends (store.go)
+	timers  []actor.TimerOp        // timer ops, done before the sends (timer.go)
 	mbox    uint64
 	respond func(err error) // a request's reply; nil for a send
 }
@@ -186,6 +188,16 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		kvs = retryingStore{s, n}
 		live.Store = h.rec.Store(kvs)
 	}
+	var tms actor.Timers
+	if e.Manifest.Capabilities.Timer != nil {
+		// Ops are inputs and effects, done once durable (timer.go).
+		t, err := n.timersOf(ctx, id)
+		if err != nil {
+			return err
+		}
+		tms = t
+		live.Timers = h.rec.Timers(t)
+	}
 
 	n.mu.Lock()
 	if n.closing {
@@ -210,6 +222,9 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		}
 		if h.wakeSub != nil {
 			_ = h.wakeSub.Unsubscribe()
+		}
+		if h.stopTimers != nil {
+			h.stopTimers()
 		}
 		n.mu.Lock()
 		delete(n.starting, id)
@@ -280,10 +295,14 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		if kvs != nil {
 			h.reapplyWrites(ctx, kvs, rs.recent)
 		}
+		if tms != nil {
+			h.reapplyTimers(ctx, tms, rs.recent)
+		}
 	}
 	if h.a, err = n.rt.Spawn(ctx, live); err != nil {
 		h.rec.Take()
 		h.rec.Drop(h.rec.Writes())
+		h.rec.TimerOps()
 		return fail(fmt.Errorf("node: spawn %q: %w", id, err))
 	}
 	n.mu.Lock()
@@ -293,13 +312,13 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	h.stateHash = chain.Sum(st)
 	if init {
 		inputs, out := h.rec.Take()
-		writes := h.rec.Writes()
+		writes, timers := h.rec.Writes(), h.rec.TimerOps()
 		p, err := h.app.Append(ctx, &chain.Handled{Call: chain.CallInit, Payload: live.State, Inputs: inputs, State: h.stateHash, Out: out})
 		if err != nil {
 			h.rec.Drop(writes)
 			return fail(err)
 		}
-		replayed = append(replayed, release{p: p, out: out, writes: writes})
+		replayed = append(replayed, release{p: p, out: out, writes: writes, timers: timers})
 	}
 	// A snapshot now, so the next restore starts here.
 	if h.stateHash != h.snapHash {
@@ -316,6 +335,11 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	}
 	if err != nil {
 		return fail(fmt.Errorf("%w: subscribe: %w", wire.ErrNATS, err))
+	}
+	if tms != nil {
+		if h.stopTimers, err = h.forwardTimers(ctx, n.timerStream); err != nil {
+			return fail(err)
+		}
 	}
 	// From here on nothing fails: ready is closed below, which lose
 	// waits for.
@@ -385,7 +409,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		reply, err = h.a.Request(ctx, payload)
 	}
 	inputs, out := h.rec.Take()
-	writes := h.rec.Writes()
+	writes, timers := h.rec.Writes(), h.rec.TimerOps()
 	if errors.Is(err, actor.ErrStopped) || errors.Is(err, actor.ErrKilled) || errors.Is(err, actor.ErrClosed) || ctx.Err() != nil {
 		h.rec.Drop(writes)
 		return err // nothing ran to completion: nothing to record
@@ -406,7 +430,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		}
 		out = nil
 		h.rec.Drop(writes) // a failed handler leaves no write behind
-		writes = nil
+		writes, timers = nil, nil
 		ps, err := h.app.AppendAll(ctx,
 			&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload, Inputs: inputs, State: h.stateHash},
 			&chain.Failure{Reason: reason, Call: call, Detail: herr.Error(), MsgID: msgID, MailboxSeq: mbox})
@@ -430,7 +454,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		h.mbox = mbox
 		h.handled.Store(mbox)
 	}
-	r := release{p: p, out: out, mbox: mbox, writes: writes}
+	r := release{p: p, out: out, mbox: mbox, writes: writes, timers: timers}
 	if respond != nil {
 		r.respond = func(err error) {
 			if err == nil {
@@ -477,6 +501,7 @@ func (h *hosted) releaser() {
 			seq = r.p.Seq()
 		}
 		h.applyWrites(seq, r.writes)
+		h.applyTimers(seq, r.timers)
 		for i, o := range r.out {
 			h.publish(seq, i, o)
 		}
@@ -665,6 +690,9 @@ func (h *hosted) stopIntake() {
 		if h.wakeSub != nil {
 			_ = h.wakeSub.Unsubscribe()
 		}
+		if h.stopTimers != nil {
+			h.stopTimers() // fired timers wait in the stream for the next host
+		}
 		if h.pumpDone != nil {
 			<-h.pumpDone
 		}
@@ -790,6 +818,7 @@ func (h *hosted) detach(ctx context.Context) error {
 			// writes are dropped likewise.
 			h.rec.Take()
 			h.rec.Drop(h.rec.Writes())
+			h.rec.TimerOps()
 		default:
 			// A node shutdown: the actor goes on elsewhere or after a
 			// restart, so its on-stop handler does not run.

@@ -115,6 +115,7 @@ type Node struct {
 	depth         int64
 
 	storeFields // the store capability's bucket (store.go)
+	timerFields // the timer capability's stream (timer.go)
 }
 
 // Start starts a node: it ensures the layout, starts the runtime and the

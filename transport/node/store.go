@@ -209,11 +209,12 @@ func (h *hosted) reapplyWrites(ctx context.Context, s actor.Store, recent []rece
 	}
 }
 
-// storeInputs are the store calls among inputs, or nil.
+// storeInputs are the store and timer calls among inputs (the effects
+// besides sends), or nil.
 func storeInputs(inputs []chain.Input) []chain.Input {
 	var st []chain.Input
 	for _, in := range inputs {
-		if in.Call == replay.CallStore {
+		if in.Call == replay.CallStore || in.Call == replay.CallTimer {
 			st = append(st, in)
 		}
 	}
