@@ -8,13 +8,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/theater-go/theater/actor"
+	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/actor/guest"
 	"github.com/theater-go/theater/actor/manifest"
+	"github.com/theater-go/theater/actor/replay"
 	"github.com/theater-go/theater/transport/client"
 	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
@@ -97,7 +102,7 @@ func TestTimers(t *testing.T) {
 	c := newClient(t, srv)
 	spawnTimer(t, c, "tim", "a")
 	for msg, want := range map[string]string{
-		string(timerMsg("set", "a.b", 0, 0, "x")):   `theater: timer: invalid: timer id "a.b"`,
+		string(timerMsg("set", "a.b", 0, 0, "x")):    `theater: timer: invalid: timer id "a.b"`,
 		string(timerMsg("set", "fast", 0, 500, "x")): "theater: timer: invalid: interval 500ms is under 1s",
 	} {
 		if got, err := timerAsk(t, c, "tim", []byte(msg)); err != nil || !strings.HasPrefix(got, want) {
@@ -188,5 +193,77 @@ func TestTimerSurvivesMove(t *testing.T) {
 	time.Sleep(time.Second) // a second delivery is what is tested against
 	if got := timerCount(t, c, "mover"); got != "1 woke" {
 		t.Fatalf("after the move: %q", got)
+	}
+}
+
+// TestTimerAfterKill: timers set on a `theater serve` process fire once
+// after it is killed with SIGKILL and a node of the same name restarts,
+// and an interval timer keeps firing there.
+func TestTimerAfterKill(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	child := startServe(t, srv.ClientURL(), "victim")
+	c := newClient(t, srv)
+	spawnTimer(t, c, "sleeper", "victim")
+	if got, err := timerAsk(t, c, "sleeper", timerMsg("set", "later", 2500, 0, "woke")); err != nil || got != "ok" {
+		t.Fatalf("set: %q %v", got, err)
+	}
+	if got, err := timerAsk(t, c, "sleeper", timerMsg("set", "beat", 0, 1000, "beat")); err != nil || got != "ok" {
+		t.Fatalf("set: %q %v", got, err)
+	}
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	time.Sleep(3 * time.Second) // both timers fire while no node hosts the actor
+	startNode(t, srv, "victim")
+	var first string
+	checkFor(t, 30*time.Second, func() error {
+		r, err := c.Request(ctx, "sleeper", timerMsg("count", "", 0, 0, ""), wire.Msgpack)
+		if err != nil {
+			return err
+		}
+		first, _, _ = guest.ReadString(r)
+		if n, _ := strconv.Atoi(strings.Fields(first + " 0")[0]); n < 3 { // "woke" and two beats
+			return fmt.Errorf("count %q", first)
+		}
+		return nil
+	})
+	evs := chainOf(t, connect(t, srv), "sleeper")
+	woke := 0
+	for _, e := range evs {
+		if h, ok := e.Body.(*chain.Handled); ok && h.Call == chain.CallSend && string(h.Payload) == string(guest.AppendString(nil, "woke")) {
+			woke++
+			if h.From != "sleeper" {
+				t.Fatalf("a timer message from %q", h.From)
+			}
+		}
+	}
+	if woke != 1 {
+		t.Fatalf("the one-shot timer was handled %d times", woke)
+	}
+	checkFor(t, 10*time.Second, func() error {
+		if got := timerCount(t, c, "sleeper"); got == first {
+			return fmt.Errorf("the interval timer does not fire after the restart (%q)", got)
+		}
+		return nil
+	})
+	// The chain replays with the server gone: the timer ops are inputs.
+	if _, err := timerAsk(t, c, "sleeper", timerMsg("cancel", "beat", 0, 0, "")); err != nil {
+		t.Fatal(err)
+	}
+	evs = chainOf(t, connect(t, srv), "sleeper")
+	m, _ := manifest.Parse("timer.toml", []byte(timerManifest))
+	spec, err := actor.SpecFromManifest("sleeper", m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Module, err = timerWasm(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Shutdown(ctx)
+	rep, err := replay.Replay(ctx, newRuntime(t), spec, evs)
+	if err != nil || !rep.OK() {
+		t.Fatalf("replay: %v %v", &rep, err)
 	}
 }
