@@ -231,3 +231,19 @@ func TestStoreLaterHandlerWaits(t *testing.T) {
 		t.Fatalf("got %q", s)
 	}
 }
+
+// FuzzDecodeTimer: any Data either fails as malformed or decodes to an
+// op that encodes back to the same bytes.
+func FuzzDecodeTimer(f *testing.F) {
+	f.Add(encodeTimer(actor.TimerOp{ID: "a", Delay: time.Second, Payload: []byte{0xa1, 'x'}}))
+	f.Add(encodeTimer(actor.TimerOp{ID: "b", Cancel: true}))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		op, err := decodeTimer(data)
+		if errors.Is(err, ErrMalformedInput) {
+			return
+		}
+		if again := encodeTimer(op); !bytes.Equal(again, data) {
+			t.Fatalf("%x decoded, encodes to %x", data, again)
+		}
+	})
+}

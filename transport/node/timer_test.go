@@ -126,7 +126,7 @@ func TestTimers(t *testing.T) {
 		late = append(late, time.Since(set)-200*time.Millisecond)
 	}
 	slices.Sort(late)
-	t.Logf("one-shot 200ms timer lateness over %d (set reply to fired message handled, polled): median %v, max %v", len(late), late[len(late)/2], late[len(late)-1])
+	t.Logf("one-shot 200ms timer lateness over %d (set reply to fired message handled, polled): median %v, max %v; all %v", len(late), late[len(late)/2], late[len(late)-1], late)
 	// Replaced before it fires: only the second payload arrives.
 	timerAsk(t, c, "tim", timerMsg("set", "r", 1500, 0, "first"))
 	timerAsk(t, c, "tim", timerMsg("set", "r", 200, 0, "second"))
