@@ -64,7 +64,11 @@ func TestConfigAndStoreSurviveMove(t *testing.T) {
 	srv := testServer(t)
 	const key = "sk-live-0123456789"
 	sec := secretMap{"api_key": key}
-	a, err := node.Start(ctx, node.Config{Conn: connect(t, srv), Runtime: newRuntime(t), Name: "a", Logger: quiet, Secrets: sec})
+	// One runtime for both nodes: its compiled modules are shared, so the
+	// takeover's replay does not compile the Go guests again (slow under
+	// the race detector, and bounded by the takeover's timeout).
+	rt := newRuntime(t)
+	a, err := node.Start(ctx, node.Config{Conn: connect(t, srv), Runtime: rt, Name: "a", Logger: quiet, Secrets: sec})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +111,9 @@ func TestConfigAndStoreSurviveMove(t *testing.T) {
 	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	startNodeCfg(t, srv, node.Config{Name: "b", Secrets: sec})
+	startNodeCfg(t, srv, node.Config{Name: "b", Secrets: sec, Runtime: rt})
 	var got string
-	checkFor(t, 20*time.Second, func() error {
+	checkFor(t, 60*time.Second, func() error {
 		r, err := c.Request(ctx, "notes", notesMsg("get", "", "plan", "", 0), wire.Msgpack)
 		if err != nil {
 			return err
