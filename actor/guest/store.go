@@ -125,7 +125,7 @@ func ParseKeys(b []byte) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("theater: malformed key list %x", b)
 	}
-	keys := make([]string, 0, n)
+	var keys []string // n is untrusted: no capacity from it
 	for range n {
 		var k string
 		if k, rest, err = ReadString(rest); err != nil {
