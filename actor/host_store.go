@@ -1,6 +1,7 @@
 package actor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -172,16 +173,24 @@ var loadStoreTypes = sync.OnceValues(func() (*storeTypes, error) {
 })
 
 // EncodeStoreEntry writes the msgpack of an option<store.entry>: nil
-// when found is false.
+// when found is false. It writes the canonical form (fields in WIT
+// order, smallest headers and integers) directly: a get's answer is on
+// the hot path, and the codec's generic walk cost more than the rest of
+// the host call.
 func EncodeStoreEntry(e StoreEntry, found bool) ([]byte, error) {
 	if !found {
 		return []byte{0xc0}, nil
 	}
-	ts, err := loadStoreTypes()
-	if err != nil {
-		return nil, err
-	}
-	return codec.Marshal(ts.entry, map[string]any{"value": nonNil(e.Value), "revision": e.Revision})
+	var buf bytes.Buffer
+	buf.Grow(len(e.Value) + 32)
+	enc := msgpack.NewEncoder(&buf)
+	// Writes to a bytes.Buffer do not fail.
+	_ = enc.EncodeMapLen(2)
+	_ = enc.EncodeString("value")
+	_ = enc.EncodeBytes(nonNil(e.Value))
+	_ = enc.EncodeString("revision")
+	_ = enc.EncodeUint(e.Revision)
+	return buf.Bytes(), nil
 }
 
 // DecodeStoreEntry reads the msgpack of an option<store.entry>.

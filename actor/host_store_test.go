@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/theater-go/theater/actor"
+	"github.com/theater-go/theater/actor/abi"
 	"github.com/theater-go/theater/actor/guest"
 	"github.com/theater-go/theater/actor/manifest"
+	"github.com/theater-go/theater/wit/codec"
 )
 
 const notesGuest = "examples/kv-notes/guest"
@@ -245,6 +247,29 @@ func checkSDKCapabilities(t *testing.T, mod []byte) {
 			if e, _, _ := guest.ReadMapHeader(data); e != 1 || !bytes.Contains(data, []byte("denied")) {
 				t.Errorf("http: %x", data)
 			}
+		}
+	}
+}
+
+// TestEncodeStoreEntryCanonical: the hand-written entry encoding is the
+// codec's canonical form of store.entry.
+func TestEncodeStoreEntryCanonical(t *testing.T) {
+	a, err := abi.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ, _ := a.Type("store", "entry")
+	for _, e := range []actor.StoreEntry{{}, {Value: []byte("x"), Revision: 1}, {Value: bytes.Repeat([]byte{7}, 300), Revision: 1 << 40}, {Value: make([]byte, 70000), Revision: 128}} {
+		b, err := actor.EncodeStoreEntry(e, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		canon, err := codec.Canonical(typ, b)
+		if err != nil || !bytes.Equal(canon, b) {
+			t.Fatalf("%d bytes rev %d: %x is not canonical (%v)", len(e.Value), e.Revision, b[:min(len(b), 24)], err)
+		}
+		if got, found, err := actor.DecodeStoreEntry(b); err != nil || !found || got.Revision != e.Revision || len(got.Value) != len(e.Value) {
+			t.Fatalf("round trip: %+v %v %v", got, found, err)
 		}
 	}
 }
