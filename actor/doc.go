@@ -104,7 +104,10 @@
 // (http-client, whose outbound policy comes from the manifest's
 // [capabilities.http]: allowed hosts, ports, schemes and methods, sizes,
 // a deadline, redirects re-checked, and no loopback or private address
-// unless granted, checked at dial time).
+// unless granted, checked at dial time), [Store] (store, bounded by a
+// [StoreGrant]: namespaces, key and value sizes, calls per handler;
+// [NewMemoryStore] for embedded use), [SecretSource] (config's secrets;
+// its values come from the manifest) and [Timers] (timer).
 //
 // # Metering: deadlines, fuel and kills
 //

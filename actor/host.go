@@ -40,6 +40,10 @@ func (r *Runtime) hostFuncs() map[string]hostFunc {
 		"supervisor.state":    hostChildState,
 		// host_http.go
 		"http-client.send": hostHTTPSend,
+		// host_store.go
+		"config.get": hostConfigGet,                                 // host_config.go
+		"timer.set":  hostTimerSet, "timer.cancel": hostTimerCancel, // host_timer.go
+		"store.get": hostStoreGet, "store.put": hostStorePut, "store.delete": hostStoreDelete, "store.list-keys": hostStoreKeys,
 	}
 }
 

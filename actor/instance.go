@@ -34,6 +34,8 @@ type instance struct {
 	hstack          []uint64 // cabi_realloc calls, made while a handler's stack is in use
 	clk             *virtualClock
 	pre             *preinitRun // set while the instance initialises a module for its image
+	storeOps        int         // store calls of the current guest call (host_store.go)
+	timerOps        int         // timer calls of the current guest call (host_timer.go)
 }
 
 type instanceKey struct{}
@@ -272,6 +274,7 @@ func (a *Actor) call(inst *instance, fn api.Function, name string, state, msg []
 		}
 	}()
 	inst.alloc.refused = false
+	inst.storeOps, inst.timerOps = 0, 0
 	// One block holds the state and then the message: every guest call
 	// costs a goroutine in wazero (see RATIONALE.md), so one allocation
 	// call instead of two is a third less per message.

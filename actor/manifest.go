@@ -15,7 +15,7 @@ import (
 
 // capabilities are the theater:actor interfaces a manifest can grant, in
 // the order a spec lists them.
-var capabilities = []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client"}
+var capabilities = []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config", "timer"}
 
 // SpecFromManifest returns the spec of actor id as its manifest m says, the
 // way a node builds it, so that an embedded actor behaves exactly as one
@@ -92,6 +92,13 @@ func SpecFromManifest(id string, m *manifest.Manifest, model *wit.Model) (Spec, 
 		if spec.HTTP, err = NewHTTPClient(p); err != nil {
 			return Spec{}, bad("capabilities.http: %v", err) // Validate checked most of it
 		}
+	}
+	spec.ConfigValues, spec.SecretNames = ConfigOf(d) // the owner gives the Secrets
+	if d.Capabilities.Timer != nil {
+		spec.TimerMaxSets = TimerMaxSetsOf(d) // the owner gives the Timers
+	}
+	if g, ok := StoreGrantOf(d); ok {
+		spec.StoreGrant = g // the owner gives the Store
 	}
 	if h, ok := d.ModuleDigest(); ok {
 		if _, err := hex.Decode(spec.Digest[:], []byte(h)); err != nil {

@@ -137,6 +137,22 @@ type Spec struct {
 	// ([NewHTTPClient] from the manifest's [HTTPPolicyOf]); a nil HTTP
 	// makes its import answer "unavailable".
 	HTTP HTTPClient
+	// Store serves the store capability within the bounds of StoreGrant
+	// (from the manifest's [StoreGrantOf]); a nil Store makes its imports
+	// answer "unavailable".
+	Store      Store
+	StoreGrant StoreGrant
+	// ConfigValues are the config capability's values (from the
+	// manifest's [ConfigOf]); SecretNames the secrets it may read, which
+	// Secrets supplies (nil: every secret is "missing").
+	ConfigValues map[string]string
+	SecretNames  []string
+	Secrets      SecretSource
+	// Timers serves the timer capability, at most TimerMaxSets calls per
+	// handler call (0: the default); a nil Timers makes its imports
+	// answer "unavailable".
+	Timers       Timers
+	TimerMaxSets int
 	// Logger receives the log capability and the guest's stdout and
 	// stderr, with an "actor" attribute; nil uses the runtime's.
 	Logger *slog.Logger

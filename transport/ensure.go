@@ -185,6 +185,33 @@ func (l Layout) EventsStreamConfig(c StoreConfig) jetstream.StreamConfig {
 	}
 }
 
+// TimersStreamConfig is the stream of the timer capability: one message
+// schedule (ADR-51) per timer on its TimerSubject, and the messages the
+// server fires on the actor's TimerFireSubject, which the node hosting
+// the actor moves to its mailbox. Schedules need roll-ups (a timer set
+// again replaces its schedule with Nats-Rollup: sub) and are refused
+// with discard-new, which is why timers do not fire into the mailbox
+// stream directly: the target of a schedule must be in its own stream.
+func (l Layout) TimersStreamConfig(c StoreConfig) jetstream.StreamConfig {
+	c = c.resolved()
+	return jetstream.StreamConfig{
+		Name:              l.TimersStream(),
+		Description:       "Theater timers: schedules on " + l.TimerSubject("<id>", "<timer>") + ", fired on " + l.TimerFireSubject("<id>"),
+		Subjects:          []string{l.prefix() + ".timer.>"},
+		Retention:         jetstream.LimitsPolicy,
+		Storage:           jetstream.FileStorage,
+		Replicas:          c.Replicas,
+		Discard:           jetstream.DiscardOld,
+		MaxMsgs:           -1,
+		MaxBytes:          -1,
+		MaxMsgSize:        c.MaxMessageSize,
+		Duplicates:        c.DuplicateWindow,
+		AllowRollup:       true,
+		AllowMsgSchedules: true,
+		AllowDirect:       true,
+	}
+}
+
 // ActorsKVConfig is the actor registry: one key per actor id holding
 // where its module is and which node owns it. Ownership is a lease taken
 // by create and renewed by update-on-revision, so one revision per key is
@@ -238,6 +265,24 @@ func (l Layout) NodesKVConfig(c StoreConfig) jetstream.KeyValueConfig {
 	}
 }
 
+// StoreKVConfig is the bucket of the store capability: one key per
+// stored key, namespaced by actor or shared namespace. One revision per
+// key is kept, as the revisions the guest compares are the latest; a
+// value is bounded by MaxMessageSize (grants bound it further). Writes
+// carry chain-derived message ids, so the duplicate window (the KV
+// default, 2 minutes) stores a write applied again after a crash once.
+func (l Layout) StoreKVConfig(c StoreConfig) jetstream.KeyValueConfig {
+	c = c.resolved()
+	return jetstream.KeyValueConfig{
+		Bucket:       l.StoreBucket(),
+		Description:  "Theater store capability: actor.<id>.<key> and shared.<namespace>.<key>",
+		History:      1,
+		MaxValueSize: c.MaxMessageSize,
+		Storage:      jetstream.FileStorage,
+		Replicas:     c.Replicas,
+	}
+}
+
 // ModulesObjectStoreConfig is the object store of Wasm modules, one
 // object per module named by its SHA-256 digest, so any node can start
 // any actor. Modules are compressed at rest: Go guests are megabytes of
@@ -267,7 +312,7 @@ func (l Layout) Ensure(ctx context.Context, js jetstream.JetStream, c StoreConfi
 	if err := c.validate(); err != nil {
 		return err
 	}
-	for _, sc := range []jetstream.StreamConfig{l.MailboxStreamConfig(c), l.ChainStreamConfig(c), l.EventsStreamConfig(c)} {
+	for _, sc := range []jetstream.StreamConfig{l.MailboxStreamConfig(c), l.ChainStreamConfig(c), l.EventsStreamConfig(c), l.TimersStreamConfig(c)} {
 		if sc.Name == l.MailboxStream() {
 			keepDepth(ctx, js, &sc)
 		}
@@ -275,7 +320,7 @@ func (l Layout) Ensure(ctx context.Context, js jetstream.JetStream, c StoreConfi
 			return fmt.Errorf("transport: ensure stream %s: %w", sc.Name, err)
 		}
 	}
-	for _, kc := range []jetstream.KeyValueConfig{l.ActorsKVConfig(c), l.LeasesKVConfig(c), l.NodesKVConfig(c)} {
+	for _, kc := range []jetstream.KeyValueConfig{l.ActorsKVConfig(c), l.LeasesKVConfig(c), l.NodesKVConfig(c), l.StoreKVConfig(c)} {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, kc); err != nil {
 			return fmt.Errorf("transport: ensure KV bucket %s: %w", kc.Bucket, err)
 		}

@@ -157,3 +157,23 @@ func (l Layout) ModulesStore() string { return l.prefix() + "_modules" }
 // the prefix itself, so `nats micro ls` tells two systems on one server
 // apart and the default system shows as "theater".
 func (l Layout) ServiceName() string { return l.prefix() }
+
+// StoreBucket is the KV bucket of the store capability: <prefix>_store,
+// keyed by "actor.<id>.<key>" in an actor's own namespace and
+// "shared.<name>.<key>" in a shared one.
+func (l Layout) StoreBucket() string { return l.prefix() + "_store" }
+
+// TimersStream is the stream of the timer capability's message
+// schedules and of the messages they fire: <prefix>_timers.
+func (l Layout) TimersStream() string { return l.prefix() + "_timers" }
+
+// TimerSubject holds the schedule of actor id's timer: the subject
+// <prefix>.timer.<id>.sched.<timer>, in the [Layout.TimersStream].
+func (l Layout) TimerSubject(id, timer string) string {
+	return l.prefix() + ".timer." + id + ".sched." + timer
+}
+
+// TimerFireSubject is where actor id's timers fire:
+// <prefix>.timer.<id>.fire, in the [Layout.TimersStream]; the node
+// hosting the actor moves each message from there to its mailbox.
+func (l Layout) TimerFireSubject(id string) string { return l.prefix() + ".timer." + id + ".fire" }

@@ -78,6 +78,7 @@ func TestLayoutNames(t *testing.T) {
 		l.EventsStream():           "t1_events",
 		l.ActorsBucket():           "t1_actors",
 		l.NodesBucket():            "t1_nodes",
+		l.StoreBucket():            "t1_store",
 		l.ModulesStore():           "t1_modules",
 		l.ServiceName():            "t1",
 	} {

@@ -40,6 +40,15 @@ func TestSignaturesMatchDoc(t *testing.T) {
 		"theater:actor/supervisor@0.1.0 state":    sig(i32, i32, i32),
 		// request: msgpack ptr, len; then retptr.
 		"theater:actor/http-client@0.1.0 send": sig(i32, i32, i32),
+		// namespace, key (ptr, len each); value ptr, len; condition msgpack ptr, len; retptr.
+		"theater:actor/store@0.1.0 get":       sig(i32, i32, i32, i32, i32),
+		"theater:actor/store@0.1.0 put":       sig(i32, i32, i32, i32, i32, i32, i32, i32, i32),
+		"theater:actor/store@0.1.0 delete":    sig(i32, i32, i32, i32, i32, i32, i32),
+		"theater:actor/store@0.1.0 list-keys": sig(i32, i32, i32),
+		"theater:actor/config@0.1.0 get":      sig(i32, i32, i32),
+		// id ptr, len; delay-ms, interval-ms; payload ptr, len; retptr.
+		"theater:actor/timer@0.1.0 set":    sig(i32, i32, i32, i32, i32, i32, i32),
+		"theater:actor/timer@0.1.0 cancel": sig(i32, i32, i32),
 	}
 	for _, f := range a.Funcs() {
 		key := f.Module + " " + f.Name
@@ -80,7 +89,7 @@ func TestSignaturesMatchDoc(t *testing.T) {
 			t.Errorf("export %s: %v %v required=%v; want %+v", e.Name, e.Params, e.Results, e.Required, w)
 		}
 	}
-	if got := a.Capabilities(); !slices.Equal(got, []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client"}) {
+	if got := a.Capabilities(); !slices.Equal(got, []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config", "timer"}) {
 		t.Errorf("capabilities %v", got)
 	}
 }

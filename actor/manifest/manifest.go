@@ -63,6 +63,89 @@ type Capabilities struct {
 	// HTTP grants theater:actor/http-client: outbound HTTP within its
 	// allow-list and limits.
 	HTTP *HTTPConfig `toml:"http" json:"http,omitempty"`
+	// Store grants theater:actor/store: key-value storage in the actor's
+	// own namespace and in the shared namespaces it names.
+	Store *StoreConfig `toml:"store" json:"store,omitempty"`
+	// Config grants theater:actor/config: the values and secrets it names.
+	Config *ConfigConfig `toml:"config" json:"config,omitempty"`
+	// Timer grants theater:actor/timer: timers into its own mailbox.
+	Timer *TimerConfig `toml:"timer" json:"timer,omitempty"`
+}
+
+// TimerConfig configures theater:actor/timer. MaxSets bounds the set
+// and cancel calls of one handler call (default DefaultTimerMaxSets).
+type TimerConfig struct {
+	MaxSets int `toml:"max_sets" json:"max_sets,omitempty"`
+}
+
+// DefaultTimerMaxSets is a timer grant's default MaxSets.
+const DefaultTimerMaxSets = 16
+
+// ConfigConfig configures theater:actor/config: named values, written
+// in the manifest (and so recorded with it in the chain), and the names
+// of secrets the node supplies, which never are.
+type ConfigConfig struct {
+	Value  []ConfigValue  `toml:"value,omitzero" json:"value,omitempty"`
+	Secret []ConfigSecret `toml:"secret,omitzero" json:"secret,omitempty"`
+}
+
+// ConfigValue is one [[capabilities.config.value]].
+type ConfigValue struct {
+	Name  string `toml:"name" json:"name"`
+	Value string `toml:"value" json:"value"`
+}
+
+// ConfigSecret is one [[capabilities.config.secret]]: a secret the node
+// supplies under Name.
+type ConfigSecret struct {
+	Name string `toml:"name" json:"name"`
+}
+
+// StoreConfig configures theater:actor/store. The actor's own namespace
+// is always readable and writable; shared namespaces are granted by name.
+// Zero limits take the host's defaults (DefaultStore*).
+type StoreConfig struct {
+	// Read names the shared namespaces the actor may read; Write those it
+	// may read and write.
+	Read  []string `toml:"read,omitzero" json:"read,omitempty"`
+	Write []string `toml:"write,omitzero" json:"write,omitempty"`
+	// MaxKeyBytes and MaxValueBytes bound a key and a value.
+	MaxKeyBytes   int `toml:"max_key_bytes" json:"max_key_bytes,omitempty"`
+	MaxValueBytes int `toml:"max_value_bytes" json:"max_value_bytes,omitempty"`
+	// MaxOps bounds the store calls of one handler call.
+	MaxOps int `toml:"max_ops" json:"max_ops,omitempty"`
+}
+
+// The store capability's defaults and bounds.
+const (
+	DefaultStoreMaxKeyBytes   = 256
+	DefaultStoreMaxValueBytes = 64 << 10
+	DefaultStoreMaxOps        = 100
+	// MaxStoreKeyBytes keeps a bucket key (namespace prefix and key)
+	// well inside a subject's practical length.
+	MaxStoreKeyBytes = 1024
+	MaxStoreOps      = 100_000
+)
+
+// StoreMode is what a grant allows in a namespace.
+type StoreMode uint8
+
+// The store modes.
+const (
+	StoreNone StoreMode = iota
+	StoreRead
+	StoreReadWrite
+)
+
+// StoreAccess is the grant's mode for shared namespace ns.
+func (c *StoreConfig) StoreAccess(ns string) StoreMode {
+	switch {
+	case slices.Contains(c.Write, ns):
+		return StoreReadWrite
+	case slices.Contains(c.Read, ns):
+		return StoreRead
+	}
+	return StoreNone
 }
 
 // HTTPConfig configures theater:actor/http-client. Zero fields take the
@@ -271,7 +354,7 @@ func (m *Manifest) WithDefaults() *Manifest {
 }
 
 // Grants reports whether the manifest grants the named capability ("log",
-// "runtime", "message", "clock", "random", "supervisor", "http-client"). Unknown names
+// "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config", "timer"). Unknown names
 // are not granted.
 func (m *Manifest) Grants(capability string) bool {
 	c := &m.Capabilities
@@ -290,6 +373,12 @@ func (m *Manifest) Grants(capability string) bool {
 		return c.Supervisor != nil
 	case "http", "http-client": // the manifest's key, the WIT interface
 		return c.HTTP != nil
+	case "store":
+		return c.Store != nil
+	case "config":
+		return c.Config != nil
+	case "timer":
+		return c.Timer != nil
 	}
 	return false
 }

@@ -162,9 +162,9 @@ var badCases = []struct{ name, src, want string }{
 	{"key case", "Name = \"x\"\nmodule = \"m.wasm\"\n",
 		"manifest: m.toml:1:1: unknown key \"Name\""},
 	{"unknown capability", base + "[capabilities.net]\nhosts = [\"x\"]\n",
-		"manifest: m.toml:3:1: unknown capability \"net\" (known: clock, http, log, message, random, runtime, supervisor)"},
+		"manifest: m.toml:3:1: unknown capability \"net\" (known: clock, config, http, log, message, random, runtime, store, supervisor, timer)"},
 	{"unknown capability inline", base + "capabilities = { log = {}, net = {} }\n",
-		"manifest: m.toml:3:28: unknown capability \"net\" (known: clock, http, log, message, random, runtime, supervisor)"},
+		"manifest: m.toml:3:28: unknown capability \"net\" (known: clock, config, http, log, message, random, runtime, store, supervisor, timer)"},
 	{"unknown capability setting", base + "[capabilities.runtime]\nverbose = true\n",
 		"manifest: m.toml:4:1: unknown key \"capabilities.runtime.verbose\""},
 	{"unknown parent table", base + "[restart.policy]\nalways = true\n",
@@ -362,7 +362,7 @@ func TestGrants(t *testing.T) {
 	// Every capability the manifest can name is answered by Grants.
 	all := &Manifest{Capabilities: Capabilities{
 		Clock: &ClockConfig{}, Log: &LogConfig{}, Message: &MessageConfig{}, Random: &RandomConfig{}, Runtime: &RuntimeConfig{},
-		Supervisor: &SupervisorConfig{}, HTTP: &HTTPConfig{},
+		Supervisor: &SupervisorConfig{}, HTTP: &HTTPConfig{}, Store: &StoreConfig{}, Config: &ConfigConfig{}, Timer: &TimerConfig{},
 	}}
 	for _, name := range tagNames(reflect.TypeFor[Capabilities]()) {
 		if !all.Grants(name) {

@@ -142,6 +142,19 @@ func (c *Capabilities) check() *Error {
 			return e
 		}
 	}
+	if cc := c.Config; cc != nil {
+		if e := cc.check(); e != nil {
+			return e
+		}
+	}
+	if tc := c.Timer; tc != nil && (tc.MaxSets < 0 || tc.MaxSets > MaxStoreOps) {
+		return fieldErr("capabilities.timer.max_sets", "%d is out of range 0..%d", tc.MaxSets, MaxStoreOps)
+	}
+	if st := c.Store; st != nil {
+		if e := st.check(); e != nil {
+			return e
+		}
+	}
 	if c.Message != nil {
 		for _, p := range c.Message.Allow {
 			if p == "" {
@@ -281,6 +294,60 @@ func (h *HTTPConfig) check() *Error {
 		if name == "" || strings.ContainsAny(name, " :\t\r\n") {
 			return fieldErr(key+"expose_headers", "invalid header name %q", name)
 		}
+	}
+	return nil
+}
+
+// ValidStoreNamespace reports whether ns can name a shared store
+// namespace: 1 to 64 of [A-Za-z0-9_-], a single subject token.
+func ValidStoreNamespace(ns string) bool {
+	if ns == "" || len(ns) > 64 {
+		return false
+	}
+	for i := 0; i < len(ns); i++ {
+		c := ns[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *StoreConfig) check() *Error {
+	const key = "capabilities.store."
+	for k, list := range map[string][]string{"read": c.Read, "write": c.Write} {
+		for _, ns := range list {
+			if !ValidStoreNamespace(ns) {
+				return fieldErr(key+k, "invalid namespace %q: want 1 to 64 of letters, digits, '-' and '_'", ns)
+			}
+		}
+	}
+	for k, b := range map[string][2]int{"max_key_bytes": {c.MaxKeyBytes, MaxStoreKeyBytes},
+		"max_value_bytes": {c.MaxValueBytes, MaxMaxMessageBytes}, "max_ops": {c.MaxOps, MaxStoreOps}} {
+		if b[0] < 0 || b[0] > b[1] { // zero takes the default
+			return fieldErr(key+k, "%d is out of range 0..%d", b[0], b[1])
+		}
+	}
+	return nil
+}
+
+func (c *ConfigConfig) check() *Error {
+	seen := map[string]bool{}
+	names := []string{}
+	for _, v := range c.Value {
+		names = append(names, v.Name)
+	}
+	for _, v := range c.Secret {
+		names = append(names, v.Name)
+	}
+	for _, n := range names {
+		if !ValidStoreNamespace(n) {
+			return fieldErr("capabilities.config", "invalid name %q: want 1 to 64 of letters, digits, '-' and '_'", n)
+		}
+		if seen[n] {
+			return fieldErr("capabilities.config", "name %q given twice", n)
+		}
+		seen[n] = true
 	}
 	return nil
 }

@@ -58,6 +58,8 @@ type Recorder struct {
 	mu     sync.Mutex
 	inputs []chain.Input
 	out    []chain.Outgoing
+	store  *recStore  // store.go; nil until Store is called
+	timers *recTimers // timer.go; nil until Timers is called
 }
 
 // NewRecorder returns a recorder over the given sources. A nil clock is
@@ -85,6 +87,12 @@ func (r *Recorder) Take() (inputs []chain.Input, out []chain.Outgoing) {
 	defer r.mu.Unlock()
 	inputs, out = r.inputs, r.out
 	r.inputs, r.out = nil, nil
+	if r.store != nil {
+		r.store.endHandler()
+	}
+	if r.timers != nil {
+		r.timers.endHandler()
+	}
 	return inputs, out
 }
 

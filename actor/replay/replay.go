@@ -156,9 +156,11 @@ func Reason(k actor.FailureKind) string {
 //
 // spec describes the actor as it was spawned (module, capabilities,
 // limits, types, allow-list); its ID is the chain's actor (empty takes
-// it), and Replay replaces its Clock, Entropy, Router, callbacks and
-// failure policy, and disables hibernation. rt must not host an actor of
-// that id; Replay kills its actor before it returns.
+// it), and Replay replaces its Clock, Entropy, Router, HTTP, Store, Timers,
+// callbacks and failure policy, and disables hibernation; its Secrets
+// answer the guest's secrets, each checked against the recorded digest.
+// rt must not host an actor of that id; Replay kills its actor before it
+// returns.
 //
 // Events are handled as docs/CHAIN.md says: an init event runs
 // theater_init on the state in its payload, in a fresh instance; a
@@ -292,6 +294,11 @@ func (r *replayer) use(ctx context.Context, spec actor.Spec) error {
 	spec.ID = r.report.Actor
 	spec.Clock, spec.Entropy, spec.Router = playClock{&r.play}, playEntropy{&r.play}, playRouter{&r.play}
 	spec.HTTP = playHTTP{&r.play}
+	spec.Store = playStore{&r.play}
+	spec.Timers = playTimers{&r.play}
+	// Secrets are not in the chain: the caller's source answers, checked
+	// against the recorded digests.
+	spec.Secrets = playSecrets{&r.play, spec.Secrets}
 	spec.OnFailure, spec.OnExit = nil, nil
 	spec.FailurePolicy = actor.RecreateOnFailure
 	spec.Limits.IdleTimeout = -1

@@ -79,6 +79,7 @@ type hosted struct {
 	lost     atomic.Bool // let go by lose: requests get no answer
 
 	sub, wakeSub *nats.Subscription
+	stopTimers   func()             // ends the move of fired timers into the mailbox (timer.go)
 	stopSub      *nats.Subscription // answers "stopping" during a stop
 	wake         chan struct{}
 	progress     chan struct{} // signalled after each mailbox message handled
@@ -98,6 +99,8 @@ type release struct {
 	p       *chainstore.Pending
 	seq     uint64 // the event's chain sequence when p is nil (a republish)
 	out     []chain.Outgoing
+	writes  []*replay.PendingWrite // store writes, applied before the sends (store.go)
+	timers  []actor.TimerOp        // timer ops, done before the sends (timer.go)
 	mbox    uint64
 	respond func(err error) // a request's reply; nil for a send
 }
@@ -172,6 +175,32 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		// Responses are inputs: recorded live, answered from the chain on replay.
 		live.HTTP = h.rec.HTTP(spec.HTTP)
 	}
+	if spec.SecretNames != nil {
+		// Digests are inputs; a restore's replay checks them against the
+		// node's secrets.
+		spec.Secrets = n.secrets()
+		live.Secrets = h.rec.Secrets(spec.Secrets)
+	}
+	var kvs actor.Store
+	if e.Manifest.Capabilities.Store != nil {
+		// Results are inputs; writes are effects, applied once durable.
+		s, err := n.storeOf(ctx)
+		if err != nil {
+			return err
+		}
+		kvs = retryingStore{s, n}
+		live.Store = h.rec.Store(kvs)
+	}
+	var tms actor.Timers
+	if e.Manifest.Capabilities.Timer != nil {
+		// Ops are inputs and effects, done once durable (timer.go).
+		t, err := n.timersOf(ctx, id)
+		if err != nil {
+			return err
+		}
+		tms = t
+		live.Timers = h.rec.Timers(t)
+	}
 
 	n.mu.Lock()
 	if n.closing {
@@ -196,6 +225,9 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		}
 		if h.wakeSub != nil {
 			_ = h.wakeSub.Unsubscribe()
+		}
+		if h.stopTimers != nil {
+			h.stopTimers()
 		}
 		n.mu.Lock()
 		delete(n.starting, id)
@@ -282,12 +314,20 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		for _, r := range rs.recent {
 			replayed = append(replayed, release{out: r.out, seq: r.seq})
 		}
+		if kvs != nil {
+			h.reapplyWrites(ctx, kvs, rs.recent)
+		}
+		if tms != nil {
+			h.reapplyTimers(ctx, tms, rs.recent)
+		}
 	}
 	h.sv = newSupervised(h, live, spec.State)
 	live.OnExit = h.sv.onExit(1)
 	start := time.Now()
 	if h.a, err = n.rt.Spawn(ctx, live); err != nil {
 		h.rec.Take()
+		h.rec.Drop(h.rec.Writes())
+		h.rec.TimerOps()
 		return fail(fmt.Errorf("node: spawn %q: %w", id, err))
 	}
 	if !known {
@@ -300,11 +340,13 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	h.stateHash = chain.Sum(st)
 	if init {
 		inputs, out := h.rec.Take()
+		writes, timers := h.rec.Writes(), h.rec.TimerOps()
 		p, err := h.app.Append(ctx, &chain.Handled{Call: chain.CallInit, Payload: live.State, Inputs: inputs, State: h.stateHash, Out: out})
 		if err != nil {
+			h.rec.Drop(writes)
 			return fail(err)
 		}
-		replayed = append(replayed, release{p: p, out: out})
+		replayed = append(replayed, release{p: p, out: out, writes: writes, timers: timers})
 	}
 	// A snapshot now, so the next restore starts here.
 	if h.stateHash != h.snapHash {
@@ -321,6 +363,11 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	}
 	if err != nil {
 		return fail(fmt.Errorf("%w: subscribe: %w", wire.ErrNATS, err))
+	}
+	if tms != nil {
+		if h.stopTimers, err = h.forwardTimers(ctx, n.timerStream); err != nil {
+			return fail(err)
+		}
 	}
 	// From here on nothing fails: ready is closed below, which lose
 	// waits for.
@@ -434,21 +481,28 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 	}
 	h.n.metrics.handledCall(h, string(call), time.Since(start), err)
 	inputs, out := h.rec.Take()
+	writes, timers := h.rec.Writes(), h.rec.TimerOps()
 	if errors.Is(err, actor.ErrStopped) || errors.Is(err, actor.ErrKilled) || errors.Is(err, actor.ErrClosed) || ctx.Err() != nil {
+		h.rec.Drop(writes)
 		return err // nothing ran to completion: nothing to record
 	}
 	herr := err
+	if herr != nil {
+		h.sv.handlerFailed(herr)
+	}
 	if size := eventBytes(from, msgID, payload, reply, inputs, out); size > h.n.maxEvent() {
+		h.rec.Drop(writes) // its outcome is not kept
 		return h.tooLarge(ctx, call, from, msgID, mbox, payload, size, herr, respond)
 	}
 	var p *chainstore.Pending
 	if herr != nil {
-		h.sv.handlerFailed(herr)
 		// A failed handler is its handled event (the inputs it consumed,
 		// the state kept, no reply, no sends) and a failure, in one
 		// atomic batch: replay runs it and expects that failure.
 		reason := cmp.Or(failureReason(herr), "failed")
 		out = nil
+		h.rec.Drop(writes) // a failed handler leaves no write behind
+		writes, timers = nil, nil
 		ps, err := h.app.AppendAll(ctx,
 			&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload, Inputs: inputs, State: h.stateHash},
 			&chain.Failure{Reason: reason, Call: call, Detail: herr.Error(), MsgID: msgID, MailboxSeq: mbox})
@@ -463,6 +517,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		hs := chain.Sum(st)
 		if p, err = h.app.Append(ctx, &chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload,
 			Inputs: inputs, State: hs, Reply: reply, Out: out}); err != nil {
+			h.rec.Drop(writes)
 			return err
 		}
 		h.stateHash = hs
@@ -471,7 +526,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		h.mbox = mbox
 		h.handled.Store(mbox)
 	}
-	r := release{p: p, out: out, mbox: mbox}
+	r := release{p: p, out: out, mbox: mbox, writes: writes, timers: timers}
 	if respond != nil {
 		r.respond = func(err error) {
 			if err == nil {
@@ -507,6 +562,7 @@ func (h *hosted) releaser() {
 			}
 		}
 		if failed != nil {
+			h.rec.Drop(r.writes)
 			// Fenced, another node owns the actor now and answers the
 			// request (every node hosting it receives it): an error from
 			// here would race that answer.
@@ -519,6 +575,8 @@ func (h *hosted) releaser() {
 		if r.p != nil {
 			seq = r.p.Seq()
 		}
+		h.applyWrites(seq, r.writes)
+		h.applyTimers(seq, r.timers)
 		for i, o := range r.out {
 			h.publish(seq, i, o)
 		}
@@ -718,6 +776,9 @@ func (h *hosted) stopIntake() {
 		if h.wakeSub != nil {
 			_ = h.wakeSub.Unsubscribe()
 		}
+		if h.stopTimers != nil {
+			h.stopTimers() // fired timers wait in the stream for the next host
+		}
 		if h.pumpDone != nil {
 			<-h.pumpDone
 		}
@@ -837,6 +898,10 @@ func (h *hosted) detach(ctx context.Context) error {
 			// on-stop handler runs past it.
 			err := h.a.Stop(ctx)
 			inputs, out := h.rec.Take()
+			// Its store writes and timer operations are dropped: a
+			// stopped actor has no later handler to see them.
+			h.rec.Drop(h.rec.Writes())
+			h.rec.TimerOps()
 			switch {
 			case errors.Is(err, actor.ErrKilled):
 				detail = "killed: the on-stop handler ran past the stop's context"

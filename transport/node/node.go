@@ -68,6 +68,11 @@ type Config struct {
 	// Metrics, when set, receives the node's Prometheus metrics
 	// (metrics.go; docs/NATS.md lists them), each with a node label.
 	Metrics prometheus.Registerer
+	// Secrets supplies the secrets actors' manifests name for the config
+	// capability; nil reads them from the environment, secret "api_key"
+	// from THEATER_SECRET_API_KEY (actor.EnvSecrets). The chain records
+	// their digests only.
+	Secrets actor.SecretSource
 }
 
 // DefaultSpawnTimeout is Config.SpawnTimeout's default.
@@ -125,6 +130,9 @@ type Node struct {
 	// stream's per-subject limit.
 	snapshotEvery int
 	depth         int64
+
+	storeFields // the store capability's bucket (store.go)
+	timerFields // the timer capability's stream (timer.go)
 }
 
 // Start starts a node: it ensures the layout, starts the runtime and the

@@ -39,8 +39,9 @@ type restored struct {
 const tailLen = 8
 
 type recentOut struct {
-	seq uint64
-	out []chain.Outgoing
+	seq    uint64
+	out    []chain.Outgoing
+	inputs []chain.Input // its store calls, whose writes are effects too (store.go)
 }
 
 // recentWindow is how many of the latest events a restore republishes
@@ -100,11 +101,12 @@ func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
 			if b.Call == chain.CallInit {
 				rs.inited = true
 			}
-			if len(b.Out) > 0 {
-				rs.recent = append(rs.recent, recentOut{seq: ev.Seq, out: b.Out})
+			if st := storeInputs(b.Inputs); len(b.Out) > 0 || st != nil {
+				rs.recent = append(rs.recent, recentOut{seq: ev.Seq, out: b.Out, inputs: st})
 			}
 		case *chain.Failure:
 			rs.mbox = max(rs.mbox, b.MailboxSeq)
+			dropFailedWrites(rs.recent, ev.Seq)
 		}
 		rs.events = append(rs.events, ev)
 		for len(rs.recent) > 0 && rs.recent[0].seq+recentWindow < ev.Seq {

@@ -151,6 +151,18 @@ declare function messageRequest(to: usize, toLen: usize, p: usize, pLen: usize, 
 declare function clockNow(retptr: usize): i32;
 @external("theater:actor/random@0.1.0", "bytes")
 declare function randomBytes(n: u32, retptr: usize): i32;
+@external("theater:actor/http-client@0.1.0", "send")
+declare function httpClientSend(req: usize, reqLen: usize, retptr: usize): i32;
+@external("theater:actor/store@0.1.0", "get")
+declare function storeGet(ns: usize, nsLen: usize, key: usize, keyLen: usize, retptr: usize): i32;
+@external("theater:actor/store@0.1.0", "put")
+declare function storePut(ns: usize, nsLen: usize, key: usize, keyLen: usize, v: usize, vLen: usize, c: usize, cLen: usize, retptr: usize): i32;
+@external("theater:actor/store@0.1.0", "delete")
+declare function storeDelete(ns: usize, nsLen: usize, key: usize, keyLen: usize, c: usize, cLen: usize, retptr: usize): i32;
+@external("theater:actor/store@0.1.0", "list-keys")
+declare function storeListKeys(ns: usize, nsLen: usize, retptr: usize): i32;
+@external("theater:actor/config@0.1.0", "get")
+declare function configGet(name: usize, nameLen: usize, retptr: usize): i32;
 
 // What a host call gave back: its status, and its result when there is one.
 export class Returned {
@@ -193,6 +205,60 @@ export function now(): Returned {
 
 export function random(n: u32): Returned {
   return returned(randomBytes(n, ret));
+}
+
+// http-client.send: req is the msgpack http-client.request (fields in WIT
+// order: method, url, headers, body). value is the msgpack response on OK,
+// the msgpack http-client.error on ERR.
+export function http(req: Uint8Array): Returned {
+  return returned(httpClientSend(req.dataStart, req.byteLength, ret));
+}
+
+// store.condition kinds (docs/ABI.md, "The store capability").
+export const ALWAYS: i32 = 0;
+export const ABSENT: i32 = 1;
+export const IF_REVISION: i32 = 2;
+
+// condition returns the msgpack store.condition of kind (rev for IF_REVISION).
+export function condition(kind: i32, rev: u64): Uint8Array {
+  const w = new Writer().mapHeader(1);
+  if (kind == ABSENT) w.str("absent").nil();
+  else if (kind == IF_REVISION) w.str("revision").uint(rev);
+  else w.str("always").nil();
+  return w.finish();
+}
+
+// Store calls on namespace ns ("" is the actor's own). value is the msgpack
+// option<entry> (get) or list<string> (keys) on OK; the msgpack store.error
+// on ERR for every call; put and delete give nothing on OK.
+export function kvGet(ns: string, key: string): Returned {
+  const n = String.UTF8.encode(ns), k = String.UTF8.encode(key);
+  return returned(storeGet(changetype<usize>(n), n.byteLength, changetype<usize>(k), k.byteLength, ret));
+}
+
+export function kvPut(ns: string, key: string, value: Uint8Array, kind: i32, rev: u64): Returned {
+  const n = String.UTF8.encode(ns), k = String.UTF8.encode(key), c = condition(kind, rev);
+  const st = storePut(changetype<usize>(n), n.byteLength, changetype<usize>(k), k.byteLength,
+    value.dataStart, value.byteLength, c.dataStart, c.byteLength, ret);
+  return st == OK ? new Returned(st, new Uint8Array(0), 0) : returned(st);
+}
+
+export function kvDelete(ns: string, key: string, kind: i32, rev: u64): Returned {
+  const n = String.UTF8.encode(ns), k = String.UTF8.encode(key), c = condition(kind, rev);
+  const st = storeDelete(changetype<usize>(n), n.byteLength, changetype<usize>(k), k.byteLength, c.dataStart, c.byteLength, ret);
+  return st == OK ? new Returned(st, new Uint8Array(0), 0) : returned(st);
+}
+
+export function kvKeys(ns: string): Returned {
+  const n = String.UTF8.encode(ns);
+  return returned(storeListKeys(changetype<usize>(n), n.byteLength, ret));
+}
+
+// config.get: value is the value's UTF-8 (not msgpack) on OK, the msgpack
+// config.error on ERR.
+export function config(name: string): Returned {
+  const n = String.UTF8.encode(name);
+  return returned(configGet(changetype<usize>(n), n.byteLength, ret));
 }
 
 // ---- msgpack (canonical encodings out, every encoding in) ------------------

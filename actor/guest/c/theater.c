@@ -165,6 +165,70 @@ int32_t theater_request(const char *to, theater_bytes payload, uint32_t timeout_
   return st;
 }
 
+int32_t theater_http(theater_bytes req, theater_bytes *out) {
+  int32_t st = theater_http_client_send(req.ptr, req.len, ret);
+  if (st == THEATER_OK || st == THEATER_ERR) *out = ret_bytes();
+  return st;
+}
+
+static size_t put_str(uint8_t *buf, const char *s) {
+  size_t n = strlen(s);
+  size_t h = theater_mp_put_str_header(buf, (uint32_t)n);
+  memcpy(buf + h, s, n);
+  return h + n;
+}
+
+size_t theater_mp_put_condition(uint8_t *buf, int kind, uint64_t rev) {
+  size_t n = theater_mp_put_map_header(buf, 1);
+  switch (kind) {
+    case THEATER_ABSENT:
+      n += put_str(buf + n, "absent");
+      return n + theater_mp_put_nil(buf + n);
+    case THEATER_IF_REVISION:
+      n += put_str(buf + n, "revision");
+      return n + theater_mp_put_uint(buf + n, rev);
+    default:
+      n += put_str(buf + n, "always");
+      return n + theater_mp_put_nil(buf + n);
+  }
+}
+
+int32_t theater_kv_get(const char *ns, const char *key, theater_bytes *out) {
+  int32_t st = theater_store_get(ns, strlen(ns), key, strlen(key), ret);
+  if (st == THEATER_OK || st == THEATER_ERR) *out = ret_bytes();
+  return st;
+}
+
+int32_t theater_kv_put(const char *ns, const char *key, theater_bytes value, int kind,
+                       uint64_t rev, theater_bytes *out) {
+  uint8_t cond[24];
+  size_t n = theater_mp_put_condition(cond, kind, rev);
+  int32_t st = theater_store_put(ns, strlen(ns), key, strlen(key), value.ptr, value.len, cond, n, ret);
+  if (st == THEATER_ERR) *out = ret_bytes();
+  return st;
+}
+
+int32_t theater_kv_delete(const char *ns, const char *key, int kind, uint64_t rev,
+                          theater_bytes *out) {
+  uint8_t cond[24];
+  size_t n = theater_mp_put_condition(cond, kind, rev);
+  int32_t st = theater_store_delete(ns, strlen(ns), key, strlen(key), cond, n, ret);
+  if (st == THEATER_ERR) *out = ret_bytes();
+  return st;
+}
+
+int32_t theater_kv_keys(const char *ns, theater_bytes *out) {
+  int32_t st = theater_store_list_keys(ns, strlen(ns), ret);
+  if (st == THEATER_OK || st == THEATER_ERR) *out = ret_bytes();
+  return st;
+}
+
+int32_t theater_config(const char *name, theater_bytes *out) {
+  int32_t st = theater_config_get(name, strlen(name), ret);
+  if (st == THEATER_OK || st == THEATER_ERR) *out = ret_bytes();
+  return st;
+}
+
 int32_t theater_now(uint64_t *out) {
   uint64_t t;
   int32_t st = theater_clock_now(&t);

@@ -102,6 +102,22 @@ int32_t theater_clock_now(void *retptr);
 THEATER_IMPORT("random", "bytes")
 int32_t theater_random_bytes(uint32_t n, void *retptr);
 
+THEATER_IMPORT("http-client", "send")
+int32_t theater_http_client_send(const uint8_t *req, size_t req_len, void *retptr);
+THEATER_IMPORT("store", "get")
+int32_t theater_store_get(const char *ns, size_t ns_len, const char *key, size_t key_len, void *retptr);
+THEATER_IMPORT("store", "put")
+int32_t theater_store_put(const char *ns, size_t ns_len, const char *key, size_t key_len,
+                          const uint8_t *value, size_t value_len, const uint8_t *cond,
+                          size_t cond_len, void *retptr);
+THEATER_IMPORT("store", "delete")
+int32_t theater_store_delete(const char *ns, size_t ns_len, const char *key, size_t key_len,
+                             const uint8_t *cond, size_t cond_len, void *retptr);
+THEATER_IMPORT("store", "list-keys")
+int32_t theater_store_list_keys(const char *ns, size_t ns_len, void *retptr);
+THEATER_IMPORT("config", "get")
+int32_t theater_config_get(const char *name, size_t name_len, void *retptr);
+
 /* Convenience wrappers; each returns the status. Returned bytes are in
  * host-allocated guest memory, valid like handler arguments. On
  * THEATER_ERR from send/request, *out is the msgpack message.error. */
@@ -112,6 +128,33 @@ int32_t theater_request(const char *to, theater_bytes payload, uint32_t timeout_
                         theater_bytes *out);
 int32_t theater_now(uint64_t *out);
 int32_t theater_random(uint32_t n, theater_bytes *out);
+
+/* http-client.send: req is the msgpack http-client.request (fields in
+ * WIT order: method, url, headers, body). *out is the msgpack response
+ * on THEATER_OK, the msgpack http-client.error on THEATER_ERR. */
+int32_t theater_http(theater_bytes req, theater_bytes *out);
+
+/* store.condition kinds (docs/ABI.md, "The store capability"). */
+enum { THEATER_ALWAYS = 0, THEATER_ABSENT = 1, THEATER_IF_REVISION = 2 };
+
+/* Writes the msgpack store.condition of kind (with rev for
+ * THEATER_IF_REVISION); at most 1 + 9 + THEATER_MP_UINT_MAX bytes. */
+size_t theater_mp_put_condition(uint8_t *buf, int kind, uint64_t rev);
+
+/* store calls on namespace ns ("" is the actor's own; NUL-terminated
+ * strings). On THEATER_OK *out is the msgpack option<entry> (get) or
+ * list<string> (keys); on THEATER_ERR, for every call, the msgpack
+ * store.error. put and delete write nothing to *out on THEATER_OK. */
+int32_t theater_kv_get(const char *ns, const char *key, theater_bytes *out);
+int32_t theater_kv_put(const char *ns, const char *key, theater_bytes value, int kind,
+                       uint64_t rev, theater_bytes *out);
+int32_t theater_kv_delete(const char *ns, const char *key, int kind, uint64_t rev,
+                          theater_bytes *out);
+int32_t theater_kv_keys(const char *ns, theater_bytes *out);
+
+/* config.get: *out is the value (not msgpack) on THEATER_OK, the msgpack
+ * config.error on THEATER_ERR. */
+int32_t theater_config(const char *name, theater_bytes *out);
 
 /* ---- memory ------------------------------------------------------------ */
 
