@@ -22,6 +22,7 @@ type metrics struct {
 	all      []prometheus.Collector
 	handled  *prometheus.CounterVec   // type, call
 	failures *prometheus.CounterVec   // type, kind
+	resumes  *prometheus.CounterVec   // type
 	restarts *prometheus.CounterVec   // type
 	duration *prometheus.HistogramVec // type, call
 	limits   *prometheus.CounterVec   // type, limit
@@ -53,8 +54,10 @@ func newMetrics(reg prometheus.Registerer, n *Node) (*metrics, error) {
 			Help: "Messages (sends and requests) handled by actors, failed ones included."}, []string{"type", "call"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "theater", Subsystem: "actor", Name: "failures_total",
 			Help: "Handler failures by kind (trap, deadline, fuel, memory, failed, ...) and sends rejected unhandled (rejected)."}, []string{"type", "kind"}),
-		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "theater", Subsystem: "actor", Name: "restarts_total",
+		resumes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "theater", Subsystem: "actor", Name: "resumes_total",
 			Help: "Actors resumed from their chain on this node: after a crash, a takeover or a restart of the node."}, []string{"type"}),
+		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "theater", Subsystem: "actor", Name: "restarts_total",
+			Help: "Actor instances restarted by their supervisor after a failure."}, []string{"type"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: "theater", Subsystem: "actor", Name: "handler_duration_seconds",
 			Help: "Time in one handler call, the guest's work and its host calls.", Buckets: buckets}, []string{"type", "call"}),
 		limits: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "theater", Subsystem: "actor", Name: "limits_hit_total",
@@ -68,7 +71,7 @@ func newMetrics(reg prometheus.Registerer, n *Node) (*metrics, error) {
 			"Sends stored in the mailboxes of the hosted actors: the unhandled ones and the handled ones awaiting their purge (at most 256 an actor).",
 			[]string{"type"}, nil),
 	}
-	for _, c := range []prometheus.Collector{m.handled, m.failures, m.restarts, m.duration, m.limits, m.spawn, m.compile, m} {
+	for _, c := range []prometheus.Collector{m.handled, m.failures, m.resumes, m.restarts, m.duration, m.limits, m.spawn, m.compile, m} {
 		if err := reg.Register(c); err != nil {
 			m.close()
 			return nil, err
@@ -179,6 +182,13 @@ func (m *metrics) rejected(h *hosted) {
 
 // resumed records an actor resumed from its chain.
 func (m *metrics) resumed(h *hosted) {
+	if m != nil {
+		m.resumes.WithLabelValues(h.entry.Manifest.Name).Inc()
+	}
+}
+
+// restarted records a restart of an actor's instance by its supervisor.
+func (m *metrics) restarted(h *hosted) {
 	if m != nil {
 		m.restarts.WithLabelValues(h.entry.Manifest.Name).Inc()
 	}

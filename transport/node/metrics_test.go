@@ -10,6 +10,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/theater-go/theater/actor/manifest"
+	"github.com/theater-go/theater/supervisor"
 	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
 )
@@ -130,7 +131,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	// Closed and started again under its name, the node resumes its
-	// actors into the same registry: two restarts of type counter.
+	// actors into the same registry: two resumes of type counter.
 	if err := n.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,30 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = n2.Close(context.Background()) })
-	if got, _ := metricValue(t, reg, "theater_actor_restarts_total", with("type", "counter")); got != 2 {
-		t.Errorf("restarts %v, want 2", got)
+	if got, _ := metricValue(t, reg, "theater_actor_resumes_total", with("type", "counter")); got != 2 {
+		t.Errorf("resumes %v, want 2", got)
+	}
+}
+
+// TestRestartMetric: a restart by the actor's supervisor counts in
+// theater_actor_restarts_total (by the manifest's name); a resume from the
+// chain does not.
+func TestRestartMetric(t *testing.T) {
+	srv := testServer(t)
+	reg := prometheus.NewRegistry()
+	startNodeCfg(t, srv, node.Config{Name: "m", Metrics: reg})
+	c := newClient(t, srv)
+	m := faultyManifest(manifest.Supervision{Restart: supervisor.Permanent, StartFrom: supervisor.StartLast,
+		Intensity: 5, Period: manifest.Duration(time.Minute)})
+	spawnModule(t, c, m, faultyModule, "w", "")
+	add(t, c, "w")
+	send(t, c, "w", cmdTrap)
+	send(t, c, "w", cmdAdd)
+	waitCount(t, c, "w", 2)
+	if got, _ := metricValue(t, reg, "theater_actor_restarts_total", map[string]string{"type": m.Name}); got != 1 {
+		t.Errorf("restarts %v, want 1", got)
+	}
+	if got, _ := metricValue(t, reg, "theater_actor_resumes_total", map[string]string{"type": m.Name}); got != 0 {
+		t.Errorf("resumes %v, want 0", got)
 	}
 }

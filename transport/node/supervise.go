@@ -308,6 +308,7 @@ func (s *supervised) Start(ctx context.Context, from supervisor.StartFrom, exite
 		close(s.up)
 	}
 	s.mu.Unlock()
+	h.n.metrics.restarted(h)
 	h.n.event(h.id, wire.EventRestarted, fmt.Sprintf("attempt %d after %s, from the %s state", attempt, reason, from))
 	return nil
 }
