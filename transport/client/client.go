@@ -276,7 +276,37 @@ func (c *Client) List(ctx context.Context) ([]Listed, error) {
 		out = append(out, Listed{ID: id, Entry: e})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	c.liveMailboxes(ctx, out)
 	return out, nil
+}
+
+// liveMailboxes sets the mailbox sequence of each running actor in list
+// to the one its node handled last: the registry records it only when
+// the actor stops or moves. A node that does not answer leaves its
+// actors' registry values.
+func (c *Client) liveMailboxes(ctx context.Context, list []Listed) {
+	nodes := map[string]bool{}
+	for _, l := range list {
+		if l.Status == wire.StatusRunning && l.Node != "" {
+			nodes[l.Node] = true
+		}
+	}
+	live := map[string]uint64{}
+	for name := range nodes {
+		nctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		var infos []wire.ActorInfo
+		if err := c.control(nctx, c.layout.NodeSubject(name, wire.OpList), struct{}{}, &infos); err == nil {
+			for _, in := range infos {
+				live[in.ID] = in.MailboxSeq
+			}
+		}
+		cancel()
+	}
+	for i := range list {
+		if s, ok := live[list[i].ID]; ok && list[i].Status == wire.StatusRunning {
+			list[i].MailboxSeq = max(list[i].MailboxSeq, s)
+		}
+	}
 }
 
 // Nodes returns the live nodes' heartbeats, by name.

@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -110,4 +111,21 @@ func TestNodesAndList(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].ID != "counter" || list[0].Status != wire.StatusRunning {
 		t.Fatalf("List = %+v, %v", list, err)
 	}
+	// The mailbox sequence is the node's, live: the registry has it only
+	// from the actor's last stop or move.
+	for range 3 {
+		if err := c.Send(ctx, "counter", []byte("1"), wire.JSON); err != nil {
+			t.Fatal(err)
+		}
+	}
+	natstest.Eventually(t, func() error {
+		list, err := c.List(ctx)
+		if err != nil {
+			return err
+		}
+		if len(list) != 1 || list[0].MailboxSeq < 3 {
+			return fmt.Errorf("List = %+v, want mailbox seq 3", list)
+		}
+		return nil
+	})
 }
