@@ -107,7 +107,7 @@ func TestChatAgent(t *testing.T) {
 
 	srv := testServer(t)
 	sec := secretMap{"api_key": "sk-test"}
-	startNodeCfg(t, srv, node.Config{Name: "a", Secrets: sec})
+	n := startNodeCfg(t, srv, node.Config{Name: "a", Secrets: sec})
 	c := newClient(t, srv)
 	m, err := manifest.Parse("chat.toml", []byte(chatManifest(u)))
 	if err != nil {
@@ -147,6 +147,9 @@ func TestChatAgent(t *testing.T) {
 	// Offline: no endpoint, no NATS; the secret from the replayer's own source.
 	evs := chainOf(t, connect(t, srv), "chat")
 	api.Close()
+	if err := n.Close(ctx); err != nil { // before the server goes: its Close would wait on it
+		t.Fatal(err)
+	}
 	srv.Shutdown(ctx)
 	spec, err := actor.SpecFromManifest("chat", m, nil)
 	if err != nil {

@@ -111,7 +111,7 @@ func TestConfigAndStoreSurviveMove(t *testing.T) {
 	if err := a.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	startNodeCfg(t, srv, node.Config{Name: "b", Secrets: sec, Runtime: rt})
+	b := startNodeCfg(t, srv, node.Config{Name: "b", Secrets: sec, Runtime: rt})
 	var got string
 	checkFor(t, 60*time.Second, func() error {
 		r, err := c.Request(ctx, "notes", notesMsg("get", "", "plan", "", 0), wire.Msgpack)
@@ -150,6 +150,9 @@ func TestConfigAndStoreSurviveMove(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec.Module, spec.Secrets = cfgMod, secretMap{"api_key": key}
+	if err := b.Close(ctx); err != nil { // before the server goes: its Close would wait on it
+		t.Fatal(err)
+	}
 	srv.Shutdown(ctx)
 	rep, err := replay.Replay(ctx, newRuntime(t), spec, evs)
 	if err != nil || !rep.OK() {

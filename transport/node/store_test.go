@@ -90,7 +90,7 @@ func notesCall(t testing.TB, c *client.Client, id, op, ns, key, value string, re
 // every state equal.
 func TestStoreOnNode(t *testing.T) {
 	srv := testServer(t)
-	startNode(t, srv, "n1")
+	n := startNode(t, srv, "n1")
 	c := newClient(t, srv)
 	ctx := context.Background()
 	m, err := manifest.Parse("notes.toml", []byte(notesManifest))
@@ -176,6 +176,9 @@ func TestStoreOnNode(t *testing.T) {
 	// Replay the chain with the server stopped: every answer comes from
 	// the recorded inputs.
 	evs := chainOf(t, connect(t, srv), "notes")
+	if err := n.Close(ctx); err != nil { // before the server goes: its Close would wait on it
+		t.Fatal(err)
+	}
 	srv.Shutdown(ctx)
 	spec, err := actor.SpecFromManifest("notes", m, nil)
 	if err != nil {

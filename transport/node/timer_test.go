@@ -216,7 +216,7 @@ func TestTimerAfterKill(t *testing.T) {
 	}
 	_ = child.Wait()
 	time.Sleep(3 * time.Second) // both timers fire while no node hosts the actor
-	startNode(t, srv, "victim")
+	victim := startNode(t, srv, "victim")
 	var first string
 	checkFor(t, 30*time.Second, func() error {
 		r, err := c.Request(ctx, "sleeper", timerMsg("count", "", 0, 0, ""), wire.Msgpack)
@@ -259,6 +259,9 @@ func TestTimerAfterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	if spec.Module, err = timerWasm(); err != nil {
+		t.Fatal(err)
+	}
+	if err := victim.Close(ctx); err != nil { // before the server goes: its Close would wait on it
 		t.Fatal(err)
 	}
 	srv.Shutdown(ctx)
