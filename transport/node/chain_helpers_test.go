@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/transport"
@@ -100,4 +101,31 @@ func exactlyOnce(evs []chain.Event, n uint64) error {
 		}
 	}
 	return nil
+}
+
+// fillChainStream sets the chain stream's message limit to what it holds,
+// so every append fails (discard new), and returns a function that lifts
+// the limit again.
+func fillChainStream(t testing.TB, js jetstream.JetStream) (lift func()) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := js.Stream(ctx, transport.Layout{}.ChainStream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := info.Config
+	cfg.MaxMsgs = int64(info.State.Msgs)
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		cfg.MaxMsgs = -1
+		if _, err := js.UpdateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -375,19 +375,7 @@ func TestShutdownWhileAppendsFail(t *testing.T) {
 	}
 	waitState(t, c, "refused", "1")
 	js := natsJS(t, connect(t, srv))
-	s, err := js.Stream(ctx, "theater_chain")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	full := info.Config
-	full.MaxMsgs = int64(info.State.Msgs)
-	if _, err := js.UpdateStream(ctx, full); err != nil {
-		t.Fatal(err)
-	}
+	lift := fillChainStream(t, js)
 	for _, v := range []string{"2", "3"} {
 		if err := c.Send(ctx, "refused", []byte(v), wire.JSON); err != nil {
 			t.Fatal(err)
@@ -402,10 +390,7 @@ func TestShutdownWhileAppendsFail(t *testing.T) {
 	if err := a.Close(ctx); err != nil {
 		t.Logf("close: %v", err)
 	}
-	full.MaxMsgs = -1
-	if _, err := js.UpdateStream(ctx, full); err != nil {
-		t.Fatal(err)
-	}
+	lift()
 	mb, err := js.Stream(ctx, "theater_mailbox")
 	if err != nil {
 		t.Fatal(err)

@@ -43,20 +43,7 @@ func TestFailedAppendReleasesLease(t *testing.T) {
 	if _, err := c.Request(ctx, "echo", small, wire.Msgpack); err != nil {
 		t.Fatal(err)
 	}
-	js := natsJS(t, connect(t, srv))
-	s, err := js.Stream(ctx, transport.Layout{}.ChainStream())
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := info.Config
-	cfg.MaxMsgs = int64(info.State.Msgs)
-	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	lift := fillChainStream(t, natsJS(t, connect(t, srv)))
 	if _, err := c.Request(ctx, "echo", small, wire.Msgpack); err == nil {
 		t.Fatal("a request whose event cannot be appended was answered")
 	}
@@ -66,10 +53,7 @@ func TestFailedAppendReleasesLease(t *testing.T) {
 		}
 		return nil
 	})
-	cfg.MaxMsgs = -1
-	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
+	lift()
 	checkFor(t, 15*time.Second, func() error {
 		_, err := c.Request(ctx, "echo", small, wire.Msgpack)
 		return err

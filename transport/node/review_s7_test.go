@@ -742,25 +742,9 @@ func TestReviewStopWhileAppendsFail(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, c, "counter-1", "3")
-	js := natsJS(t, connect(t, srv))
-	s, err := js.Stream(ctx, "theater_chain")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	full := info.Config
-	full.MaxMsgs = int64(info.State.Msgs)
-	if _, err := js.UpdateStream(ctx, full); err != nil {
-		t.Fatal(err)
-	}
+	lift := fillChainStream(t, natsJS(t, connect(t, srv)))
 	_, stopErr := c.Stop(ctx, "stopper")
-	full.MaxMsgs = -1
-	if _, err := js.UpdateStream(ctx, full); err != nil {
-		t.Fatal(err)
-	}
+	lift()
 	t.Logf("stop while the chain is full: %v", stopErr)
 	checkFor(t, 15*time.Second, func() error {
 		e, err := c.Entry(ctx, "stopper")
