@@ -20,7 +20,7 @@ import (
 
 // Timeout bounds every wait of the helpers, so a hang fails the test with
 // a message instead of reaching the go test timeout.
-const Timeout = 15 * time.Second
+const Timeout = time.Minute
 
 // Context returns a context that ends after [Timeout] or with the test.
 func Context(t testing.TB) context.Context {
