@@ -3,7 +3,6 @@ package node_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,9 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/transport"
-	"github.com/theater-go/theater/transport/client"
 	"github.com/theater-go/theater/transport/natstest"
 	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
@@ -67,14 +64,7 @@ func BenchmarkRequest(b *testing.B) {
 	srv := testServer(b)
 	startNode(b, srv, "bench")
 	c := newClient(b, srv)
-	m, err := manifest.Parse("echo.toml", []byte(echoManifest))
-	if err != nil {
-		b.Fatal(err)
-	}
-	wasm := readFile(b, filepath.Join("..", "..", "examples", "echo", "wat", "echo.wasm"))
-	if _, err := c.Spawn(ctx, m, wasm, nil, client.SpawnOptions{ID: "echo"}); err != nil {
-		b.Fatal(err)
-	}
+	spawnEcho(b, c, "echo")
 	responder := connect(b, srv)
 	if _, err := responder.Subscribe("bench.echo", func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
 		b.Fatal(err)
@@ -111,14 +101,7 @@ func BenchmarkRequestRatio(b *testing.B) {
 	srv := testServer(b)
 	startNode(b, srv, "bench")
 	c := newClient(b, srv)
-	m, err := manifest.Parse("echo.toml", []byte(echoManifest))
-	if err != nil {
-		b.Fatal(err)
-	}
-	wasm := readFile(b, filepath.Join("..", "..", "examples", "echo", "wat", "echo.wasm"))
-	if _, err := c.Spawn(ctx, m, wasm, nil, client.SpawnOptions{ID: "echo"}); err != nil {
-		b.Fatal(err)
-	}
+	spawnEcho(b, c, "echo")
 	responder := connect(b, srv)
 	if _, err := responder.Subscribe("bench.echo", func(m *nats.Msg) { _ = m.Respond(m.Data) }); err != nil {
 		b.Fatal(err)
@@ -269,14 +252,7 @@ func BenchmarkDeadlineHeader(b *testing.B) {
 	srv := testServer(b)
 	startNode(b, srv, "bench")
 	c := newClient(b, srv)
-	m, err := manifest.Parse("echo.toml", []byte(echoManifest))
-	if err != nil {
-		b.Fatal(err)
-	}
-	wasm := readFile(b, filepath.Join("..", "..", "examples", "echo", "wat", "echo.wasm"))
-	if _, err := c.Spawn(ctx, m, wasm, nil, client.SpawnOptions{ID: "echo"}); err != nil {
-		b.Fatal(err)
-	}
+	spawnEcho(b, c, "echo")
 	nc := connect(b, srv)
 	bare := func() error {
 		_, err := nc.RequestMsg(&nats.Msg{Subject: "theater.actor.echo.req", Data: payload64}, 5*time.Second)
