@@ -97,6 +97,7 @@ func StartCluster(t testing.TB, bin string, n int) []*Process {
 	}
 	nc := Connect(t, strings.Join(urls, ","))
 	WaitJetStream(t, nc)
+	waitPeers(t, nc, n)
 	return procs
 }
 
@@ -116,6 +117,26 @@ func WaitJetStream(t testing.TB, nc *nats.Conn) {
 			return errors.Join(errors.New("JetStream not ready"), err)
 		}
 		return nil
+	})
+}
+
+// waitPeers waits until the meta leader counts all n servers as online
+// peers: a meta leader is elected before every peer has reported, and a
+// stream of n replicas created meanwhile is refused ("no suitable peers
+// for placement"). It creates and deletes a probe stream of n replicas.
+func waitPeers(t testing.TB, nc *nats.Conn, n int) {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	CheckFor(t, 30*time.Second, 50*time.Millisecond, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "natstest_peers", Subjects: []string{"natstest.peers"}, Replicas: n, Storage: jetstream.MemoryStorage}); err != nil {
+			return fmt.Errorf("%d peers not all online: %w", n, err)
+		}
+		return js.DeleteStream(ctx, "natstest_peers")
 	})
 }
 
