@@ -31,10 +31,20 @@
 // [HeaderKind], [HeaderSeq] and [HeaderHash] headers the event is stored
 // with, so `nats stream view` is readable without decoding.
 //
+// # Frames
+//
+// A group commit stores several consecutive events in one message, a
+// frame: [EncodeFrame] writes a msgpack array of their payloads with the
+// [FrameKind], [HeaderSeq], [HeaderLastSeq], [HeaderEvents] and
+// [HeaderHash] headers, and [Payloads] splits any stored message back
+// into event payloads. Every event keeps its own payload and hash, so
+// framing changes no hash.
+//
 // # Verifying
 //
 // A [Verifier] takes one actor's stored messages ([Record]) in stream
-// order and reports every [Finding] at its sequence: [Modified],
+// order (plain events or frames) and reports every [Finding] at its
+// event's sequence, inside a frame or not: [Modified],
 // [Removed], [Reordered], [Inserted], and [Truncated] against a head the
 // caller knows. It links events by hash, not by position, so a message
 // deleted and republished with different content shows as modified at

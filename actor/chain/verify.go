@@ -65,8 +65,9 @@ func (f Finding) String() string {
 // Report is the outcome of verifying one chain.
 type Report struct {
 	Actor string
-	// Records is how many stored messages were read.
-	Records int
+	// Records is how many stored messages were read, Events how many
+	// events they held (more when some were frames).
+	Records, Events int
 	// Head is the last event of the chain as stored.
 	Head Head
 	// Findings lists every problem, by sequence; empty when the chain
@@ -89,10 +90,12 @@ type Verifier struct {
 	actor   string
 	expect  Head
 	entries []entry
+	msgs    int32 // messages added
 }
 
 type entry struct {
 	streamSeq uint64
+	msg       int32 // which stored message (the events of a frame share it)
 	seq       uint64
 	hash      Hash
 	parent    Hash
@@ -129,25 +132,44 @@ func header(h map[string][]string, k string) (string, bool) {
 }
 
 // Add checks one stored message: that its payload decodes, belongs to
-// the actor, and that its headers agree with it.
+// the actor, and that its headers agree with it. A frame (several
+// events in one message, [IsFrame]) adds each of its events, and its
+// headers must agree with the events it holds.
 func (v *Verifier) Add(r Record) {
-	e := entry{streamSeq: r.StreamSeq, hash: Sum(r.Data)}
-	ev, err := decode(r.Data, true)
+	msg := v.msgs
+	v.msgs++
+	if IsFrame(r.Data) {
+		v.addFrame(r, msg)
+		return
+	}
+	e := v.event(r.StreamSeq, msg, r.Data)
 	switch {
-	case err != nil:
-		e.problem, e.detail = Modified, "payload: "+err.Error()
+	case e.seq == 0:
 		if s, ok := header(r.Header, HeaderSeq); ok {
 			e.seq, _ = strconv.ParseUint(s, 10, 64)
 		}
 		if e.seq == 0 {
-			e.problem, e.detail = Inserted, "neither payload nor header names a sequence: "+err.Error()
+			e.problem, e.detail = Inserted, "neither payload nor header names a sequence: "+e.detail
 		}
+	case e.problem == "":
+		e.problem, e.detail = checkHeaders(r.Header, &e)
+	}
+	v.entries = append(v.entries, e)
+}
+
+// event decodes one event's payload into an entry. One that does not
+// decode is modified and names no sequence (seq 0).
+func (v *Verifier) event(streamSeq uint64, msg int32, payload []byte) entry {
+	e := entry{streamSeq: streamSeq, msg: msg, hash: Sum(payload)}
+	ev, err := decode(payload, true)
+	switch {
+	case err != nil:
+		e.problem, e.detail = Modified, "payload: "+err.Error()
 	case ev.Actor != v.actor:
 		e.seq = ev.Seq
 		e.problem, e.detail = Inserted, fmt.Sprintf("an event of actor %q", ev.Actor)
 	default:
 		e.seq, e.parent, e.kind = ev.Seq, ev.Parent, ev.Kind()
-		e.problem, e.detail = checkHeaders(r.Header, &ev, e.hash)
 		switch b := ev.Body.(type) {
 		case *Spawn:
 			e.state = Sum(b.State)
@@ -157,14 +179,90 @@ func (v *Verifier) Add(r Record) {
 			e.state = b.State
 		}
 	}
-	v.entries = append(v.entries, e)
+	return e
 }
 
-func checkHeaders(h map[string][]string, ev *Event, hash Hash) (Problem, string) {
+// maxFrameGuess bounds the events a frame that does not decode is taken
+// to hold (by its headers), so a forged header cannot make a report huge.
+const maxFrameGuess = 1000
+
+// addFrame adds the events of a frame. An event inside that does not
+// decode is placed after the one before it (or at the frame's first
+// sequence); a frame that does not split into events is modified at
+// every sequence its headers claim.
+func (v *Verifier) addFrame(r Record, msg int32) {
+	first, _ := headerUint(r.Header, HeaderSeq)
+	ps, err := Payloads(r.Data)
+	if err != nil {
+		e := entry{streamSeq: r.StreamSeq, msg: msg, hash: Sum(r.Data), seq: first, problem: Modified, detail: "frame: " + err.Error()}
+		if first == 0 {
+			e.problem, e.detail = Inserted, "neither frame nor header names a sequence: "+err.Error()
+			v.entries = append(v.entries, e)
+			return
+		}
+		last, _ := headerUint(r.Header, HeaderLastSeq)
+		last = max(first, min(last, first+maxFrameGuess-1))
+		for s := first; s <= last; s++ {
+			e.seq = s
+			v.entries = append(v.entries, e)
+		}
+		return
+	}
+	es := make([]entry, len(ps))
+	for i, p := range ps {
+		es[i] = v.event(r.StreamSeq, msg, p)
+		if es[i].seq == 0 {
+			if i > 0 && es[i-1].seq > 0 {
+				es[i].seq = es[i-1].seq + 1
+			} else {
+				es[i].seq = first
+			}
+			if es[i].seq == 0 {
+				es[i].problem, es[i].detail = Inserted, "neither payload nor frame header names a sequence: "+es[i].detail
+			}
+		}
+	}
+	// The frame's headers describe its first and last events.
+	head, tail := &es[0], &es[len(es)-1]
+	checks := [...]struct {
+		e         *entry
+		key, want string
+	}{
+		{head, HeaderKind, FrameKind},
+		{head, HeaderSeq, strconv.FormatUint(head.seq, 10)},
+		{head, HeaderEvents, strconv.Itoa(len(es))},
+		{tail, HeaderLastSeq, strconv.FormatUint(tail.seq, 10)},
+		{tail, HeaderHash, tail.hash.String()},
+	}
+	for _, c := range checks {
+		if c.e.problem != "" {
+			continue
+		}
+		got, ok := header(r.Header, c.key)
+		switch {
+		case !ok:
+			c.e.problem, c.e.detail = Modified, "frame header "+c.key+" is missing"
+		case got != c.want:
+			c.e.problem, c.e.detail = Modified, fmt.Sprintf("frame header %s is %.70q, the frame holds %q", c.key, got, c.want)
+		}
+	}
+	v.entries = append(v.entries, es...)
+}
+
+func headerUint(h map[string][]string, k string) (uint64, bool) {
+	s, ok := header(h, k)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return n, err == nil
+}
+
+func checkHeaders(h map[string][]string, e *entry) (Problem, string) {
 	want := [...][2]string{
-		{HeaderKind, string(ev.Kind())},
-		{HeaderSeq, strconv.FormatUint(ev.Seq, 10)},
-		{HeaderHash, hash.String()},
+		{HeaderKind, string(e.kind)},
+		{HeaderSeq, strconv.FormatUint(e.seq, 10)},
+		{HeaderHash, e.hash.String()},
 	}
 	for _, w := range want {
 		got, ok := header(h, w[0])
@@ -180,7 +278,7 @@ func checkHeaders(h map[string][]string, ev *Event, hash Hash) (Problem, string)
 
 // Report links the events read so far and returns every finding.
 func (v *Verifier) Report() Report {
-	rep := Report{Actor: v.actor, Records: len(v.entries)}
+	rep := Report{Actor: v.actor, Records: int(v.msgs), Events: len(v.entries)}
 	es := v.entries
 	found := map[uint64]Problem{} // seq -> problem already reported for the chosen event
 	add := func(f Finding) {
@@ -371,11 +469,17 @@ func (v *Verifier) Report() Report {
 	// moved, unless it was changed (a changed event is stored anew, at
 	// the end, so its move is part of the change).
 	order := slices.Clone(chosen)
-	slices.Sort(order) // positions in stream order
+	slices.Sort(order)          // positions in stream order
+	changed := map[int32]bool{} // messages holding a changed event
+	for _, i := range chosen {
+		if found[es[i].seq] != "" {
+			changed[es[i].msg] = true
+		}
+	}
 	for _, i := range outOfOrder(es, order) {
 		c := &es[i]
-		if found[c.seq] != "" {
-			continue
+		if found[c.seq] != "" || changed[c.msg] {
+			continue // a frame changed is stored anew: its events' move is part of the change
 		}
 		add(Finding{Seq: c.seq, StreamSeq: c.streamSeq, Problem: Reordered, Detail: "stored after events that follow it"})
 	}
