@@ -4,26 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/transport"
 )
 
 // Appender appends events to one actor's chain, fenced and in group
-// commits: at most one batch is in flight, and the records that arrive
-// meanwhile go into the next one (up to the Store's max batch). Each
-// record's [Pending] completes when that record is durable in JetStream,
-// or failed; this is the gate on effects: a node releases a handler's
-// reply and sends only once its record is durable.
+// commits: at most one message is in flight, and the records that arrive
+// meanwhile go into the next one, one frame (up to the Store's max batch
+// and the stream's max message size). Each record's [Pending] completes
+// when that record is durable in JetStream, or failed; this is the gate
+// on effects: a node releases a handler's reply and sends only once its
+// record is durable.
 //
-// Every batch carries the fence Nats-Expected-Last-Subject-Sequence, so
+// Every message carries the fence Nats-Expected-Last-Subject-Sequence, so
 // it lands only right after the last event this appender wrote (or the
 // head it started from). When another writer got there first the append
 // fails with [ErrFenced]; any failure stops the appender for good, and
@@ -47,23 +46,24 @@ type Appender struct {
 	cancel context.CancelFunc
 
 	// owned by the loop
-	fence uint64      // stream sequence of the chain's last durable event
-	timer *time.Timer // bounds the wait for a single publish's ack
+	fence uint64      // stream sequence of the chain's last durable message
+	timer *time.Timer // bounds the wait for a publish's ack
 }
 
 // Stats counts what an appender wrote.
 type Stats struct {
-	// Records is how many records are durable, Batches in how many
-	// appends (atomic batches or single publishes) they went.
-	Records, Batches uint64
+	// Records is how many records are durable, Messages in how many
+	// stream messages (single events or frames) they went.
+	Records, Messages uint64
 }
 
 // Pending is one record on its way to the stream.
 type Pending struct {
 	seq       uint64
 	hash      chain.Hash
-	group     int // on the first record of an AppendAll: how many
-	msg       *nats.Msg
+	group     int       // on the first record of an AppendAll: how many
+	size      int       // the record's bytes in a frame
+	msg       *nats.Msg // as a message of its own
 	streamSeq uint64
 	err       error
 	done      chan struct{}
@@ -86,7 +86,8 @@ func (p *Pending) Err() error {
 	}
 }
 
-// StreamSeq is where the record is stored, once it is durable.
+// StreamSeq is where the record is stored, once it is durable: the
+// stream sequence of its message, which the records of one frame share.
 func (p *Pending) StreamSeq() uint64 {
 	select {
 	case <-p.done:
@@ -141,8 +142,10 @@ func (a *Appender) Append(ctx context.Context, body chain.Body) (*Pending, error
 }
 
 // AppendAll is [Appender.Append] for events that must land together (the
-// events of one handler call): they go in one atomic batch, all durable
-// or all failed. At most the Store's max batch of them.
+// events of one handler call): they go in one message (a frame), all
+// durable or all failed. At most the Store's max batch of them, and
+// together they must fit in one message of the stream, else AppendAll
+// returns an error wrapping [ErrTooLarge] and the appender goes on.
 func (a *Appender) AppendAll(ctx context.Context, bodies ...chain.Body) ([]*Pending, error) {
 	n := len(bodies)
 	if n == 0 || n > a.s.opts.maxBatch {
@@ -167,6 +170,7 @@ func (a *Appender) AppendAll(ctx context.Context, bodies ...chain.Body) ([]*Pend
 	}
 	ps := make([]*Pending, n)
 	head := a.head
+	size := 0
 	for i, body := range bodies {
 		sealed, err := chain.Seal(head.Next(a.id, body))
 		if err != nil {
@@ -176,8 +180,14 @@ func (a *Appender) AppendAll(ctx context.Context, bodies ...chain.Body) ([]*Pend
 		head = sealed.Head()
 		ps[i] = &Pending{
 			seq: sealed.Event.Seq, hash: sealed.Hash, done: make(chan struct{}),
-			msg: &nats.Msg{Subject: a.subj, Header: nats.Header(sealed.Header()), Data: sealed.Payload},
+			size: len(sealed.Payload) + chain.FrameOverhead,
+			msg:  &nats.Msg{Subject: a.subj, Header: nats.Header(sealed.Header()), Data: sealed.Payload},
 		}
+		size += ps[i].size
+	}
+	if size > a.s.maxFrame {
+		a.unroom(n)
+		return nil, fmt.Errorf("%w: %s: %d events of %d bytes in all, over the %d one chain message holds", ErrTooLarge, a.id, n, size, a.s.maxFrame)
 	}
 	ps[0].group = n
 	a.head = head
@@ -261,13 +271,13 @@ func (a *Appender) loop() {
 			}
 			continue
 		}
-		for _, part := range a.split(batch) {
+		for _, part := range a.frames(batch) {
 			last, err := a.commit(part)
 			a.mu.Lock()
 			a.queue = a.queue[len(part):]
 			if err == nil {
 				a.stats.Records += uint64(len(part))
-				a.stats.Batches++
+				a.stats.Messages++
 			}
 			a.mu.Unlock()
 			if err != nil {
@@ -279,32 +289,37 @@ func (a *Appender) loop() {
 	}
 }
 
-// split cuts the queued records into appends: one atomic batch when
-// there are at least the Store's atomic minimum of them, else one append
-// per AppendAll group (a single fenced publish for a lone record), each
-// fenced on the one before. Below the minimum, staging an atomic batch
-// costs the server more than the round trips it saves.
-func (a *Appender) split(batch []*Pending) [][]*Pending {
-	if len(batch) >= a.s.atomicMin {
-		return [][]*Pending{batch}
-	}
+// frames cuts the queued records into messages: as many whole AppendAll
+// groups as fit in one stream message go in one frame (a lone record as
+// a plain message), each fenced on the one before. Every group fits on
+// its own (AppendAll refuses one that does not).
+func (a *Appender) frames(batch []*Pending) [][]*Pending {
 	var parts [][]*Pending
+	start, size := 0, 0
 	for i := 0; i < len(batch); i += batch[i].group {
-		parts = append(parts, batch[i:i+batch[i].group])
+		g := 0
+		for _, p := range batch[i : i+batch[i].group] {
+			g += p.size
+		}
+		if i > start && size+g > a.s.maxFrame {
+			parts = append(parts, batch[start:i])
+			start, size = i, 0
+		}
+		size += g
 	}
-	return parts
+	return append(parts, batch[start:])
 }
 
 // maxTries bounds the attempts of one append the server could not take
 // yet or whose ack was lost; with the backoff, about 5 s.
 const maxTries = 50
 
-// resolve completes the batch's records: stored up to stream seq last,
-// or failed with err.
+// resolve completes the batch's records: stored in the message at
+// stream seq last, or failed with err.
 func (a *Appender) resolve(batch []*Pending, last uint64, err error) {
-	for i, p := range batch {
+	for _, p := range batch {
 		if err == nil {
-			p.streamSeq = last - uint64(len(batch)-1-i)
+			p.streamSeq = last
 		}
 		p.err = err
 		p.msg = nil
@@ -328,14 +343,17 @@ func (a *Appender) stop(err error, failed []*Pending) {
 	a.resolve(rest, 0, err)
 }
 
-// commit appends batch after a.fence and returns the stream sequence of
-// its last message. A batch refused because the server has too many in
-// flight is retried (nothing of it was stored); a lost ack is settled by
-// reading the head; anything else stops the appender.
+// commit appends batch, one message, after a.fence and returns its
+// stream sequence. A lost ack is settled by reading the head; a refusal
+// stops the appender.
 func (a *Appender) commit(batch []*Pending) (uint64, error) {
+	m, err := a.message(batch)
+	if err != nil {
+		return 0, err
+	}
 	backoff := time.Millisecond
 	for try := 1; ; try++ {
-		last, err := a.publish(batch)
+		last, err := a.publish(m)
 		if err == nil {
 			a.fence = last
 			return last, nil
@@ -351,13 +369,9 @@ func (a *Appender) commit(batch []*Pending) (uint64, error) {
 				return last, nil
 			}
 			return 0, fmt.Errorf("%w: %s after stream seq %d: %v", ErrFenced, a.id, a.fence, err)
-		case errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstreamext.JSErrCodeAtomicPublishTooManyInflight ||
-			apiErr.ErrorCode == jetstreamext.JSErrCodeBatchPublishTooManyInflight):
-			// Refused at its first message (acked for this reason):
-			// nothing stored, retry once other batches are done.
-		case errors.As(err, &apiErr):
-			// Including an incomplete batch: one of its messages was
-			// refused (too large, say), and so is the whole batch.
+		case errors.As(err, &apiErr), errors.Is(err, nats.ErrMaxPayload):
+			// Refused (over a limit, say): nothing of the message is
+			// stored.
 			return 0, fmt.Errorf("%w: %s: the server refused %d records: %w", ErrAppend, a.id, len(batch), err)
 		default:
 			// The ack was lost (timeout, disconnect): the batch may or may
@@ -383,43 +397,29 @@ func (a *Appender) commit(batch []*Pending) (uint64, error) {
 	}
 }
 
-// publish sends one append: a single fenced publish for one record, an
-// atomic batch fenced on its first message for more.
-func (a *Appender) publish(batch []*Pending) (uint64, error) {
+// message is the one stream message of batch: the record's own for one,
+// a frame of them for more.
+func (a *Appender) message(batch []*Pending) (*nats.Msg, error) {
 	if len(batch) == 1 {
-		return a.publishOne(batch[0].msg)
+		return batch[0].msg, nil
 	}
-	ctx, cancel := context.WithTimeout(a.ctx, a.s.opts.ackTimeout)
-	defer cancel()
-	select {
-	case a.s.slots <- struct{}{}:
-	case <-a.ctx.Done():
-		return 0, fmt.Errorf("%w: %s", ErrClosed, a.id)
-	}
-	defer func() { <-a.s.slots }()
-	msgs := make([]*nats.Msg, len(batch))
+	ss := make([]chain.Sealed, len(batch))
 	for i, p := range batch {
-		msgs[i] = p.msg
+		ss[i] = chain.Sealed{Event: chain.Event{Seq: p.seq}, Payload: p.msg.Data, Hash: p.hash}
 	}
-	msgs[0].Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(a.fence, 10))
-	defer msgs[0].Header.Del(jetstream.ExpectedLastSubjSeqHeader)
-	// The first message is acked, so a batch the server cannot take (too
-	// many in flight) is refused there, distinct from a batch it dropped
-	// for a bad message; one round trip, small against staging a batch.
-	ack, err := jetstreamext.PublishMsgBatch(ctx, a.s.js, msgs, jetstreamext.BatchFlowControl{AckFirst: true, AckTimeout: a.s.opts.ackTimeout})
+	data, h, err := chain.EncodeFrame(ss)
 	if err != nil {
-		return 0, err
+		return nil, fmt.Errorf("%w: %s: %w", ErrAppend, a.id, err)
 	}
-	return ack.Sequence, nil
+	return &nats.Msg{Subject: a.subj, Header: nats.Header(h), Data: data}, nil
 }
 
-// publishOne is a single fenced publish. It goes through the async
-// publisher, whose one reply subscription serves every appender of the
-// connection, and waits for the ack on the appender's reusable timer: a
-// synchronous request costs a context and a timer per record. Single
-// publishes are not batches to the server, and each appender has at
+// publish is one fenced publish. It goes through the async publisher,
+// whose one reply subscription serves every appender of the connection,
+// and waits for the ack on the appender's reusable timer: a synchronous
+// request costs a context and a timer per message. Each appender has at
 // most one in flight.
-func (a *Appender) publishOne(m *nats.Msg) (uint64, error) {
+func (a *Appender) publish(m *nats.Msg) (uint64, error) {
 	f, err := a.s.js.PublishMsgAsync(m, jetstream.WithExpectLastSequencePerSubject(a.fence))
 	if err != nil {
 		return 0, err
@@ -443,8 +443,9 @@ func (a *Appender) publishOne(m *nats.Msg) (uint64, error) {
 }
 
 // settle learns from the head whether batch landed after a lost ack:
-// the head is the batch's last record (landed), still the fence (not
-// stored, retry), or anything else (another writer: fenced).
+// the head is the batch's last record (landed: the last event of the
+// message at the head), still the fence (not stored, retry), or anything
+// else (another writer: fenced).
 func (a *Appender) settle(batch []*Pending) (bool, uint64, error) {
 	ctx, cancel := context.WithTimeout(a.ctx, max(a.s.opts.ackTimeout, DefaultAckTimeout))
 	defer cancel()

@@ -3,8 +3,6 @@ package chainstore_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,21 +23,14 @@ var runs atomic.Int64
 // with the baseline: plain JetStream async publish of 64-byte sends into
 // a mailbox-shaped stream (the layout's mailbox stream: per-subject
 // limits, Nats-Msg-Id). Each reports records/s; chain÷baseline is the
-// figure of docs/CHAIN.md. Run with -benchtime=40000x. ATOMIC_MIN sets
-// WithAtomicMin, to compare.
+// figure of docs/CHAIN.md. Run with -benchtime=40000x.
 func BenchmarkAppend(b *testing.B) {
-	var opts []chainstore.Option
-	if v := os.Getenv("ATOMIC_MIN"); v != "" {
-		n, _ := strconv.Atoi(v)
-		opts = append(opts, chainstore.WithAtomicMin(n))
-	}
-	e := setup(b, nil, opts...)
+	e := setup(b, nil)
 	benchAppend(b, e.nc, e.store, transport.StoreConfig{})
 }
 
 // BenchmarkAppendReplicated is BenchmarkAppend on three routed servers
-// with three replicas of every stream, where atomic batches are staged in
-// memory and the appender groups every two or more queued records.
+// with three replicas of every stream.
 func BenchmarkAppendReplicated(b *testing.B) {
 	servers := runCluster(b)
 	ctx := testContext(b)
@@ -133,12 +124,12 @@ func benchAppend(b *testing.B, nc *nats.Conn, st *chainstore.Store, cfg transpor
 						b.Error(err)
 					}
 				}
-				appends.Add(int64(a.Stats().Batches))
+				appends.Add(int64(a.Stats().Messages))
 			}()
 		}
 		wg.Wait()
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-		b.ReportMetric(float64(b.N)/float64(appends.Load()), "records/append")
+		b.ReportMetric(float64(b.N)/float64(appends.Load()), "records/message")
 	}
 	b.Run("chain=1", func(b *testing.B) { run(b, 1) })
 	b.Run("chain=100", func(b *testing.B) { run(b, 100) })
@@ -154,7 +145,7 @@ func BenchmarkStoreVerify(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		rep, err := e.store.Verify(ctx, "counter-1", chain.Head{})
-		if err != nil || !rep.OK() || rep.Records != n {
+		if err != nil || !rep.OK() || rep.Events != n {
 			b.Fatal(rep.Findings, err)
 		}
 	}

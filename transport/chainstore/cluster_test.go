@@ -92,7 +92,7 @@ func TestReplicated(t *testing.T) {
 		stores = append(stores, st)
 	}
 
-	// Group commit: 3,000 records queued at once go in few atomic batches.
+	// Group commit: 3,000 records queued at once go in few frames.
 	a, err := stores[0].Appender("r-1", chainstore.Head{})
 	if err != nil {
 		t.Fatal(err)
@@ -108,8 +108,8 @@ func TestReplicated(t *testing.T) {
 	}
 	st := a.Stats()
 	closeAppender(t, a)
-	t.Logf("3000 records in %d appends", st.Batches)
-	if st.Records != 3000 || st.Batches > 30 {
+	t.Logf("3000 records in %d messages", st.Messages)
+	if st.Records != 3000 || st.Messages > 30 {
 		t.Fatalf("stats %+v: not grouped", st)
 	}
 

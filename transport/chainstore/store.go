@@ -17,17 +17,16 @@ import (
 
 // Defaults and limits of the options.
 const (
-	// DefaultMaxInflight bounds the batches one Store has in flight. The
-	// server allows 50 atomic batches in flight per stream, across every
-	// writer; the default leaves room for a second node.
-	DefaultMaxInflight = 25
-	// MaxBatch is the server's limit on messages in one atomic batch,
-	// and the default batch bound.
+	// MaxBatch bounds the records of one append (one frame), and is the
+	// default bound.
 	MaxBatch = 1000
 	// DefaultAckTimeout bounds one commit's round trip.
 	DefaultAckTimeout = 5 * time.Second
 	// readPage is how many messages one direct batch get asks for.
 	readPage = 1000
+	// headerRoom is kept in every message for its headers: the Theater
+	// ones of a frame and the fence, about 300 bytes at most.
+	headerRoom = 512
 )
 
 // Store reads and appends actor chains in the layout's chain stream
@@ -37,63 +36,29 @@ type Store struct {
 	js     jetstream.JetStream
 	layout transport.Layout
 	stream jetstream.Stream
-	slots  chan struct{}
 	opts   options
-	// atomicMin is the fewest separate records sent as one atomic batch.
-	atomicMin int
+	// maxFrame bounds the events of one message, with their frame
+	// overhead: the connection's max payload (and the stream's max
+	// message size, if smaller) less room for the headers.
+	maxFrame int
 }
 
 type options struct {
-	maxInflight int
-	maxBatch    int
-	atomicMin   int
-	ackTimeout  time.Duration
+	maxBatch   int
+	ackTimeout time.Duration
 }
 
 // Option tunes a [Store].
 type Option func(*options) error
 
-// WithMaxInflight bounds the batches the Store has in flight over all its
-// appenders, 1 to 50 (default [DefaultMaxInflight]). Every node writing
-// one stream should keep the sum under the server's 50.
-func WithMaxInflight(n int) Option {
-	return func(o *options) error {
-		if n < 1 || n > 50 {
-			return fmt.Errorf("%w: max inflight %d is not 1 to 50", ErrInvalid, n)
-		}
-		o.maxInflight = n
-		return nil
-	}
-}
-
-// WithMaxBatch bounds the records of one append, 1 to [MaxBatch] (the
-// default).
+// WithMaxBatch bounds the records of one append (one message), 1 to
+// [MaxBatch] (the default).
 func WithMaxBatch(n int) Option {
 	return func(o *options) error {
 		if n < 1 || n > MaxBatch {
 			return fmt.Errorf("%w: max batch %d is not 1 to %d", ErrInvalid, n, MaxBatch)
 		}
 		o.maxBatch = n
-		return nil
-	}
-}
-
-// WithAtomicMin sets how many queued records (of separate Append calls)
-// an appender needs before it sends them as one atomic batch, 2 to
-// [MaxBatch]; fewer go one after another, each fenced on the one before.
-// The default is [MaxBatch] (only a full queue goes as one batch) on a
-// stream of one file-stored replica, where the server stages every atomic
-// batch in a file store of its own, created, synced and deleted under the
-// stream's lock (about 2 ms per batch, against about 30 µs per single
-// publish on loopback); and 2 on a replicated stream, which stages
-// batches in memory.
-// [Appender.AppendAll] groups are always one atomic batch.
-func WithAtomicMin(n int) Option {
-	return func(o *options) error {
-		if n < 2 || n > MaxBatch {
-			return fmt.Errorf("%w: atomic minimum %d is not 2 to %d", ErrInvalid, n, MaxBatch)
-		}
-		o.atomicMin = n
 		return nil
 	}
 }
@@ -112,9 +77,9 @@ func WithAckTimeout(d time.Duration) Option {
 }
 
 // New returns a Store on the chain stream of layout, which must exist
-// with AllowAtomicPublish (see docs/CHAIN.md for the settings).
+// (see docs/CHAIN.md for the settings).
 func New(ctx context.Context, js jetstream.JetStream, layout transport.Layout, opts ...Option) (*Store, error) {
-	o := options{maxInflight: DefaultMaxInflight, maxBatch: MaxBatch, ackTimeout: DefaultAckTimeout}
+	o := options{maxBatch: MaxBatch, ackTimeout: DefaultAckTimeout}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
@@ -127,33 +92,29 @@ func New(ctx context.Context, js jetstream.JetStream, layout transport.Layout, o
 	if err != nil {
 		return nil, fmt.Errorf("chainstore: stream %s: %w", layout.ChainStream(), err)
 	}
-	if !st.CachedInfo().Config.AllowAtomicPublish {
-		return nil, fmt.Errorf("%w: stream %s does not allow atomic publish", ErrInvalid, layout.ChainStream())
+	limit := js.Conn().MaxPayload()
+	if m := int64(st.CachedInfo().Config.MaxMsgSize); m > 0 {
+		limit = min(limit, m)
 	}
-	s := &Store{js: js, layout: layout, stream: st, slots: make(chan struct{}, o.maxInflight), opts: o, atomicMin: o.atomicMin}
-	if s.atomicMin == 0 {
-		s.atomicMin = 2
-		if cfg := st.CachedInfo().Config; cfg.Replicas <= 1 && cfg.Storage == jetstream.FileStorage {
-			s.atomicMin = MaxBatch
-		}
+	if limit <= headerRoom {
+		return nil, fmt.Errorf("%w: stream %s takes messages of %d bytes at most", ErrInvalid, layout.ChainStream(), limit)
 	}
-	// A batch is never larger than the max batch: at most that many are
-	// queued at once.
-	s.atomicMin = min(s.atomicMin, o.maxBatch)
-	return s, nil
+	return &Store{js: js, layout: layout, stream: st, opts: o, maxFrame: int(limit - headerRoom)}, nil
 }
 
 // Head is where a chain ends: its last event's sequence and hash, and
-// that event's sequence in the stream (the fence of the next append).
-// The zero Head is an empty chain.
+// the stream sequence of the message holding that event (the fence of
+// the next append; a frame's events share it). The zero Head is an
+// empty chain.
 type Head struct {
 	chain.Head
 	StreamSeq uint64
 }
 
 // Head returns the end of actor id's chain, from the last message on its
-// subject (a direct get, served by any replica). The sequence and hash
-// are those of the stored payload, not of its headers.
+// subject (a direct get, served by any replica): its event, or the last
+// event of a frame. The sequence and hash are those of the stored
+// payload, not of its headers.
 func (s *Store) Head(ctx context.Context, id string) (Head, error) {
 	if err := transport.ValidID(id); err != nil {
 		return Head{}, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -165,24 +126,35 @@ func (s *Store) Head(ctx context.Context, id string) (Head, error) {
 	if err != nil {
 		return Head{}, fmt.Errorf("chainstore: head of %s: %w", id, err)
 	}
-	ev, err := chain.Decode(m.Data)
+	ps, err := chain.Payloads(m.Data)
+	if err != nil {
+		return Head{}, fmt.Errorf("%w: last message of %s (stream seq %d): %w", ErrBroken, id, m.Sequence, err)
+	}
+	last := ps[len(ps)-1]
+	ev, err := chain.Decode(last)
 	if err != nil {
 		return Head{}, fmt.Errorf("%w: last event of %s (stream seq %d): %w", ErrBroken, id, m.Sequence, err)
 	}
-	return Head{Head: chain.Head{Seq: ev.Seq, Hash: chain.Sum(m.Data)}, StreamSeq: m.Sequence}, nil
+	return Head{Head: chain.Head{Seq: ev.Seq, Hash: chain.Sum(last)}, StreamSeq: m.Sequence}, nil
 }
 
 // Records iterates the stored messages of actor id's chain subject in
-// stream order, as they are (for [chain.Verifier] and tools). It reads
-// with direct batch gets, pages of 1,000, and no consumer.
+// stream order, as they are (a message is one event or a frame; for
+// [chain.Verifier] and tools). It reads with direct batch gets, pages of
+// 1,000, and no consumer.
 func (s *Store) Records(ctx context.Context, id string) iter.Seq2[chain.Record, error] {
+	return s.records(ctx, id, 1)
+}
+
+// records is Records from stream sequence from on.
+func (s *Store) records(ctx context.Context, id string, from uint64) iter.Seq2[chain.Record, error] {
 	return func(yield func(chain.Record, error) bool) {
 		if err := transport.ValidID(id); err != nil {
 			yield(chain.Record{}, fmt.Errorf("%w: %w", ErrInvalid, err))
 			return
 		}
 		subj := s.layout.ChainSubject(id)
-		next := uint64(1)
+		next := from
 		for {
 			msgs, err := jetstreamext.GetBatch(ctx, s.js, s.layout.ChainStream(), readPage,
 				jetstreamext.GetBatchSeq(next), jetstreamext.GetBatchSubject(subj))
@@ -215,7 +187,8 @@ func (s *Store) Records(ctx context.Context, id string) iter.Seq2[chain.Record, 
 // Entry is one event read back from a chain.
 type Entry struct {
 	Event chain.Event
-	// Hash is the event's hash, StreamSeq where it is stored.
+	// Hash is the event's hash, StreamSeq the stream sequence of the
+	// message holding it (the events of one frame share it).
 	Hash      chain.Hash
 	StreamSeq uint64
 }
@@ -225,47 +198,87 @@ type Entry struct {
 // the first that does not ends the iteration with an error wrapping
 // [ErrBroken], so nothing replays a damaged chain.
 func (s *Store) Read(ctx context.Context, id string, fromSeq uint64) iter.Seq2[Entry, error] {
+	fromSeq = max(fromSeq, 1)
+	return s.read(ctx, id, 1, fromSeq, nil)
+}
+
+// read iterates the events of the messages from stream sequence from on,
+// those from chain sequence fromSeq. Events before fromSeq are skipped by
+// their message's headers (a frame is split only if it holds fromSeq-1
+// or later), and only the one right before fromSeq is hashed, to check
+// the first link. first, if set, checks the first message read (its
+// stream sequence and payloads) and returns the link before fromSeq.
+func (s *Store) read(ctx context.Context, id string, from, fromSeq uint64, first func(chain.Record, [][]byte) (chain.Head, error)) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
-		fromSeq = max(fromSeq, 1)
 		var prev chain.Head // the event before the next one, once known
-		for r, err := range s.Records(ctx, id) {
+		started := first == nil
+		for r, err := range s.records(ctx, id, from) {
 			if err != nil {
 				yield(Entry{}, err)
 				return
 			}
-			// Events before fromSeq are skipped by their header; only the
-			// one right before is hashed, to check the first link.
-			if hs, ok := r.Header[chain.HeaderSeq]; ok && len(hs) > 0 {
-				if seq, err := strconv.ParseUint(hs[0], 10, 64); err == nil && seq < fromSeq {
-					if seq == fromSeq-1 {
-						prev = chain.Head{Seq: seq, Hash: chain.Sum(r.Data)}
-					}
+			frame := chain.IsFrame(r.Data)
+			if started {
+				lastKey := chain.HeaderSeq
+				if frame {
+					lastKey = chain.HeaderLastSeq
+				}
+				if last, ok := headerUint(r.Header, lastKey); ok && last < fromSeq-1 {
 					continue
 				}
 			}
-			ev, err := chain.Decode(r.Data)
+			ps, err := chain.Payloads(r.Data)
 			if err != nil {
 				yield(Entry{}, fmt.Errorf("%w: %s stream seq %d: %w", ErrBroken, id, r.StreamSeq, err))
 				return
 			}
-			wantParent := prev.Hash
-			if prev.Seq == 0 && fromSeq > 1 {
-				// The event before fromSeq was not seen: the chain is
-				// shorter, or its headers lie. Either way it is broken.
-				yield(Entry{}, fmt.Errorf("%w: %s: event %d before %d is missing", ErrBroken, id, fromSeq-1, ev.Seq))
-				return
+			if !started {
+				started = true
+				if prev, err = first(r, ps); err != nil {
+					yield(Entry{}, err)
+					return
+				}
 			}
-			if ev.Actor != id || ev.Seq != prev.Seq+1 || ev.Parent != wantParent {
-				yield(Entry{}, fmt.Errorf("%w: %s stream seq %d: event %d of %q does not follow event %d", ErrBroken, id, r.StreamSeq, ev.Seq, ev.Actor, prev.Seq))
-				return
-			}
-			e := Entry{Event: ev, Hash: chain.Sum(r.Data), StreamSeq: r.StreamSeq}
-			prev = chain.Head{Seq: ev.Seq, Hash: e.Hash}
-			if !yield(e, nil) {
-				return
+			firstSeq, _ := headerUint(r.Header, chain.HeaderSeq)
+			for i, p := range ps {
+				if guess := firstSeq + uint64(i); firstSeq > 0 && guess < fromSeq {
+					if guess == fromSeq-1 {
+						prev = chain.Head{Seq: guess, Hash: chain.Sum(p)}
+					}
+					continue
+				}
+				ev, err := chain.Decode(p)
+				if err != nil {
+					yield(Entry{}, fmt.Errorf("%w: %s stream seq %d: %w", ErrBroken, id, r.StreamSeq, err))
+					return
+				}
+				if prev.Seq == 0 && fromSeq > 1 {
+					// The event before fromSeq was not seen: the chain is
+					// shorter, or its headers lie. Either way it is broken.
+					yield(Entry{}, fmt.Errorf("%w: %s: event %d before %d is missing", ErrBroken, id, fromSeq-1, ev.Seq))
+					return
+				}
+				if ev.Actor != id || ev.Seq != prev.Seq+1 || ev.Parent != prev.Hash {
+					yield(Entry{}, fmt.Errorf("%w: %s stream seq %d: event %d of %q does not follow event %d", ErrBroken, id, r.StreamSeq, ev.Seq, ev.Actor, prev.Seq))
+					return
+				}
+				e := Entry{Event: ev, Hash: chain.Sum(p), StreamSeq: r.StreamSeq}
+				prev = chain.Head{Seq: ev.Seq, Hash: e.Hash}
+				if !yield(e, nil) {
+					return
+				}
 			}
 		}
 	}
+}
+
+func headerUint(h map[string][]string, k string) (uint64, bool) {
+	vs := h[k]
+	if len(vs) == 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(vs[0], 10, 64)
+	return n, err == nil
 }
 
 // Verify reads actor id's whole chain and reports every modified,

@@ -23,7 +23,7 @@ type tamperEnv struct {
 
 func newTamper(t *testing.T) *tamperEnv {
 	e := setup(t, func(sc *jetstream.StreamConfig) { sc.DenyDelete = false })
-	appendN(t, e, "victim", 10)
+	appendEach(t, e, "victim", 10)
 	st, err := e.js.Stream(testContext(t), e.layout.ChainStream())
 	if err != nil {
 		t.Fatal(err)
