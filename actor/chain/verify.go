@@ -466,21 +466,24 @@ func (v *Verifier) Report() Report {
 
 	// Order: the chosen events, in stream order, should have rising
 	// sequences. The longest rising run stays; every other event was
-	// moved, unless it was changed (a changed event is stored anew, at
-	// the end, so its move is part of the change).
-	order := slices.Clone(chosen)
-	slices.Sort(order)          // positions in stream order
+	// moved. A changed event is left out: it is stored anew, at the end,
+	// so its move is part of the change, and so is the move of every
+	// event of a frame that holds a changed one.
 	changed := map[int32]bool{} // messages holding a changed event
 	for _, i := range chosen {
 		if found[es[i].seq] != "" {
 			changed[es[i].msg] = true
 		}
 	}
+	order := make([]int32, 0, len(chosen))
+	for _, i := range chosen {
+		if !changed[es[i].msg] {
+			order = append(order, i)
+		}
+	}
+	slices.Sort(order) // positions in stream order
 	for _, i := range outOfOrder(es, order) {
 		c := &es[i]
-		if found[c.seq] != "" || changed[c.msg] {
-			continue // a frame changed is stored anew: its events' move is part of the change
-		}
 		add(Finding{Seq: c.seq, StreamSeq: c.streamSeq, Problem: Reordered, Detail: "stored after events that follow it"})
 	}
 

@@ -273,7 +273,8 @@ func TestGroupCommit(t *testing.T) {
 }
 
 // TestRacingAppenders: two writers (two connections, as two nodes) start
-// from the same head each round. Exactly one wins; the other's records
+// from the same head each round, appending single records and groups (so
+// frames race frames). Exactly one wins; the other's records
 // all fail with ErrFenced; the chain stays linear and holds exactly the
 // acknowledged records.
 func TestRacingAppenders(t *testing.T) {
@@ -302,11 +303,15 @@ func TestRacingAppenders(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := range 5 {
-					p, err := apps[w].Append(ctx, &chain.Lifecycle{What: "w", Fields: map[string]string{"writer": strconv.Itoa(w), "i": strconv.Itoa(i)}})
+					body := func(k int) chain.Body {
+						return &chain.Lifecycle{What: "w", Fields: map[string]string{"writer": strconv.Itoa(w), "i": strconv.Itoa(i), "k": strconv.Itoa(k)}}
+					}
+					// Single records and groups, so the race is between frames.
+					ps, err := apps[w].AppendAll(ctx, slices.Repeat([]chain.Body{body(0)}, 1+i%2)...)
 					if err != nil {
 						return // fenced already
 					}
-					results[w] = append(results[w], p)
+					results[w] = append(results[w], ps...)
 				}
 			}()
 		}
