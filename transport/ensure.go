@@ -137,8 +137,9 @@ func (l Layout) MailboxStreamConfig(c StoreConfig) jetstream.StreamConfig {
 // Deleting single messages is denied (a chain with a hole cannot be
 // verified); purging an actor's whole subject stays possible for retiring
 // it. Direct get serves "last entry of this actor" from any replica.
-// Atomic batch publish (ADR-50) lets the chain store commit the events of
-// several handler calls all or nothing (docs/CHAIN.md).
+// The chain store commits the events of several handler calls in one
+// message (a frame, docs/CHAIN.md), so the stream needs no atomic batch
+// publish; an existing stream that allows it has it turned off.
 func (l Layout) ChainStreamConfig(c StoreConfig) jetstream.StreamConfig {
 	c = c.resolved()
 	return jetstream.StreamConfig{
@@ -159,8 +160,6 @@ func (l Layout) ChainStreamConfig(c StoreConfig) jetstream.StreamConfig {
 		DenyDelete:  true,
 		DenyPurge:   true,
 		AllowDirect: true,
-
-		AllowAtomicPublish: true,
 	}
 }
 

@@ -185,8 +185,8 @@ func TestLayoutBehaviour(t *testing.T) {
 		if err := s.DeleteMsg(ctx, ack.Sequence); err == nil {
 			t.Fatal("deleting a chain entry was allowed")
 		}
-		if !s.CachedInfo().Config.AllowAtomicPublish {
-			t.Fatal("chain stream does not allow atomic batch publish")
+		if s.CachedInfo().Config.AllowAtomicPublish {
+			t.Fatal("chain stream allows atomic batch publish; frames need none")
 		}
 	})
 

@@ -88,7 +88,7 @@ func runEvents(ctx context.Context, w io.Writer, f *connFlags, id string, follow
 		return err
 	}
 	defer cc.close()
-	var last uint64 // stream sequence of the last event printed
+	var last uint64 // stream sequence of the message of the last event printed
 	n := 0
 	for e, err := range cc.store.Read(ctx, id, 1) {
 		if err != nil {
@@ -129,12 +129,18 @@ func runEvents(ctx context.Context, w io.Writer, f *connFlags, id string, follow
 			}
 			return err
 		}
-		ev, err := chain.Decode(m.Data())
+		ps, err := chain.Payloads(m.Data()) // one event, or a frame of several
 		if err != nil {
-			return fmt.Errorf("events: a stored event does not decode: %w", err)
+			return fmt.Errorf("events: a stored message does not split into events: %w", err)
 		}
-		if err := printEvent(w, f.asJSON, ev, chain.Sum(m.Data())); err != nil {
-			return err
+		for _, p := range ps {
+			ev, err := chain.Decode(p)
+			if err != nil {
+				return fmt.Errorf("events: a stored event does not decode: %w", err)
+			}
+			if err := printEvent(w, f.asJSON, ev, chain.Sum(p)); err != nil {
+				return err
+			}
 		}
 	}
 }

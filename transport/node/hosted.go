@@ -498,7 +498,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 	if herr != nil {
 		// A failed handler is its handled event (the inputs it consumed,
 		// the state kept, no reply, no sends) and a failure, in one
-		// atomic batch: replay runs it and expects that failure.
+		// message (a frame): replay runs it and expects that failure.
 		reason := cmp.Or(failureReason(herr), "failed")
 		out = nil
 		h.rec.Drop(writes) // a failed handler leaves no write behind
@@ -506,6 +506,12 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		ps, err := h.app.AppendAll(ctx,
 			&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload, Inputs: inputs, State: h.stateHash},
 			&chain.Failure{Reason: reason, Call: call, Detail: herr.Error(), MsgID: msgID, MailboxSeq: mbox})
+		if errors.Is(err, chainstore.ErrTooLarge) {
+			// The pair does not fit in one message (a long error text
+			// beside a near-limit payload): refused before anything was
+			// sent, so it is recorded as too large instead.
+			return h.tooLarge(ctx, call, from, msgID, mbox, payload, eventBytes(from, msgID, payload, nil, inputs, nil)+len(herr.Error()), herr, respond)
+		}
 		if err != nil {
 			return err
 		}

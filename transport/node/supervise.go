@@ -219,7 +219,7 @@ func (s *supervised) refusal() error {
 // from the last state the chain records or from the spawn's initial
 // state (running init again), recorded in the chain as a lifecycle
 // restart event and a chain.Restart (and, from the initial state, init's
-// handled event and a snapshot) in one batch.
+// handled event and a snapshot) in one frame.
 func (s *supervised) Start(ctx context.Context, from supervisor.StartFrom, exited func(error)) error {
 	s.mu.Lock()
 	if !s.attached {
@@ -272,9 +272,10 @@ func (s *supervised) Start(ctx context.Context, from supervisor.StartFrom, exite
 			&chain.Snapshot{State: st})
 	}
 	// From the last state the two events need not land together (a
-	// lifecycle event alone changes nothing on replay), and single
-	// appends pipeline where an atomic batch waits for its commit; init's
-	// events must land with the restart that explains them.
+	// lifecycle event alone changes nothing on replay; queued together
+	// they go in one frame anyway); init's events must land with the
+	// restart that explains them, so they are one group, which must fit
+	// in one chain message (chainstore.ErrTooLarge otherwise).
 	var ps []*chainstore.Pending
 	if from == supervisor.StartInitial {
 		ps, err = h.app.AppendAll(ctx, bodies...)

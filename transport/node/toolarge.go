@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/actor/replay"
@@ -51,7 +52,12 @@ func (h *hosted) tooLarge(ctx context.Context, call chain.Call, from, msgID stri
 	detail := fmt.Sprintf("the call's event would take about %d bytes, over the %d a chain message may hold; payload %d bytes, sha256 %s",
 		size, h.n.maxEvent(), len(payload), chain.Sum(payload))
 	if herr != nil {
-		detail += "; the call failed: " + herr.Error()
+		// Capped: a long error text is what may have made it too large.
+		msg := herr.Error()
+		if len(msg) > 1024 {
+			msg = strings.ToValidUTF8(msg[:1024], "") + "…"
+		}
+		detail += "; the call failed: " + msg
 	}
 	ps, err := h.app.AppendAll(ctx,
 		&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, State: h.stateHash},
