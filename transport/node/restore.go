@@ -40,6 +40,8 @@ type restored struct {
 	// seen are the ids of the sends from other actors the chain records
 	// as handled, as far back as their senders republish.
 	seen *seenSends
+	// read counts the events read, besides a restore point's snapshot.
+	read int
 	// tail are the bodies of the chain's last events, oldest first
 	// (ended reads them). From a restore point they start at its
 	// snapshot: a node writes a point only for an actor it runs, so the
@@ -70,6 +72,7 @@ const recentWindow = 2*1000 + releaseWindow
 func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
 	if rs, err := n.fromPoint(ctx, id); err == nil {
 		if err = n.readOn(ctx, id, rs); err == nil {
+			n.log.Debug("restore read the chain from its restore point", "actor", id, "snapshot", rs.events[0].Seq, "events", rs.read)
 			return rs, nil
 		}
 		n.log.Warn("restore point does not continue the chain; reading all of it", "actor", id, "err", err)
@@ -78,6 +81,7 @@ func (n *Node) restore(ctx context.Context, id string) (*restored, error) {
 	if err := n.readOn(ctx, id, rs); err != nil {
 		return nil, err
 	}
+	n.log.Debug("restore read the whole chain", "actor", id, "events", rs.read)
 	return rs, nil
 }
 
@@ -101,6 +105,7 @@ func (n *Node) readOn(ctx context.Context, id string, rs *restored) error {
 // add takes the next event of the chain into rs.
 func (rs *restored) add(id string, e chainstore.Entry) error {
 	ev := e.Event
+	rs.read++
 	rs.head = chain.Head{Seq: ev.Seq, Hash: e.Hash}
 	rs.at = chainstore.Head{Head: rs.head, StreamSeq: e.StreamSeq}
 	if len(rs.tail) == tailLen {
