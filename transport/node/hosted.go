@@ -422,7 +422,10 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 // node TTL, by which time that owner has stopped writing.
 func (n *Node) fence(ctx context.Context, id string, head chainstore.Head, owner *chain.Owner) (*chainstore.Appender, error) {
 	deadline := time.Now().Add(n.ttl())
-	wait := 10 * time.Millisecond
+	// The first retries come soon: the previous owner may already have
+	// stopped serving (its lease renewal failed) and the actor answers
+	// nothing until the fence holds.
+	wait := time.Millisecond
 	for {
 		app, err := n.store.Appender(id, head)
 		if err != nil {
