@@ -35,6 +35,8 @@
 // [Store.Records] and [Store.Read] read with direct batch gets, without a
 // consumer, so reading a chain costs the server no state. Read checks
 // every link and stops with [ErrBroken] at the first that does not hold;
+// [Store.ReadFrom] reads the events after a known head (a snapshot's),
+// starting at its stream sequence;
 // [Store.Verify] reads everything and reports every finding
 // ([chain.Verifier]). [Store.Head] is one direct get of the subject's
 // last message.
