@@ -435,7 +435,14 @@ func (n *Node) adopt(ctx context.Context, dead string, atStart bool) error {
 		}
 		// Of several survivors, the one whose create or update lands
 		// first at this revision wins; the others skip.
-		prep := n.prepare(ctx, id, e)
+		// An earlier process under this name may still be serving the
+		// actor: compile and read while it does, so the actor goes
+		// unanswered only from the fence on. Otherwise nobody serves it,
+		// and the lease comes first, so no node takes it mid-resume.
+		var prep *restored
+		if ok && v.Node == n.name && atStart {
+			prep = n.prepare(ctx, id, e)
+		}
 		l, err := n.takeLease(ctx, id, rev)
 		if err != nil {
 			continue

@@ -9,14 +9,13 @@ import (
 	"github.com/theater-go/theater/wit"
 )
 
-// prepare does what taking actor id over needs and its lease does not:
-// it compiles the module and reads the chain from the restore point, so
-// that after the lease and the fence the node reads only the events
-// appended since and serves at once. Until the fence the previous owner
-// (a process under the same name, or a node that lost its heartbeat but
-// still runs) may go on serving: nothing here stops it. A failure
-// leaves the work to host, which does it after the fence; the restored
-// result is nil then.
+// prepare does what taking actor id over from a process that may still
+// serve it (an earlier one under this node's name) needs and its lease
+// does not: it compiles the module and reads the chain from the restore
+// point, so that after the lease and the fence the node reads only the
+// events appended since and serves at once. Until the fence the previous
+// owner may go on serving: nothing here stops it. A failure leaves the
+// work to host, which does it after the fence; the result is nil then.
 func (n *Node) prepare(ctx context.Context, id string, e wire.Entry) *restored {
 	if err := n.precompile(ctx, id, e); err != nil {
 		n.log.Debug("module not compiled before the takeover", "actor", id, "err", err)
