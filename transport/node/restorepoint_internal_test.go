@@ -153,3 +153,21 @@ func FuzzDecodePoint(f *testing.F) {
 
 func appendVarint(b []byte, v int64) []byte   { return binary.AppendVarint(b, v) }
 func appendUvarint(b []byte, v uint64) []byte { return binary.AppendUvarint(b, v) }
+
+// BenchmarkEncodeSeen: the cost, at each snapshot, of the handled-send
+// ids of a restore point at the bound (131,072 ids from 100 senders).
+//
+//	go test -run x -bench EncodeSeen ./transport/node
+func BenchmarkEncodeSeen(b *testing.B) {
+	s := newSeenSends()
+	for i := range maxSeen {
+		from := fmt.Sprint("sender-", i%100)
+		s.add(from, chain.MessageID(from, uint64(i/100+1), 0))
+	}
+	var n int
+	for b.Loop() {
+		_, buf := encodeSeen(s)
+		n = len(buf)
+	}
+	b.ReportMetric(float64(n), "bytes")
+}
