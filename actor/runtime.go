@@ -332,11 +332,7 @@ func (r *Runtime) Spawn(ctx context.Context, spec Spec) (*Actor, error) {
 	if spec.Module != nil {
 		d = sha256.Sum256(spec.Module)
 	}
-	spec.Limits = spec.Limits.withDefaults(r.opts.limits)
-	spec.Limits.MemoryPages = min(spec.Limits.MemoryPages, MaxMemoryPages)
-	if spec.Limits.Fuel == 0 {
-		spec.Limits.Fuel = r.opts.limits.Fuel // withDefaults predates fuel
-	}
+	spec.Limits = r.spawnLimits(spec.Limits)
 	m, err := r.compile(ctx, d, spec.Module, spec.Limits)
 	if err != nil {
 		return nil, fmt.Errorf("actor: spawn %q (manifest %q): %w", spec.ID, spec.Manifest, err)

@@ -246,6 +246,25 @@ func (l Layout) LeasesKVConfig(c StoreConfig) jetstream.KeyValueConfig {
 	}
 }
 
+// RestoreKVConfig is the bucket of restore points: one key per actor,
+// overwritten after each of its snapshots once the snapshot and every
+// effect before it are durable, so a restore reads the snapshot and the
+// events after it without reading the chain from its start. A point is
+// only a shortcut: one that is missing, stale or does not check against
+// the chain makes a restore read more of the chain, never restore
+// anything else.
+func (l Layout) RestoreKVConfig(c StoreConfig) jetstream.KeyValueConfig {
+	c = c.resolved()
+	return jetstream.KeyValueConfig{
+		Bucket:       l.RestoreBucket(),
+		Description:  "Theater restore points (the last snapshot event and the handled-send ids), keyed by actor id",
+		History:      1,
+		MaxValueSize: c.MaxMessageSize,
+		Storage:      jetstream.FileStorage,
+		Replicas:     c.Replicas,
+	}
+}
+
 // NodesKVConfig is the node heartbeat bucket: one key per node, expiring
 // NodeTTL after its last beat. Limit markers make the expiry visible to
 // watchers, so survivors learn of a dead node when its entry lapses
@@ -319,7 +338,7 @@ func (l Layout) Ensure(ctx context.Context, js jetstream.JetStream, c StoreConfi
 			return fmt.Errorf("transport: ensure stream %s: %w", sc.Name, err)
 		}
 	}
-	for _, kc := range []jetstream.KeyValueConfig{l.ActorsKVConfig(c), l.LeasesKVConfig(c), l.NodesKVConfig(c), l.StoreKVConfig(c)} {
+	for _, kc := range []jetstream.KeyValueConfig{l.ActorsKVConfig(c), l.LeasesKVConfig(c), l.NodesKVConfig(c), l.StoreKVConfig(c), l.RestoreKVConfig(c)} {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, kc); err != nil {
 			return fmt.Errorf("transport: ensure KV bucket %s: %w", kc.Bucket, err)
 		}

@@ -145,6 +145,11 @@ func (l Layout) ActorsBucket() string { return l.prefix() + "_actors" }
 // (the token of one hosting) that may serve and append for it.
 func (l Layout) LeasesBucket() string { return l.prefix() + "_leases" }
 
+// RestoreBucket holds one restore point per actor: <prefix>_restore,
+// keyed by actor id, naming the actor's last snapshot event that a
+// restore may start from and what a restore needs besides its state.
+func (l Layout) RestoreBucket() string { return l.prefix() + "_restore" }
+
 // NodesBucket is the KV bucket of node heartbeats: <prefix>_nodes, keyed
 // by node name; entries expire when a node stops beating.
 func (l Layout) NodesBucket() string { return l.prefix() + "_nodes" }

@@ -79,6 +79,7 @@ func TestLayoutNames(t *testing.T) {
 		l.ActorsBucket():           "t1_actors",
 		l.NodesBucket():            "t1_nodes",
 		l.StoreBucket():            "t1_store",
+		l.RestoreBucket():          "t1_restore",
 		l.ModulesStore():           "t1_modules",
 		l.ServiceName():            "t1",
 	} {

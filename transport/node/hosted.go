@@ -77,6 +77,9 @@ type hosted struct {
 	unpurged int // releaser's
 	stopReq  atomic.Bool
 	lost     atomic.Bool // let go by lose: requests get no answer
+	// unreleased is set when the releaser gave up on an effect: no
+	// restore point is written after it, so a restore republishes it.
+	unreleased atomic.Bool
 
 	sub, wakeSub *nats.Subscription
 	stopTimers   func()             // ends the move of fired timers into the mailbox (timer.go)
@@ -103,6 +106,7 @@ type release struct {
 	timers  []actor.TimerOp        // timer ops, done before the sends (timer.go)
 	mbox    uint64
 	respond func(err error) // a request's reply; nil for a send
+	point   *pendingPoint   // p is a snapshot: write its restore point (restorepoint.go)
 }
 
 // host starts actor id on this node under lease l: it restores the state
@@ -111,6 +115,12 @@ type release struct {
 // requests and starts reading its mailbox. mailboxFrom is where a fresh
 // actor's mailbox starts.
 func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fresh bool, mailboxFrom uint64) error {
+	return n.hostFrom(ctx, id, e, l, fresh, mailboxFrom, nil)
+}
+
+// hostFrom is host continuing prep, what prepare read of the chain
+// before the lease was taken (nil: nothing).
+func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, fresh bool, mailboxFrom uint64, prep *restored) error {
 	var witSrc []byte
 	var err error
 	if e.Manifest.WIT != "" {
@@ -245,12 +255,15 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		// Fence first, then read: once the owner event is durable, the
 		// node that had the actor (a zombie, or a process under the same
 		// name whose lease is still valid by its clock) cannot append,
-		// so the chain read next is the whole of it.
+		// so the chain read next is the whole of it. What prepare read
+		// before the lease needs only the events appended since.
 		if h.app, err = n.fence(ctx, id, head, owner); err != nil {
 			return fail(err)
 		}
-		if rs, err = n.restore(ctx, id); err != nil {
-			return fail(err)
+		if rs = prep; rs == nil || n.readOn(ctx, id, rs) != nil {
+			if rs, err = n.restore(ctx, id); err != nil {
+				return fail(err)
+			}
 		}
 		if rs.head != h.app.Head() {
 			return fail(fmt.Errorf("%w: the chain of %q moved while it was read", chainstore.ErrFenced, id))
@@ -350,10 +363,12 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	}
 	// A snapshot now, so the next restore starts here.
 	if h.stateHash != h.snapHash {
-		if _, err := h.app.Append(ctx, &chain.Snapshot{State: h.a.State()}); err != nil {
+		p, err := h.app.Append(ctx, &chain.Snapshot{State: h.a.State()})
+		if err != nil {
 			return fail(err)
 		}
 		h.snapHash = h.stateHash
+		replayed = append(replayed, release{p: p, point: h.pointAt()})
 	}
 	h.handled.Store(h.mbox)
 	h.durable.Store(h.mbox)
@@ -407,7 +422,10 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 // node TTL, by which time that owner has stopped writing.
 func (n *Node) fence(ctx context.Context, id string, head chainstore.Head, owner *chain.Owner) (*chainstore.Appender, error) {
 	deadline := time.Now().Add(n.ttl())
-	wait := 10 * time.Millisecond
+	// The first retries come soon: the previous owner may already have
+	// stopped serving (its lease renewal failed) and the actor answers
+	// nothing until the fence holds.
+	wait := time.Millisecond
 	for {
 		app, err := n.store.Appender(id, head)
 		if err != nil {
@@ -544,10 +562,15 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 	h.rels <- r
 	if herr == nil {
 		if h.sinceSnap++; h.sinceSnap >= h.n.snapshotEvery && h.stateHash != h.snapHash {
-			if _, err := h.app.Append(ctx, &chain.Snapshot{State: st}); err != nil {
+			sp, err := h.app.Append(ctx, &chain.Snapshot{State: st})
+			if err != nil {
 				return err
 			}
 			h.snapHash, h.sinceSnap = h.stateHash, 0
+			if call == chain.CallSend {
+				h.seen.add(from, msgID) // the point holds what the chain holds
+			}
+			h.rels <- release{p: sp, point: h.pointAt()}
 		}
 	}
 	return nil
@@ -586,6 +609,9 @@ func (h *hosted) releaser() {
 		for i, o := range r.out {
 			h.publish(seq, i, o)
 		}
+		if r.point != nil {
+			h.writePoint(r.p, r.point)
+		}
 		if r.respond != nil {
 			r.respond(nil)
 		}
@@ -613,6 +639,7 @@ func (h *hosted) publish(seq uint64, i int, o chain.Outgoing) {
 		}
 		if h.n.ctx.Err() != nil || try >= 20 {
 			h.n.log.Error("cannot deliver a recorded send", "actor", h.id, "to", o.To, "seq", seq, "index", i, "err", err)
+			h.unreleased.Store(true)
 			return
 		}
 		t := time.NewTimer(wait)
@@ -932,8 +959,11 @@ func (h *hosted) detach(ctx context.Context) error {
 		ok := h.app.Err() == nil && !h.lease.isLost()
 		if ok && chain.Sum(st) != h.snapHash {
 			// A stop handler's state change is recorded by the snapshot.
-			_, err := h.app.Append(wctx, &chain.Snapshot{State: st})
+			p, err := h.app.Append(wctx, &chain.Snapshot{State: st})
 			errs = append(errs, err)
+			if err == nil && !stopped {
+				h.rels <- release{p: p, point: h.pointAt()}
+			}
 		}
 		if ok && stopped {
 			_, err := h.app.Append(wctx, &chain.Stop{Reason: "stopped"})

@@ -89,6 +89,7 @@ type Node struct {
 	js     jetstream.JetStream
 	actors jetstream.KeyValue
 	leases jetstream.KeyValue
+	points points // the restore bucket, opened at first use (restorepoint.go)
 	nodes  jetstream.KeyValue
 	store  *chainstore.Store
 	obs    jetstream.ObjectStore
@@ -434,11 +435,19 @@ func (n *Node) adopt(ctx context.Context, dead string, atStart bool) error {
 		}
 		// Of several survivors, the one whose create or update lands
 		// first at this revision wins; the others skip.
+		// An earlier process under this name may still be serving the
+		// actor: compile and read while it does, so the actor goes
+		// unanswered only from the fence on. Otherwise nobody serves it,
+		// and the lease comes first, so no node takes it mid-resume.
+		var prep *restored
+		if ok && v.Node == n.name && atStart {
+			prep = n.prepare(ctx, id, e)
+		}
 		l, err := n.takeLease(ctx, id, rev)
 		if err != nil {
 			continue
 		}
-		if err := n.host(ctx, id, e, l, false, 0); err != nil {
+		if err := n.hostFrom(ctx, id, e, l, false, 0, prep); err != nil {
 			// Give the lease back, so this node or another takes the
 			// actor again at the next sweep instead of it being held
 			// and hosted nowhere.

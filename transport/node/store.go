@@ -192,6 +192,7 @@ func (h *hosted) applyWrites(seq uint64, ws []*replay.PendingWrite) {
 	}
 	if err := h.rec.Apply(h.n.ctx, h.id, seq, ws); err != nil {
 		h.n.log.Error("cannot apply a recorded store write", "actor", h.id, "seq", seq, "err", err)
+		h.unreleased.Store(true)
 	}
 }
 

@@ -131,6 +131,7 @@ func (h *hosted) applyTimers(seq uint64, ops []actor.TimerOp) {
 		if err == nil || h.n.ctx.Err() != nil || try >= 20 {
 			if err != nil {
 				h.n.log.Error("cannot apply a recorded timer op", "actor", h.id, "seq", seq, "err", err)
+				h.unreleased.Store(true)
 			}
 			return
 		}
