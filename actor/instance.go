@@ -193,6 +193,7 @@ func (a *Actor) ensure() (*instance, *Failure) {
 		return nil, f
 	}
 	a.inst = inst
+	a.instances.Add(1)
 	a.live.Store(true)
 	a.rt.addLive(a)
 	return inst, nil

@@ -340,8 +340,9 @@ func TestReplayTo(t *testing.T) {
 	}
 }
 
-// TestReplayRefuses a chain it cannot replay: another module, no spawn,
-// another actor's events, a gap.
+// TestReplayRefuses a chain it cannot replay: another module, no spawn
+// (a send first; init first is a restore from init's snapshot), another
+// actor's events, a gap.
 func TestReplayRefuses(t *testing.T) {
 	ctx := context.Background()
 	module := counter(t, "wat")
@@ -355,7 +356,7 @@ func TestReplayRefuses(t *testing.T) {
 		t.Errorf("another module: %v, want ErrModule", err)
 	}
 	for name, bad := range map[string][]chain.Event{
-		"no spawn":    evs[1:],
+		"no spawn":    evs[2:],
 		"gap":         {evs[0], evs[2]},
 		"empty":       nil,
 		"other actor": {evs[0], {Actor: "d", Seq: 2, Body: evs[1].Body}},
