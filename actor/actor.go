@@ -68,7 +68,7 @@ type Actor struct {
 	lastFuel atomic.Uint64
 	// instances counts the instances opened (fuel.go, Instances).
 	instances atomic.Uint64
-	probing  bool // the probe of a module (Runtime.probe), not an actor
+	probing   bool // the probe of a module (Runtime.probe), not an actor
 
 	// Guarded by rt.lruMu.
 	lruPrev, lruNext *Actor
