@@ -1,5 +1,7 @@
 package node
 
+import "github.com/theater-go/theater/actor"
+
 // Busy reports whether actor id on n is inside a handler's turn, so
 // tests can wait for a long handler to have started.
 func Busy(n *Node, id string) bool {
@@ -42,4 +44,30 @@ func Durable(n *Node, id string) uint64 {
 		return 0
 	}
 	return h.durable.Load()
+}
+
+// actorOf is the actor id runs as on n now, or nil.
+func actorOf(n *Node, id string) *actor.Actor {
+	h := n.lookup(id)
+	if h == nil {
+		return nil
+	}
+	h.sv.mu.Lock()
+	defer h.sv.mu.Unlock()
+	return h.a
+}
+
+// LastFuel is the fuel of actor id's last successful handler call on n
+// (0 when n does not host it).
+func LastFuel(n *Node, id string) uint64 {
+	if a := actorOf(n, id); a != nil {
+		return a.LastFuel()
+	}
+	return 0
+}
+
+// Live reports whether actor id on n has an open instance.
+func Live(n *Node, id string) bool {
+	a := actorOf(n, id)
+	return a != nil && a.Live()
 }

@@ -92,6 +92,7 @@ type hosted struct {
 	detachOne sync.Once
 	detachErr error
 	hits      actor.LimitsHit // the budget's counts metrics last saw; guarded by turn
+	opens     uint64          // the actor's instances the chain accounts for (instances.go); guarded by turn
 }
 
 // release is one handler call's effects: released only when p is durable.
@@ -338,6 +339,7 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	n.mu.Unlock()
 	st := h.a.State()
 	h.stateHash = chain.Sum(st)
+	h.accountInstances()
 	if init {
 		inputs, out := h.rec.Take()
 		writes, timers := h.rec.Writes(), h.rec.TimerOps()
@@ -503,9 +505,9 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		out = nil
 		h.rec.Drop(writes) // a failed handler leaves no write behind
 		writes, timers = nil, nil
-		ps, err := h.app.AppendAll(ctx,
+		ps, err := h.app.AppendAll(ctx, h.withWake(
 			&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload, Inputs: inputs, State: h.stateHash},
-			&chain.Failure{Reason: reason, Call: call, Detail: herr.Error(), MsgID: msgID, MailboxSeq: mbox})
+			&chain.Failure{Reason: reason, Call: call, Detail: herr.Error(), MsgID: msgID, MailboxSeq: mbox})...)
 		if err != nil {
 			return err
 		}
@@ -515,10 +517,13 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 			st = h.a.State()
 		}
 		hs := chain.Sum(st)
-		if p, err = h.app.Append(ctx, &chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload,
-			Inputs: inputs, State: hs, Reply: reply, Out: out}); err != nil {
-			h.rec.Drop(writes)
-			return err
+		// A wake event goes in the same group commit: queued, not waited for.
+		for _, b := range h.withWake(&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload,
+			Inputs: inputs, State: hs, Reply: reply, Out: out}) {
+			if p, err = h.app.Append(ctx, b); err != nil {
+				h.rec.Drop(writes)
+				return err
+			}
 		}
 		h.stateHash = hs
 	}
@@ -542,6 +547,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 				return err
 			}
 			h.snapHash, h.sinceSnap = h.stateHash, 0
+			h.afterSnapshot(ctx)
 		}
 	}
 	return nil
@@ -998,14 +1004,17 @@ func failureReason(err error) string {
 func (h *hosted) recordStop(ctx context.Context, herr error, inputs []chain.Input, out []chain.Outgoing) error {
 	hs := chain.Sum(h.a.State())
 	if herr != nil {
-		_, err := h.app.AppendAll(ctx,
+		_, err := h.app.AppendAll(ctx, h.withWake(
 			&chain.Handled{Call: chain.CallStop, Inputs: inputs, State: hs},
-			&chain.Failure{Reason: failureReason(herr), Call: chain.CallStop, Detail: herr.Error()})
+			&chain.Failure{Reason: failureReason(herr), Call: chain.CallStop, Detail: herr.Error()})...)
 		return err
 	}
-	p, err := h.app.Append(ctx, &chain.Handled{Call: chain.CallStop, Inputs: inputs, State: hs, Out: out})
-	if err != nil {
-		return err
+	var p *chainstore.Pending
+	var err error
+	for _, b := range h.withWake(&chain.Handled{Call: chain.CallStop, Inputs: inputs, State: hs, Out: out}) {
+		if p, err = h.app.Append(ctx, b); err != nil {
+			return err
+		}
 	}
 	h.stateHash = hs
 	h.rels <- release{p: p, out: out}
