@@ -40,3 +40,11 @@ func (a *Actor) LastFuel() uint64 { return a.lastFuel.Load() }
 // call and records a new instance where it sees one; a replay starts a
 // fresh instance at the same point (docs/CHAIN.md, "Instances").
 func (a *Actor) Instances() uint64 { return a.instances.Load() }
+
+// told tells the owner that the runtime closed the instance by itself
+// (Spec.OnHibernate); the caller holds the semaphore.
+func (a *Actor) told() {
+	if f := a.spec.OnHibernate; f != nil && !a.done {
+		f()
+	}
+}

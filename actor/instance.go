@@ -177,6 +177,7 @@ func (a *Actor) idleFire(inst *instance) {
 	}
 	if a.inst == inst {
 		a.hibernate()
+		a.told()
 	}
 	a.releaseSem()
 }

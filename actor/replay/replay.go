@@ -312,7 +312,7 @@ func (r *replayer) use(ctx context.Context, spec actor.Spec) error {
 	// Secrets are not in the chain: the caller's source answers, checked
 	// against the recorded digests.
 	spec.Secrets = playSecrets{&r.play, spec.Secrets}
-	spec.OnFailure, spec.OnExit = nil, nil
+	spec.OnFailure, spec.OnExit, spec.OnHibernate = nil, nil, nil
 	spec.FailurePolicy = actor.RecreateOnFailure
 	spec.Limits.IdleTimeout = -1
 	if spec.Module != nil {

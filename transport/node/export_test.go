@@ -71,3 +71,28 @@ func Live(n *Node, id string) bool {
 	a := actorOf(n, id)
 	return a != nil && a.Live()
 }
+
+// Hibernate closes actor id's instance on n now, as its idle timer would.
+func Hibernate(n *Node, id string) error {
+	if a := actorOf(n, id); a != nil {
+		return a.Hibernate(n.ctx)
+	}
+	return nil
+}
+
+// HibernateIdle closes actor id's instance as its idle timer does, and
+// waits until the wake event the node appends for it (hibernated's
+// goroutine, run here) is durable, as it is after an idle time.
+func HibernateIdle(n *Node, id string) error {
+	if err := Hibernate(n, id); err != nil {
+		return err
+	}
+	h := n.lookup(id)
+	h.turn.Lock()
+	p, err := h.appendWake(n.ctx)
+	h.turn.Unlock()
+	if err != nil || p == nil {
+		return err
+	}
+	return p.Wait(n.ctx)
+}

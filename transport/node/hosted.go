@@ -168,6 +168,7 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 	}
 	spec.OnFailure = h.onFailure
 	live := spec
+	live.OnHibernate = h.hibernated
 	live.Clock, live.Entropy = h.rec.Clock(), h.rec.Entropy()
 	if router != nil {
 		live.Router = h.rec.Router()
@@ -475,6 +476,9 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 	ctx := h.n.ctx
 	var reply, st []byte
 	var err error
+	if err := h.wakeAhead(ctx); err != nil {
+		return err
+	}
 	start := time.Now()
 	if call == chain.CallSend {
 		st, err = h.a.Deliver(ctx, payload)
@@ -547,7 +551,9 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 				return err
 			}
 			h.snapHash, h.sinceSnap = h.stateHash, 0
-			h.afterSnapshot(ctx)
+			if err := h.afterSnapshot(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

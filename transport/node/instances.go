@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/theater-go/theater/actor/chain"
+	"github.com/theater-go/theater/transport/chainstore"
 )
 
 // Instances (docs/CHAIN.md, "Instances"): a call's fuel and a guest's WASI
@@ -44,10 +45,58 @@ func (h *hosted) withWake(bodies ...chain.Body) []chain.Body {
 	return bodies
 }
 
+// wakeAhead appends the wake event before a call when the actor has no
+// instance, so the call will open one the chain does not account for
+// yet: on a single-replica stream two queued records go one after the
+// other, each waiting for the ack of the one before, and appended ahead
+// the wake's round trip overlaps the instantiation and the handler
+// instead of delaying the reply. A call that finds the instance closed
+// after this check (the idle timer) gets its wake after it (withWake).
+// The caller holds the turn.
+func (h *hosted) wakeAhead(ctx context.Context) error {
+	_, err := h.appendWake(ctx)
+	return err
+}
+
+// appendWake is wakeAhead; it returns the wake event's pending append, or
+// nil when none was needed.
+func (h *hosted) appendWake(ctx context.Context) (*chainstore.Pending, error) {
+	if h.a.Live() || h.a.Instances() < h.opens {
+		return nil, nil // live, or the chain accounts for the next instance already
+	}
+	p, err := h.app.Append(ctx, &chain.Lifecycle{What: chain.Wake})
+	if err != nil {
+		return nil, err
+	}
+	h.opens = h.a.Instances() + 1
+	return p, nil
+}
+
+// hibernated is told that the runtime closed the actor's instance (its
+// idle timeout, the live bound): the wake event is appended now, while
+// the actor is idle, so the call that wakes it waits for no extra
+// append. It takes the turn on a goroutine of its own; a call that took
+// the turn first has recorded its wake itself.
+func (h *hosted) hibernated() {
+	go func() {
+		h.turn.Lock()
+		defer h.turn.Unlock()
+		if h.serving() {
+			_ = h.wakeAhead(h.n.ctx) // a failed append fails the next call's too, which lets the actor go
+		}
+	}()
+}
+
 // afterSnapshot closes the instance once a snapshot is appended, so that
-// the next call opens a fresh one (recorded as a wake), as a restore from
-// that snapshot does. The state is kept; the caller holds the turn.
-func (h *hosted) afterSnapshot(ctx context.Context) { _ = h.a.Hibernate(ctx) }
+// the next call opens a fresh one, as a restore from that snapshot does,
+// and appends the wake event that says so, behind the snapshot. The
+// state is kept; the caller holds the turn.
+func (h *hosted) afterSnapshot(ctx context.Context) error {
+	if err := h.a.Hibernate(ctx); err != nil {
+		return nil // the node is closing: its next owner restores from the chain
+	}
+	return h.wakeAhead(ctx)
+}
 
 // isInit reports whether b is init's handled event.
 func isInit(b chain.Body) bool {
