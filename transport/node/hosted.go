@@ -521,7 +521,8 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 			st = h.a.State()
 		}
 		hs := chain.Sum(st)
-		// A wake event goes in the same group commit: queued, not waited for.
+		// The wake event of an instance wakeAhead did not see coming (the
+		// idle timer fired after it looked) goes right before the call's.
 		for _, b := range h.withWake(&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload,
 			Inputs: inputs, State: hs, Reply: reply, Out: out}) {
 			if p, err = h.app.Append(ctx, b); err != nil {

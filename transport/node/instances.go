@@ -76,8 +76,14 @@ func (h *hosted) appendWake(ctx context.Context) (*chainstore.Pending, error) {
 // idle timeout, the live bound): the wake event is appended now, while
 // the actor is idle, so the call that wakes it waits for no extra
 // append. It takes the turn on a goroutine of its own; a call that took
-// the turn first has recorded its wake itself.
+// the turn first has recorded its wake itself, and so does the first call
+// of an actor that hibernated before its hosting was complete.
 func (h *hosted) hibernated() {
+	select {
+	case <-h.ready:
+	default:
+		return // host still sets the actor up, without the turn
+	}
 	go func() {
 		h.turn.Lock()
 		defer h.turn.Unlock()
