@@ -66,7 +66,9 @@ type Actor struct {
 	live       atomic.Bool
 	// lastFuel is the fuel of the last successful handler call (fuel.go).
 	lastFuel atomic.Uint64
-	probing  bool // the probe of a module (Runtime.probe), not an actor
+	// instances counts the instances opened (fuel.go, Instances).
+	instances atomic.Uint64
+	probing   bool // the probe of a module (Runtime.probe), not an actor
 
 	// Guarded by rt.lruMu.
 	lruPrev, lruNext *Actor

@@ -177,6 +177,7 @@ func (a *Actor) idleFire(inst *instance) {
 	}
 	if a.inst == inst {
 		a.hibernate()
+		a.told()
 	}
 	a.releaseSem()
 }
@@ -193,6 +194,7 @@ func (a *Actor) ensure() (*instance, *Failure) {
 		return nil, f
 	}
 	a.inst = inst
+	a.instances.Add(1)
 	a.live.Store(true)
 	a.rt.addLive(a)
 	return inst, nil

@@ -459,6 +459,7 @@ func (r *Runtime) addLive(a *Actor) {
 			return // every other live actor is busy: stay over the bound until one is done
 		}
 		victim.hibernate()
+		victim.told()
 		victim.releaseSem()
 	}
 }

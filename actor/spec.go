@@ -174,6 +174,14 @@ type Spec struct {
 	// Spawn that fails reports nothing: its error is the report.
 	OnFailure func(Failure)
 	OnExit    func(Exit)
+	// OnHibernate, when not nil, is told that the runtime closed the
+	// actor's instance by itself: its idle timeout passed, or the live
+	// bound evicted it (not [Actor.Hibernate], whose caller knows). It
+	// runs under the actor's lock, on the goroutine that closed the
+	// instance (perhaps another actor's): it must return at once and call
+	// nothing on the actor. A node uses it to record, while the actor is
+	// idle, that its next call runs in a new instance ([Actor.Instances]).
+	OnHibernate func()
 }
 
 // FailurePolicy is what a failure that discards the instance (any kind but

@@ -288,6 +288,15 @@ type Lifecycle struct {
 	Fields map[string]string
 }
 
+// Wake is the What of a lifecycle event (no fields) that says the next
+// handler call runs in a new instance of the module that nothing else in
+// the chain explains: the actor was woken from hibernation or evicted,
+// or its instance was closed after a failure. A call's fuel and a guest's
+// WASI clocks depend on what its instance did before, so replay starts a
+// fresh instance here, as it does at an owner, restart, snapshot or init
+// event (docs/CHAIN.md, "Instances").
+const Wake = "wake"
+
 func (*Spawn) Kind() Kind     { return KindSpawn }
 func (*Handled) Kind() Kind   { return KindHandled }
 func (*Failure) Kind() Kind   { return KindFailure }

@@ -39,13 +39,16 @@
 // later spawn of another module than the spec's is a divergence
 // ([DivergedModule]), never a replay with the wrong module.
 //
-// # What replay cannot see
+// # Instances
 //
-// Replay runs one module instance from spawn (or a restart) to the end.
-// Globals a guest keeps outside its explicit state, the WASI clocks and
-// random stream included (which restart with every instance), are not in
-// the chain; a guest whose behaviour depends on them replays equal only
-// if its live instance was never recreated (hibernation, a failure) at a
-// point the chain does not record, and diverges at the first event where
-// it shows otherwise.
+// A call's fuel and a guest's WASI clocks depend on what its instance ran
+// before, so Replay starts a fresh instance exactly where the chain says
+// the live run did: at an init, a restart, an owner event and a
+// [chain.Wake] lifecycle event, which a recorder writes before a call
+// that opened an instance nothing else explains ([actor.Actor.Instances]
+// counts them). In a chain written without wake events, a guest that
+// keeps something outside its explicit state replays equal only if its
+// live instance was never recreated where the chain does not say so,
+// and diverges at the first event where it shows otherwise
+// (docs/CHAIN.md, "Instances").
 package replay

@@ -10,10 +10,8 @@ import (
 // TestFuelReplays: in every guest language, each handler call of a
 // replay consumes the same fuel (Actor.LastFuel) as the live call it
 // replays: the fuel of a call depends only on the message, the state and
-// the calls the instance made before. (Not across a hibernation the chain
-// does not record: a woken C or Go instance's first call costs 2-4 times
-// the fuel, its allocator starting afresh; see docs/CHAIN.md, "What
-// replay cannot see".)
+// the calls the instance made before. (Across hibernations too, once the
+// chain records them: TestFuelAcrossWakes.)
 func TestFuelReplays(t *testing.T) {
 	ctx := context.Background()
 	for _, lang := range []string{"wat", "c", "assemblyscript", "go"} {

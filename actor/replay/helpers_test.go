@@ -129,6 +129,7 @@ type live struct {
 	head   chain.Head
 	sealed []chain.Sealed
 	mbox   uint64
+	opens  uint64 // the instances the chain accounts for, as a node counts them
 }
 
 // spawnLive appends the spawn event, spawns the actor (which runs init)
@@ -143,6 +144,7 @@ func spawnLive(t testing.TB, rt *actor.Runtime, spec actor.Spec, clock actor.Clo
 		t.Fatal(err)
 	}
 	l.a = a
+	l.opens = a.Instances()
 	l.outcome(chain.CallInit, spec.State, a.State(), nil, nil)
 	return l
 }
@@ -172,6 +174,12 @@ func (l *live) outcome(call chain.Call, payload, state, reply []byte, err error)
 	failed := err != nil
 	if !failed {
 		h.Out = out // a failed handler's sends are dropped
+	}
+	if n := l.a.Instances(); n > l.opens {
+		// The call opened an instance (woken, or after a failure): as a
+		// node records it.
+		l.append(&chain.Lifecycle{What: chain.Wake})
+		l.opens = n
 	}
 	l.append(h)
 	if failed {
@@ -276,5 +284,6 @@ func (l *live) respawn(rt *actor.Runtime, spec actor.Spec) {
 		l.t.Fatal(err)
 	}
 	l.a = a
+	l.opens = a.Instances()
 	l.outcome(chain.CallInit, spec.State, a.State(), nil, nil)
 }

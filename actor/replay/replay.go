@@ -171,8 +171,16 @@ func Reason(k actor.FailureKind) string {
 // theater_on_stop returns, which replay runs for it); a spawn after the
 // first (the actor spawned again) runs what follows with the spec
 // [WithSpecFor] gives for it, or is a [DivergedModule] divergence when
-// it names another module and there is no WithSpecFor; owner and
-// lifecycle events change nothing.
+// it names another module and there is no WithSpecFor. An owner event
+// and a [chain.Wake] lifecycle event end the instance, so the next call
+// runs in a fresh one, as it did live: every call's fuel and every WASI
+// clock reading are the recorded run's. Other lifecycle events change
+// nothing.
+//
+// The first event is the spawn, a snapshot (a restore: the calls after
+// it run in a fresh instance), or the handled init event a snapshot
+// follows (a restore from init's snapshot: init runs again, so the calls
+// after it run in init's instance, as they did live).
 func Replay(ctx context.Context, rt *actor.Runtime, spec actor.Spec, events []chain.Event, opts ...Option) (Report, error) {
 	var o options
 	for _, opt := range opts {
@@ -204,8 +212,13 @@ func Replay(ctx context.Context, rt *actor.Runtime, spec actor.Spec, events []ch
 			return Report{}, fmt.Errorf("%w: the chain runs module %s, the spec %s", ErrModule, b.Module, digest)
 		}
 	case *chain.Snapshot:
+	case *chain.Handled:
+		if b.Call != chain.CallInit {
+			return Report{}, fmt.Errorf("%w: the first event (seq %d) is a %s call, not init", ErrChain, events[0].Seq, b.Call)
+		}
+		r.initial = b.Payload
 	default:
-		return Report{}, fmt.Errorf("%w: the first event (seq %d) is %s, not spawn or snapshot", ErrChain, events[0].Seq, events[0].Kind())
+		return Report{}, fmt.Errorf("%w: the first event (seq %d) is %s, not spawn, snapshot or init", ErrChain, events[0].Seq, events[0].Kind())
 	}
 	if o.to > 0 {
 		n := 0
@@ -299,7 +312,7 @@ func (r *replayer) use(ctx context.Context, spec actor.Spec) error {
 	// Secrets are not in the chain: the caller's source answers, checked
 	// against the recorded digests.
 	spec.Secrets = playSecrets{&r.play, spec.Secrets}
-	spec.OnFailure, spec.OnExit = nil, nil
+	spec.OnFailure, spec.OnExit, spec.OnHibernate = nil, nil, nil
 	spec.FailurePolicy = actor.RecreateOnFailure
 	spec.Limits.IdleTimeout = -1
 	if spec.Module != nil {
@@ -382,6 +395,13 @@ func (r *replayer) event(ctx context.Context, e chain.Event, next chain.Body) er
 			return nil
 		}
 		r.snapshot, r.state = b.State, b.State
+	case *chain.Owner:
+		// A new hosting: the node restored the actor into a new instance.
+		r.end()
+	case *chain.Lifecycle:
+		if b.What == chain.Wake {
+			r.end()
+		}
 	case *chain.Restart:
 		found := false
 		for _, s := range [][]byte{r.state, r.initial, r.snapshot} {

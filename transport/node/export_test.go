@@ -1,5 +1,7 @@
 package node
 
+import "github.com/theater-go/theater/actor"
+
 // Busy reports whether actor id on n is inside a handler's turn, so
 // tests can wait for a long handler to have started.
 func Busy(n *Node, id string) bool {
@@ -42,4 +44,55 @@ func Durable(n *Node, id string) uint64 {
 		return 0
 	}
 	return h.durable.Load()
+}
+
+// actorOf is the actor id runs as on n now, or nil.
+func actorOf(n *Node, id string) *actor.Actor {
+	h := n.lookup(id)
+	if h == nil {
+		return nil
+	}
+	h.sv.mu.Lock()
+	defer h.sv.mu.Unlock()
+	return h.a
+}
+
+// LastFuel is the fuel of actor id's last successful handler call on n
+// (0 when n does not host it).
+func LastFuel(n *Node, id string) uint64 {
+	if a := actorOf(n, id); a != nil {
+		return a.LastFuel()
+	}
+	return 0
+}
+
+// Live reports whether actor id on n has an open instance.
+func Live(n *Node, id string) bool {
+	a := actorOf(n, id)
+	return a != nil && a.Live()
+}
+
+// Hibernate closes actor id's instance on n now, as its idle timer would.
+func Hibernate(n *Node, id string) error {
+	if a := actorOf(n, id); a != nil {
+		return a.Hibernate(n.ctx)
+	}
+	return nil
+}
+
+// HibernateIdle closes actor id's instance as its idle timer does, and
+// waits until the wake event the node appends for it (hibernated's
+// goroutine, run here) is durable, as it is after an idle time.
+func HibernateIdle(n *Node, id string) error {
+	if err := Hibernate(n, id); err != nil {
+		return err
+	}
+	h := n.lookup(id)
+	h.turn.Lock()
+	p, err := h.appendWake(n.ctx)
+	h.turn.Unlock()
+	if err != nil || p == nil {
+		return err
+	}
+	return p.Wait(n.ctx)
 }

@@ -95,6 +95,7 @@ type hosted struct {
 	detachOne sync.Once
 	detachErr error
 	hits      actor.LimitsHit // the budget's counts metrics last saw; guarded by turn
+	opens     uint64          // the actor's instances the chain accounts for (instances.go); guarded by turn
 }
 
 // release is one handler call's effects: released only when p is durable.
@@ -177,6 +178,7 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 	}
 	spec.OnFailure = h.onFailure
 	live := spec
+	live.OnHibernate = h.hibernated
 	live.Clock, live.Entropy = h.rec.Clock(), h.rec.Entropy()
 	if router != nil {
 		live.Router = h.rec.Router()
@@ -351,6 +353,7 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 	n.mu.Unlock()
 	st := h.a.State()
 	h.stateHash = chain.Sum(st)
+	h.accountInstances()
 	if init {
 		inputs, out := h.rec.Take()
 		writes, timers := h.rec.Writes(), h.rec.TimerOps()
@@ -368,7 +371,13 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 			return fail(err)
 		}
 		h.snapHash = h.stateHash
-		replayed = append(replayed, release{p: p, point: h.pointAt()})
+		r := release{p: p}
+		if !init {
+			// A restore from init's snapshot runs init again, from the
+			// spawn event (instances.go): it reads the chain from its start.
+			r.point = h.pointAt()
+		}
+		replayed = append(replayed, r)
 	}
 	h.handled.Store(h.mbox)
 	h.durable.Store(h.mbox)
@@ -491,6 +500,9 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 	ctx := h.n.ctx
 	var reply, st []byte
 	var err error
+	if err := h.wakeAhead(ctx); err != nil {
+		return err
+	}
 	start := time.Now()
 	if call == chain.CallSend {
 		st, err = h.a.Deliver(ctx, payload)
@@ -521,13 +533,20 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		out = nil
 		h.rec.Drop(writes) // a failed handler leaves no write behind
 		writes, timers = nil, nil
-		ps, err := h.app.AppendAll(ctx,
+		bodies := h.withWake(
 			&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload, Inputs: inputs, State: h.stateHash},
 			&chain.Failure{Reason: reason, Call: call, Detail: herr.Error(), MsgID: msgID, MailboxSeq: mbox})
+		ps, err := h.app.AppendAll(ctx, bodies...)
 		if errors.Is(err, chainstore.ErrTooLarge) {
 			// The pair does not fit in one message (a long error text
 			// beside a near-limit payload): refused before anything was
-			// sent, so it is recorded as too large instead.
+			// sent, so it is recorded as too large instead, behind its
+			// wake if it opened an instance.
+			if len(bodies) == 3 {
+				if _, err := h.app.Append(ctx, bodies[0]); err != nil {
+					return err
+				}
+			}
 			return h.tooLarge(ctx, call, from, msgID, mbox, payload, eventBytes(from, msgID, payload, nil, inputs, nil)+len(herr.Error()), herr, respond)
 		}
 		if err != nil {
@@ -539,10 +558,14 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 			st = h.a.State()
 		}
 		hs := chain.Sum(st)
-		if p, err = h.app.Append(ctx, &chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload,
-			Inputs: inputs, State: hs, Reply: reply, Out: out}); err != nil {
-			h.rec.Drop(writes)
-			return err
+		// The wake event of an instance wakeAhead did not see coming (the
+		// idle timer fired after it looked) goes right before the call's.
+		for _, b := range h.withWake(&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload,
+			Inputs: inputs, State: hs, Reply: reply, Out: out}) {
+			if p, err = h.app.Append(ctx, b); err != nil {
+				h.rec.Drop(writes)
+				return err
+			}
 		}
 		h.stateHash = hs
 	}
@@ -571,6 +594,9 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 				h.seen.add(from, msgID) // the point holds what the chain holds
 			}
 			h.rels <- release{p: sp, point: h.pointAt()}
+			if err := h.afterSnapshot(ctx); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -1034,14 +1060,17 @@ func failureReason(err error) string {
 func (h *hosted) recordStop(ctx context.Context, herr error, inputs []chain.Input, out []chain.Outgoing) error {
 	hs := chain.Sum(h.a.State())
 	if herr != nil {
-		_, err := h.app.AppendAll(ctx,
+		_, err := h.app.AppendAll(ctx, h.withWake(
 			&chain.Handled{Call: chain.CallStop, Inputs: inputs, State: hs},
-			&chain.Failure{Reason: failureReason(herr), Call: chain.CallStop, Detail: herr.Error()})
+			&chain.Failure{Reason: failureReason(herr), Call: chain.CallStop, Detail: herr.Error()})...)
 		return err
 	}
-	p, err := h.app.Append(ctx, &chain.Handled{Call: chain.CallStop, Inputs: inputs, State: hs, Out: out})
-	if err != nil {
-		return err
+	var p *chainstore.Pending
+	var err error
+	for _, b := range h.withWake(&chain.Handled{Call: chain.CallStop, Inputs: inputs, State: hs, Out: out}) {
+		if p, err = h.app.Append(ctx, b); err != nil {
+			return err
+		}
 	}
 	h.stateHash = hs
 	h.rels <- release{p: p, out: out}

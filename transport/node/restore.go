@@ -126,7 +126,13 @@ func (rs *restored) add(id string, e chainstore.Entry) error {
 			return fmt.Errorf("%w: the chain of %q: the snapshot at event %d holds state %s, not %s, the state of the events before it",
 				wire.ErrInternal, id, ev.Seq, rs.snapHash, rs.state)
 		}
-		rs.events = append(rs.events[:0], ev)
+		// A snapshot of init's state is taken in init's instance, which
+		// goes on: the restore runs init again (instances.go).
+		first := rs.events[:0]
+		if n := len(rs.events); n > 0 && isInit(rs.events[n-1].Body) {
+			first = append(first, rs.events[n-1])
+		}
+		rs.events = append(first, ev)
 		return nil
 	case *chain.Lifecycle:
 		if b.What == mailboxStart {

@@ -240,11 +240,27 @@ func (n *Node) fromPoint(ctx context.Context, id string) (*restored, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: snapshot at stream sequence %d: %w", errPoint, p.StreamSeq, err)
 	}
-	hash := chain.Sum(m.Data)
-	if m.Subject != n.cfg.Layout.ChainSubject(id) || string(hash[:]) != string(p.Hash) {
+	if m.Subject != n.cfg.Layout.ChainSubject(id) {
 		return nil, fmt.Errorf("%w: stream sequence %d is not the snapshot it names", errPoint, p.StreamSeq)
 	}
-	ev, err := chain.Decode(m.Data)
+	// The snapshot may share its message with the events of its group
+	// commit (a frame): it is the payload with the point's hash.
+	payloads, err := chain.Payloads(m.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errPoint, err)
+	}
+	var data []byte
+	var hash chain.Hash
+	for _, pl := range payloads {
+		if h := chain.Sum(pl); string(h[:]) == string(p.Hash) {
+			data, hash = pl, h
+			break
+		}
+	}
+	if data == nil {
+		return nil, fmt.Errorf("%w: stream sequence %d does not hold the snapshot it names", errPoint, p.StreamSeq)
+	}
+	ev, err := chain.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errPoint, err)
 	}

@@ -296,6 +296,7 @@ func (s *supervised) Start(ctx context.Context, from supervisor.StartFrom, exite
 	h.sv.mu.Lock()
 	h.a = a
 	h.sv.mu.Unlock()
+	h.accountInstances()
 	h.stateHash = chain.Sum(st)
 	if from == supervisor.StartInitial {
 		h.snapHash, h.sinceSnap = h.stateHash, 0

@@ -1,7 +1,7 @@
 ;; diverge.wat: a guest built to diverge on replay. It counts its handler
 ;; calls in a global, which is not part of its state, so the count starts
-;; again whenever the instance is recreated (hibernation), and nothing of
-;; that is in the chain. Request replies with the count (a fixint); from
+;; again whenever the instance is recreated (hibernation), which only a
+;; wake event in the chain shows. Request replies with the count (a fixint); from
 ;; the 4th call of an instance on, a handler reads clock.now first. Send
 ;; does the same, without a reply. The state passes through unchanged.
 ;;
