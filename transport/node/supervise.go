@@ -268,17 +268,24 @@ func (s *supervised) Start(ctx context.Context, from supervisor.StartFrom, exite
 	}
 	if from == supervisor.StartInitial {
 		bodies = append(bodies,
-			&chain.Handled{Call: chain.CallInit, Payload: s.initial, Inputs: inputs, State: chain.Sum(st), Out: out},
-			&chain.Snapshot{State: st})
+			&chain.Handled{Call: chain.CallInit, Payload: s.initial, Inputs: inputs, State: chain.Sum(st), Out: out})
 	}
 	// From the last state the two events need not land together (a
 	// lifecycle event alone changes nothing on replay; queued together
-	// they go in one frame anyway); init's events must land with the
-	// restart that explains them, so they are one group, which must fit
-	// in one chain message (chainstore.ErrTooLarge otherwise).
+	// they go in one frame anyway); init's handled event must land with
+	// the restart that explains it, so they are one group, which must fit
+	// in one chain message (chainstore.ErrTooLarge otherwise). The
+	// snapshot of init's state goes after it on its own: without it a
+	// restore runs init again, as it does from that snapshot
+	// (instances.go), and the group holds the state only once.
 	var ps []*chainstore.Pending
 	if from == supervisor.StartInitial {
-		ps, err = h.app.AppendAll(ctx, bodies...)
+		if ps, err = h.app.AppendAll(ctx, bodies...); err == nil {
+			var p *chainstore.Pending
+			if p, err = h.app.Append(ctx, &chain.Snapshot{State: st}); err == nil {
+				ps = append(ps, p)
+			}
+		}
 	} else {
 		for _, b := range bodies {
 			var p *chainstore.Pending
