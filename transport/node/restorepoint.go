@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vmihailenco/msgpack/v5"
@@ -58,6 +59,9 @@ type pointSender struct {
 }
 
 const pointVersion = 1
+
+// pointTimeout bounds the write of one restore point.
+const pointTimeout = 2 * time.Second
 
 // errPoint is why a restore point is not used; the restore reads the
 // whole chain instead.
@@ -210,9 +214,13 @@ func (h *hosted) writePoint(p *chainstore.Pending, pp *pendingPoint) {
 		h.n.log.Debug("restore point not written", "actor", h.id, "seq", p.Seq(), "bytes", len(b), "err", err)
 		return
 	}
-	kv, _, err := h.n.pointStore(h.n.ctx)
+	// The releaser waits for it: a slow server delays the next releases
+	// for at most this long, and a point not written is only slower.
+	ctx, cancel := context.WithTimeout(h.n.ctx, pointTimeout)
+	defer cancel()
+	kv, _, err := h.n.pointStore(ctx)
 	if err == nil {
-		_, err = kv.Put(h.n.ctx, h.id, b)
+		_, err = kv.Put(ctx, h.id, b)
 	}
 	if err != nil && h.n.ctx.Err() == nil {
 		h.n.log.Warn("cannot write a restore point", "actor", h.id, "seq", p.Seq(), "err", err)

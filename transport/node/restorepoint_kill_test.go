@@ -130,7 +130,11 @@ func restorePointKill(t *testing.T, when string) {
 	// Sends from one actor are handled in the order they were released,
 	// republished ones first: once the next one is in, every duplicate
 	// would have been handled before it.
-	if _, err := c.Request(ctx, "sender", []byte{0x01}, wire.Msgpack); err != nil {
+	// Its reply waits behind the republished sends (hundreds of
+	// publishes), slow under the race detector on a loaded machine.
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if _, err := c.Request(rctx, "sender", []byte{0x01}, wire.Msgpack); err != nil {
 		t.Fatal(err)
 	}
 	waitStateFor(t, c, "counter-1", fmt.Sprint(total+1), 30*time.Second)

@@ -147,8 +147,9 @@ func TestSameNameTakeoverGap(t *testing.T) {
 	t.Logf("%d requests answered; %d of %d actors found without a responder, the longest for %v: %v", answered, len(gaps), len(ids), worst, gaps)
 	// Before the takeover was prepared, every actor went unanswered for
 	// 68-290 ms here, the worst of each run 210-290 ms (the taker read
-	// its whole chain after the fence).
-	if worst > 50*time.Millisecond {
+	// its whole chain after the fence); now about 1 ms, up to 60 ms under
+	// the race detector on a loaded machine.
+	if worst > 100*time.Millisecond {
 		t.Fatalf("an actor found no responder for %v during the takeover", worst)
 	}
 }
