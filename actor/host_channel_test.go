@@ -37,7 +37,7 @@ func pubReq(topic, payload string, count, repeat uint64) []byte {
 func publisherSpec(t *testing.T, h actor.Channels) actor.Spec {
 	m := &manifest.Manifest{Capabilities: manifest.Capabilities{Channel: &manifest.ChannelConfig{Publish: []string{"jobs.*", "results"}}}}
 	return actor.Spec{ID: "pub", Module: goGuest(t, "actor/testdata/guests/publisher"),
-		Capabilities: []string{"log", "channel"}, Channels: h, AllowPublish: m.AllowsPublish,
+		Capabilities: []string{"log", "message", "channel"}, Channels: h, AllowPublish: m.AllowsPublish,
 		Limits: actor.Limits{MaxMessageSize: 256, Budget: actor.Budget{Sends: 3}}}
 }
 
@@ -91,7 +91,7 @@ func TestChannelCapability(t *testing.T) {
 // the grant is refused at spawn, naming the import.
 func TestChannelRefusedWithoutGrant(t *testing.T) {
 	s := publisherSpec(t, &heldChannels{})
-	s.Capabilities = []string{"log"}
+	s.Capabilities = []string{"log", "message"}
 	_, err := newRuntime(t).Spawn(context.Background(), s)
 	if !errors.Is(err, actor.ErrRefused) || !strings.Contains(err.Error(), `import "theater:actor/channel@0.1.0" "publish": capability not granted`) {
 		t.Fatalf("got %v", err)

@@ -6,7 +6,7 @@
 // error. A one-way message (a msgpack string) is appended to its state,
 // a msgpack array of the strings it received, as a subscriber's; one of
 // the form "pub TOPIC PAYLOAD" also publishes PAYLOAD (a msgpack string)
-// to TOPIC.
+// to TOPIC, one of the form "send ID PAYLOAD" sends it to actor ID.
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o publisher.wasm ./actor/testdata/guests/publisher
 package main
@@ -55,8 +55,13 @@ func received(st, msg []byte) ([]byte, error) {
 	if err != nil {
 		return nil, errors.New("publisher: a message is a string")
 	}
-	if f := strings.Fields(s); len(f) == 3 && f[0] == "pub" {
+	switch f := strings.Fields(s); {
+	case len(f) == 3 && f[0] == "pub":
 		if err := guest.Publish(f[1], guest.AppendString(nil, f[2])); err != nil {
+			return nil, err
+		}
+	case len(f) == 3 && f[0] == "send":
+		if err := guest.Send(f[1], guest.AppendString(nil, f[2])); err != nil {
 			return nil, err
 		}
 	}
