@@ -2,6 +2,7 @@ package manifest_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -88,4 +89,27 @@ subscribe = ["results.>"]
 			t.Errorf("Parse: %v, want %q", err, c.want)
 		}
 	}
+}
+
+// A channel grant names topic patterns: "*" is one token, a last ">"
+// one or more.
+func ExampleManifest_AllowsPublish() {
+	m, err := manifest.Parse("c.toml", []byte(`name = "c"
+module = "c.wasm"
+[capabilities.channel]
+publish = ["jobs.*", "log.>"]
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, topic := range []string{"jobs.calc", "jobs", "jobs.calc.x", "log.a.b", "other"} {
+		fmt.Println(topic, m.AllowsPublish(topic))
+	}
+	// Output:
+	// jobs.calc true
+	// jobs false
+	// jobs.calc.x false
+	// log.a.b true
+	// other false
 }
