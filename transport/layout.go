@@ -191,3 +191,11 @@ func (l Layout) ChannelSubject(topic string) string { return l.prefix() + ".chan
 // through which the node hosting actor id moves the publications it
 // subscribes to into its mailbox: chan_<id>.
 func (l Layout) ChannelConsumer(id string) string { return "chan_" + id }
+
+// TimerDoneSubject holds, for actor id's one-shot timer, the id of the
+// last set of it that fired and was moved into the mailbox:
+// <prefix>.timer.<id>.done.<timer>, in the [Layout.TimersStream]. A
+// restore reads it so as not to set a fired timer again.
+func (l Layout) TimerDoneSubject(id, timer string) string {
+	return l.prefix() + ".timer." + id + ".done." + timer
+}
