@@ -132,6 +132,20 @@ func (h *hosted) forwardChannels(ctx context.Context, subscribe []string) (stop 
 	return func() { cc.Stop(); wg.Wait() }, nil
 }
 
+// dropSubscriptions deletes actor id's channel consumer, if it has one:
+// a removed actor's subscriptions end with it (a stopped one's go on,
+// its publications waiting as its sends do).
+func (n *Node) dropSubscriptions(ctx context.Context, id string) error {
+	st, err := n.js.Stream(ctx, n.cfg.Layout.ChannelsStream())
+	if err == nil {
+		err = st.DeleteConsumer(ctx, n.cfg.Layout.ChannelConsumer(id))
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("%w: remove %q: its channel subscriptions: %w", wire.ErrNATS, id, err)
+	}
+	return nil
+}
+
 // subscriptions are the topic patterns m subscribes to, or nil.
 func subscriptions(m *manifest.Manifest) []string {
 	if c := m.Capabilities.Channel; c != nil {

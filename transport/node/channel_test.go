@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/actor/guest"
@@ -234,5 +236,42 @@ func TestChannelAfterKill(t *testing.T) {
 	t.Logf("killed after s1 had %d of %d", killedAt, total)
 	if killedAt == total {
 		t.Fatal("the kill came after the whole stream: nothing was tested")
+	}
+}
+
+// TestChannelSubscriptionLifetime: a stopped subscriber's publications
+// wait for it in the channels stream; removing it deletes its consumer.
+func TestChannelSubscriptionLifetime(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	startNode(t, srv, "a")
+	c := newClient(t, srv)
+	spawnPublisher(t, c, "pub", "a", `publish = ["feed"]`)
+	spawnPublisher(t, c, "sub", "a", `subscribe = ["feed"]`)
+	if _, err := c.Stop(ctx, "sub"); err != nil {
+		t.Fatal(err)
+	}
+	if got := publish(t, c, "pub", "feed", "while-stopped", 1); got != "ok" {
+		t.Fatal(got)
+	}
+	st, err := natsJS(t, connect(t, srv)).Stream(ctx, "theater_channels")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 10*time.Second, func() error {
+		ci, err := st.Consumer(ctx, "chan_sub")
+		if err != nil {
+			return err
+		}
+		if info := ci.CachedInfo(); info.NumPending+uint64(info.NumAckPending) != 1 {
+			return fmt.Errorf("pending %d, ack pending %d", info.NumPending, info.NumAckPending)
+		}
+		return nil
+	})
+	if _, err := c.Remove(ctx, "sub"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Consumer(ctx, "chan_sub"); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Fatalf("consumer after remove: %v", err)
 	}
 }
