@@ -107,7 +107,11 @@
 // unless granted, checked at dial time), [Store] (store, bounded by a
 // [StoreGrant]: namespaces, key and value sizes, calls per handler;
 // [NewMemoryStore] for embedded use), [SecretSource] (config's secrets;
-// its values come from the manifest) and [Timers] (timer).
+// its values come from the manifest), [Timers] (timer) and [Channels]
+// (channel: publications to the topics [Spec.AllowPublish] allows,
+// counted as sends; subscriptions are the manifest's and the owner's).
+// log.write-fields logs structured fields as slog attributes, under the
+// log budget.
 //
 // # Metering: deadlines, fuel and kills
 //

@@ -44,6 +44,8 @@ func (r *Runtime) hostFuncs() map[string]hostFunc {
 		"config.get": hostConfigGet,                                 // host_config.go
 		"timer.set":  hostTimerSet, "timer.cancel": hostTimerCancel, // host_timer.go
 		"store.get": hostStoreGet, "store.put": hostStorePut, "store.delete": hostStoreDelete, "store.list-keys": hostStoreKeys,
+
+		"channel.publish": hostChannelPublish, "log.write-fields": hostLogWriteFields, // host_channel.go, host_logfields.go
 	}
 }
 

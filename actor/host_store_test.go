@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,7 +159,8 @@ func TestStoreFromManifest(t *testing.T) {
 
 // TestSDKCapabilities builds the C and AssemblyScript SDKs' test actors
 // (the flags of scripts/build-guests) and checks what each wrapper of
-// store, config and http-client returns against the host's encodings.
+// store, config, http-client, channel and log.write-fields returns
+// against the host's encodings.
 func TestSDKCapabilities(t *testing.T) {
 	for _, lang := range []string{"c", "assemblyscript"} {
 		t.Run(lang, func(t *testing.T) { checkSDKCapabilities(t, sdkCapsGuest(t, lang)) })
@@ -201,9 +203,12 @@ func checkSDKCapabilities(t *testing.T, mod []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	chans := &heldChannels{}
+	logs := &recordLogs{}
 	a, err := newRuntime(t).Spawn(context.Background(), actor.Spec{ID: "c", Module: mod,
-		Capabilities: []string{"store", "config", "http-client"}, Store: actor.NewMemoryStore(), HTTP: hc,
-		ConfigValues: map[string]string{"model": "small-1"}})
+		Capabilities: []string{"store", "config", "http-client", "channel", "log"}, Store: actor.NewMemoryStore(), HTTP: hc,
+		ConfigValues: map[string]string{"model": "small-1"},
+		Channels:     chans, AllowPublish: func(topic string) bool { return topic == "jobs.a" }, Logger: slog.New(logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +217,7 @@ func checkSDKCapabilities(t *testing.T, mod []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, rest, err := guest.ReadArrayHeader(reply); err != nil || n != 9 {
+	if n, rest, err := guest.ReadArrayHeader(reply); err != nil || n != 12 {
 		t.Fatalf("reply %x", reply)
 	} else {
 		reply = rest
@@ -226,6 +231,7 @@ func checkSDKCapabilities(t *testing.T, mod []byte) {
 	}{
 		{0, nil}, {0, entry}, {1, conflict}, {0, nil}, {0, actor.EncodeStoreKeys([]string{"a"})}, {0, nil},
 		{1, denied}, {0, []byte("small-1")}, {1, nil},
+		{0, nil}, {1, []byte("\x81\xa6denied\xa5other")}, {0, nil},
 	} {
 		n, rest, err := guest.ReadArrayHeader(reply)
 		if err != nil || n != 2 {
@@ -248,6 +254,21 @@ func checkSDKCapabilities(t *testing.T, mod []byte) {
 				t.Errorf("http: %x", data)
 			}
 		}
+	}
+	if len(chans.pub) != 1 || chans.pub[0].Topic != "jobs.a" || string(chans.pub[0].Payload) != "\xa2hi" {
+		t.Errorf("publications %+v", chans.pub)
+	}
+	logs.mu.Lock()
+	defer logs.mu.Unlock()
+	found := false
+	for _, r := range logs.recs {
+		r.Attrs(func(at slog.Attr) bool {
+			found = found || r.Message == "fields" && at.Key == "k" && at.Value.String() == "v"
+			return true
+		})
+	}
+	if !found {
+		t.Error("no log line with the field k=v")
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 
 // capabilities are the theater:actor interfaces a manifest can grant, in
 // the order a spec lists them.
-var capabilities = []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config", "timer"}
+var capabilities = []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config", "timer", "channel"}
 
 // SpecFromManifest returns the spec of actor id as its manifest m says, the
 // way a node builds it, so that an embedded actor behaves exactly as one
@@ -96,6 +96,14 @@ func SpecFromManifest(id string, m *manifest.Manifest, model *wit.Model) (Spec, 
 	spec.ConfigValues, spec.SecretNames = ConfigOf(d) // the owner gives the Secrets
 	if d.Capabilities.Timer != nil {
 		spec.TimerMaxSets = TimerMaxSetsOf(d) // the owner gives the Timers
+	}
+	if c := d.Capabilities.Channel; c != nil {
+		// The owner gives the Channels; the grant must not change when
+		// the caller's manifest does.
+		own := *d
+		cc := cloneChannelConfig(c)
+		own.Capabilities.Channel = &cc
+		spec.AllowPublish = own.AllowsPublish
 	}
 	if g, ok := StoreGrantOf(d); ok {
 		spec.StoreGrant = g // the owner gives the Store

@@ -153,6 +153,12 @@ type Spec struct {
 	// answer "unavailable".
 	Timers       Timers
 	TimerMaxSets int
+	// Channels serves the channel capability; AllowPublish is its grant
+	// (the manifest's [manifest.Manifest.AllowsPublish]; nil allows no
+	// topic). A nil Channels makes its import answer "unavailable".
+	// Publishes count against the budget's Sends.
+	Channels     Channels
+	AllowPublish func(topic string) bool
 	// Logger receives the log capability and the guest's stdout and
 	// stderr, with an "actor" attribute; nil uses the runtime's.
 	Logger *slog.Logger

@@ -211,6 +211,34 @@ func (l Layout) TimersStreamConfig(c StoreConfig) jetstream.StreamConfig {
 	}
 }
 
+// ChannelsStreamConfig is the stream of the channel capability: each
+// publication stored once on its ChannelSubject, under the publisher's
+// chain-derived id (so a republish after a restore is stored once), and
+// read by one durable consumer per subscriber ([Layout.ChannelConsumer],
+// filtered on its topic patterns), which the node hosting it moves into
+// its mailbox. Interest retention drops a publication once every
+// subscriber's consumer has acknowledged it (or at once when none
+// listens); a subscriber that never comes back loses what waits for it
+// after MailboxMaxAge, as its mailbox would.
+func (l Layout) ChannelsStreamConfig(c StoreConfig) jetstream.StreamConfig {
+	c = c.resolved()
+	return jetstream.StreamConfig{
+		Name:        l.ChannelsStream(),
+		Description: "Theater channels: publications on " + l.ChannelSubject("<topic>"),
+		Subjects:    []string{l.ChannelSubject(">")},
+		Retention:   jetstream.InterestPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+		Discard:     jetstream.DiscardOld,
+		MaxMsgs:     -1,
+		MaxBytes:    -1,
+		MaxMsgSize:  c.MaxMessageSize,
+		Duplicates:  min(c.DuplicateWindow, c.MailboxMaxAge),
+		MaxAge:      c.MailboxMaxAge,
+		AllowDirect: true,
+	}
+}
+
 // ActorsKVConfig is the actor registry: one key per actor id holding
 // where its module is and which node owns it. Ownership is a lease taken
 // by create and renewed by update-on-revision, so one revision per key is
@@ -330,7 +358,7 @@ func (l Layout) Ensure(ctx context.Context, js jetstream.JetStream, c StoreConfi
 	if err := c.validate(); err != nil {
 		return err
 	}
-	for _, sc := range []jetstream.StreamConfig{l.MailboxStreamConfig(c), l.ChainStreamConfig(c), l.EventsStreamConfig(c), l.TimersStreamConfig(c)} {
+	for _, sc := range []jetstream.StreamConfig{l.MailboxStreamConfig(c), l.ChainStreamConfig(c), l.EventsStreamConfig(c), l.TimersStreamConfig(c), l.ChannelsStreamConfig(c)} {
 		if sc.Name == l.MailboxStream() {
 			keepDepth(ctx, js, &sc)
 		}

@@ -182,3 +182,25 @@ func (l Layout) TimerSubject(id, timer string) string {
 // <prefix>.timer.<id>.fire, in the [Layout.TimersStream]; the node
 // hosting the actor moves each message from there to its mailbox.
 func (l Layout) TimerFireSubject(id string) string { return l.prefix() + ".timer." + id + ".fire" }
+
+// ChannelsStream is the stream of the channel capability's
+// publications: <prefix>_channels.
+func (l Layout) ChannelsStream() string { return l.prefix() + "_channels" }
+
+// ChannelSubject is where publications to topic are stored:
+// <prefix>.chan.<topic>, in the [Layout.ChannelsStream]. A topic
+// pattern gives the filter of its subscribers.
+func (l Layout) ChannelSubject(topic string) string { return l.prefix() + ".chan." + topic }
+
+// ChannelConsumer names the durable consumer of the ChannelsStream
+// through which the node hosting actor id moves the publications it
+// subscribes to into its mailbox: chan_<id>.
+func (l Layout) ChannelConsumer(id string) string { return "chan_" + id }
+
+// TimerDoneSubject holds, for actor id's one-shot timer, the id of the
+// last set of it that fired and was moved into the mailbox:
+// <prefix>.timer.<id>.done.<timer>, in the [Layout.TimersStream]. A
+// restore reads it so as not to set a fired timer again.
+func (l Layout) TimerDoneSubject(id, timer string) string {
+	return l.prefix() + ".timer." + id + ".done." + timer
+}

@@ -49,6 +49,10 @@ func TestSignaturesMatchDoc(t *testing.T) {
 		// id ptr, len; delay-ms, interval-ms; payload ptr, len; retptr.
 		"theater:actor/timer@0.1.0 set":    sig(i32, i32, i32, i32, i32, i32, i32),
 		"theater:actor/timer@0.1.0 cancel": sig(i32, i32, i32),
+		// level; message ptr, len; fields (msgpack) ptr, len.
+		"theater:actor/log@0.1.0 write-fields": sig(i32, i32, i32, i32, i32),
+		// topic ptr, len; payload ptr, len; retptr.
+		"theater:actor/channel@0.1.0 publish": sig(i32, i32, i32, i32, i32),
 	}
 	for _, f := range a.Funcs() {
 		key := f.Module + " " + f.Name
@@ -89,7 +93,7 @@ func TestSignaturesMatchDoc(t *testing.T) {
 			t.Errorf("export %s: %v %v required=%v; want %+v", e.Name, e.Params, e.Results, e.Required, w)
 		}
 	}
-	if got := a.Capabilities(); !slices.Equal(got, []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config", "timer"}) {
+	if got := a.Capabilities(); !slices.Equal(got, []string{"log", "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config", "timer", "channel"}) {
 		t.Errorf("capabilities %v", got)
 	}
 }

@@ -70,6 +70,9 @@ type Capabilities struct {
 	Config *ConfigConfig `toml:"config" json:"config,omitempty"`
 	// Timer grants theater:actor/timer: timers into its own mailbox.
 	Timer *TimerConfig `toml:"timer" json:"timer,omitempty"`
+	// Channel grants theater:actor/channel: publishing to topics, and
+	// the topics whose publications the actor receives (channel.go).
+	Channel *ChannelConfig `toml:"channel" json:"channel,omitempty"`
 }
 
 // TimerConfig configures theater:actor/timer. MaxSets bounds the set
@@ -354,7 +357,7 @@ func (m *Manifest) WithDefaults() *Manifest {
 }
 
 // Grants reports whether the manifest grants the named capability ("log",
-// "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config", "timer"). Unknown names
+// "runtime", "message", "clock", "random", "supervisor", "http-client", "store", "config", "timer", "channel"). Unknown names
 // are not granted.
 func (m *Manifest) Grants(capability string) bool {
 	c := &m.Capabilities
@@ -379,6 +382,8 @@ func (m *Manifest) Grants(capability string) bool {
 		return c.Config != nil
 	case "timer":
 		return c.Timer != nil
+	case "channel":
+		return c.Channel != nil
 	}
 	return false
 }

@@ -162,9 +162,9 @@ var badCases = []struct{ name, src, want string }{
 	{"key case", "Name = \"x\"\nmodule = \"m.wasm\"\n",
 		"manifest: m.toml:1:1: unknown key \"Name\""},
 	{"unknown capability", base + "[capabilities.net]\nhosts = [\"x\"]\n",
-		"manifest: m.toml:3:1: unknown capability \"net\" (known: clock, config, http, log, message, random, runtime, store, supervisor, timer)"},
+		"manifest: m.toml:3:1: unknown capability \"net\" (known: channel, clock, config, http, log, message, random, runtime, store, supervisor, timer)"},
 	{"unknown capability inline", base + "capabilities = { log = {}, net = {} }\n",
-		"manifest: m.toml:3:28: unknown capability \"net\" (known: clock, config, http, log, message, random, runtime, store, supervisor, timer)"},
+		"manifest: m.toml:3:28: unknown capability \"net\" (known: channel, clock, config, http, log, message, random, runtime, store, supervisor, timer)"},
 	{"unknown capability setting", base + "[capabilities.runtime]\nverbose = true\n",
 		"manifest: m.toml:4:1: unknown key \"capabilities.runtime.verbose\""},
 	{"unknown parent table", base + "[restart.policy]\nalways = true\n",
@@ -363,6 +363,7 @@ func TestGrants(t *testing.T) {
 	all := &Manifest{Capabilities: Capabilities{
 		Clock: &ClockConfig{}, Log: &LogConfig{}, Message: &MessageConfig{}, Random: &RandomConfig{}, Runtime: &RuntimeConfig{},
 		Supervisor: &SupervisorConfig{}, HTTP: &HTTPConfig{}, Store: &StoreConfig{}, Config: &ConfigConfig{}, Timer: &TimerConfig{},
+		Channel: &ChannelConfig{},
 	}}
 	for _, name := range tagNames(reflect.TypeFor[Capabilities]()) {
 		if !all.Grants(name) {

@@ -53,6 +53,9 @@ func (m *Manifest) check() *Error {
 	if e := m.Capabilities.check(); e != nil {
 		return e
 	}
+	if e := m.checkChannel(); e != nil {
+		return e
+	}
 	if e := m.Limits.check(); e != nil {
 		return e
 	}

@@ -13,14 +13,15 @@
 // names of the inputs ([CallClock], [CallRandom], [CallRequest]) and
 // their Data encodings are defined in docs/CHAIN.md.
 //
-// [Recorder.HTTP], [Recorder.Store], [Recorder.Secrets] and
-// [Recorder.Timers] wrap the other capabilities: every http response and
-// store result is an input ([CallHTTP], [CallStore]), a secret is
-// recorded as its SHA-256 only ([CallSecret]), and store writes and
-// timer ops are effects held like sends ([Recorder.Writes],
-// [Recorder.Apply], [Recorder.Drop], [Recorder.TimerOps],
-// [Recorder.ApplyTimers]) and recorded as inputs too, so that a restore
-// can do them again ([WritesOf], [TimerOpsOf]).
+// [Recorder.HTTP], [Recorder.Store], [Recorder.Secrets],
+// [Recorder.Timers] and [Recorder.Channels] wrap the other capabilities:
+// every http response and store result is an input ([CallHTTP],
+// [CallStore]), a secret is recorded as its SHA-256 only ([CallSecret]),
+// and store writes, timer ops and channel publications are effects held
+// like sends ([Recorder.Writes], [Recorder.Apply], [Recorder.Drop],
+// [Recorder.TimerOps], [Recorder.ApplyTimers], [Recorder.Publications],
+// [Recorder.ApplyPublications]) and recorded as inputs too, so that a
+// restore can do them again ([WritesOf], [TimerOpsOf], [PublicationsOf]).
 //
 // # Replaying
 //

@@ -60,6 +60,8 @@ type Recorder struct {
 	out    []chain.Outgoing
 	store  *recStore  // store.go; nil until Store is called
 	timers *recTimers // timer.go; nil until Timers is called
+
+	channels *recChannels // channel.go; nil until Channels is called
 }
 
 // NewRecorder returns a recorder over the given sources. A nil clock is
@@ -92,6 +94,9 @@ func (r *Recorder) Take() (inputs []chain.Input, out []chain.Outgoing) {
 	}
 	if r.timers != nil {
 		r.timers.endHandler()
+	}
+	if r.channels != nil {
+		r.channels.endHandler()
 	}
 	return inputs, out
 }

@@ -157,7 +157,7 @@ func Reason(k actor.FailureKind) string {
 // spec describes the actor as it was spawned (module, capabilities,
 // limits, types, allow-list); its ID is the chain's actor (empty takes
 // it), and Replay replaces its Clock, Entropy, Router, HTTP, Store, Timers,
-// callbacks and failure policy, and disables hibernation; its Secrets
+// Channels, callbacks and failure policy, and disables hibernation; its Secrets
 // answer the guest's secrets, each checked against the recorded digest.
 // rt must not host an actor of that id; Replay kills its actor before it
 // returns.
@@ -309,6 +309,7 @@ func (r *replayer) use(ctx context.Context, spec actor.Spec) error {
 	spec.HTTP = playHTTP{&r.play}
 	spec.Store = playStore{&r.play}
 	spec.Timers = playTimers{&r.play}
+	spec.Channels = playChannels{&r.play}
 	// Secrets are not in the chain: the caller's source answers, checked
 	// against the recorded digests.
 	spec.Secrets = playSecrets{&r.play, spec.Secrets}

@@ -83,6 +83,7 @@ type hosted struct {
 
 	sub, wakeSub *nats.Subscription
 	stopTimers   func()             // ends the move of fired timers into the mailbox (timer.go)
+	stopChannels func()             // ends the move of publications into the mailbox (channel.go)
 	stopSub      *nats.Subscription // answers "stopping" during a stop
 	wake         chan struct{}
 	progress     chan struct{} // signalled after each mailbox message handled
@@ -105,6 +106,7 @@ type release struct {
 	out     []chain.Outgoing
 	writes  []*replay.PendingWrite // store writes, applied before the sends (store.go)
 	timers  []actor.TimerOp        // timer ops, done before the sends (timer.go)
+	pubs    []actor.Publication    // channel publications, made before the sends (channel.go)
 	mbox    uint64
 	respond func(err error) // a request's reply; nil for a send
 	point   *pendingPoint   // p is a snapshot: write its restore point (restorepoint.go)
@@ -213,6 +215,16 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 		tms = t
 		live.Timers = h.rec.Timers(t)
 	}
+	var chs actor.Channels
+	if e.Manifest.Capabilities.Channel != nil {
+		// Publications are inputs and effects, made once durable (channel.go).
+		c, err := n.channelsOf(ctx, id)
+		if err != nil {
+			return err
+		}
+		chs = c
+		live.Channels = h.rec.Channels(c)
+	}
 
 	n.mu.Lock()
 	if n.closing {
@@ -240,6 +252,9 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 		}
 		if h.stopTimers != nil {
 			h.stopTimers()
+		}
+		if h.stopChannels != nil {
+			h.stopChannels()
 		}
 		n.mu.Lock()
 		delete(n.starting, id)
@@ -335,6 +350,9 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 		if tms != nil {
 			h.reapplyTimers(ctx, tms, rs.recent)
 		}
+		if chs != nil {
+			h.republish(ctx, chs, rs.recent)
+		}
 	}
 	h.sv = newSupervised(h, live, spec.State)
 	live.OnExit = h.sv.onExit(1)
@@ -343,6 +361,7 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 		h.rec.Take()
 		h.rec.Drop(h.rec.Writes())
 		h.rec.TimerOps()
+		h.rec.Publications()
 		return fail(fmt.Errorf("node: spawn %q: %w", id, err))
 	}
 	if !known {
@@ -357,12 +376,13 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 	if init {
 		inputs, out := h.rec.Take()
 		writes, timers := h.rec.Writes(), h.rec.TimerOps()
+		pubs := h.rec.Publications()
 		p, err := h.app.Append(ctx, &chain.Handled{Call: chain.CallInit, Payload: live.State, Inputs: inputs, State: h.stateHash, Out: out})
 		if err != nil {
 			h.rec.Drop(writes)
 			return fail(err)
 		}
-		replayed = append(replayed, release{p: p, out: out, writes: writes, timers: timers})
+		replayed = append(replayed, release{p: p, out: out, writes: writes, timers: timers, pubs: pubs})
 	}
 	// A snapshot now, so the next restore starts here.
 	if h.stateHash != h.snapHash {
@@ -390,6 +410,11 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 	}
 	if tms != nil {
 		if h.stopTimers, err = h.forwardTimers(ctx, n.timerStream); err != nil {
+			return fail(err)
+		}
+	}
+	if subs := subscriptions(&e.Manifest); len(subs) > 0 && chs != nil {
+		if h.stopChannels, err = h.forwardChannels(ctx, subs); err != nil {
 			return fail(err)
 		}
 	}
@@ -512,6 +537,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 	h.n.metrics.handledCall(h, string(call), time.Since(start), err)
 	inputs, out := h.rec.Take()
 	writes, timers := h.rec.Writes(), h.rec.TimerOps()
+	pubs := h.rec.Publications()
 	if errors.Is(err, actor.ErrStopped) || errors.Is(err, actor.ErrKilled) || errors.Is(err, actor.ErrClosed) || ctx.Err() != nil {
 		h.rec.Drop(writes)
 		return err // nothing ran to completion: nothing to record
@@ -532,7 +558,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		reason := cmp.Or(failureReason(herr), "failed")
 		out = nil
 		h.rec.Drop(writes) // a failed handler leaves no write behind
-		writes, timers = nil, nil
+		writes, timers, pubs = nil, nil, nil
 		bodies := h.withWake(
 			&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload, Inputs: inputs, State: h.stateHash},
 			&chain.Failure{Reason: reason, Call: call, Detail: herr.Error(), MsgID: msgID, MailboxSeq: mbox})
@@ -573,7 +599,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		h.mbox = mbox
 		h.handled.Store(mbox)
 	}
-	r := release{p: p, out: out, mbox: mbox, writes: writes, timers: timers}
+	r := release{p: p, out: out, mbox: mbox, writes: writes, timers: timers, pubs: pubs}
 	if respond != nil {
 		r.respond = func(err error) {
 			if err == nil {
@@ -632,6 +658,7 @@ func (h *hosted) releaser() {
 		}
 		h.applyWrites(seq, r.writes)
 		h.applyTimers(seq, r.timers)
+		h.applyPublications(seq, r.pubs)
 		for i, o := range r.out {
 			h.publish(seq, i, o)
 		}
@@ -838,6 +865,9 @@ func (h *hosted) stopIntake() {
 		if h.stopTimers != nil {
 			h.stopTimers() // fired timers wait in the stream for the next host
 		}
+		if h.stopChannels != nil {
+			h.stopChannels() // publications wait in the stream for the next host
+		}
 		if h.pumpDone != nil {
 			<-h.pumpDone
 		}
@@ -961,6 +991,8 @@ func (h *hosted) detach(ctx context.Context) error {
 			// stopped actor has no later handler to see them.
 			h.rec.Drop(h.rec.Writes())
 			h.rec.TimerOps()
+			// Its publications are released like its sends.
+			pubs := h.rec.Publications()
 			switch {
 			case errors.Is(err, actor.ErrKilled):
 				detail = "killed: the on-stop handler ran past the stop's context"
@@ -969,7 +1001,7 @@ func (h *hosted) detach(ctx context.Context) error {
 				// inputs recorded, its sends released once it is durable;
 				// a failed one (with its failure) releases nothing.
 				if h.app.Err() == nil && !h.lease.isLost() {
-					if rerr := h.recordStop(wctx, err, inputs, out); rerr != nil {
+					if rerr := h.recordStop(wctx, err, inputs, out, pubs); rerr != nil {
 						errs = append(errs, rerr)
 					}
 				}
@@ -1057,7 +1089,7 @@ func failureReason(err error) string {
 
 // recordStop appends theater_on_stop's event (herr is its failure, if
 // it failed) and hands its sends to the releaser.
-func (h *hosted) recordStop(ctx context.Context, herr error, inputs []chain.Input, out []chain.Outgoing) error {
+func (h *hosted) recordStop(ctx context.Context, herr error, inputs []chain.Input, out []chain.Outgoing, pubs []actor.Publication) error {
 	hs := chain.Sum(h.a.State())
 	if herr != nil {
 		_, err := h.app.AppendAll(ctx, h.withWake(
@@ -1073,7 +1105,7 @@ func (h *hosted) recordStop(ctx context.Context, herr error, inputs []chain.Inpu
 		}
 	}
 	h.stateHash = hs
-	h.rels <- release{p: p, out: out}
+	h.rels <- release{p: p, out: out, pubs: pubs}
 	return nil
 }
 

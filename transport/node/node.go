@@ -134,6 +134,8 @@ type Node struct {
 
 	storeFields // the store capability's bucket (store.go)
 	timerFields // the timer capability's stream (timer.go)
+
+	channelFields // the channel capability's stream (channel.go)
 }
 
 // Start starts a node: it ensures the layout, starts the runtime and the

@@ -55,6 +55,9 @@ func (n *Node) Remove(ctx context.Context, id string) (wire.ActorInfo, error) {
 	if err != nil {
 		return wire.ActorInfo{}, fmt.Errorf("%w: remove %q: purge its mailbox: %w", wire.ErrNATS, id, err)
 	}
+	if err := n.dropSubscriptions(ctx, id); err != nil {
+		return wire.ActorInfo{}, err
+	}
 	// Last, at the revision read: the entry is what says the actor
 	// exists, so a removal cut short can be run again.
 	if err := n.actors.Delete(ctx, id, jetstream.LastRevision(rev)); err != nil {

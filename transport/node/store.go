@@ -210,12 +210,12 @@ func (h *hosted) reapplyWrites(ctx context.Context, s actor.Store, recent []rece
 	}
 }
 
-// storeInputs are the store and timer calls among inputs (the effects
+// storeInputs are the store, timer and channel calls among inputs (the effects
 // besides sends), or nil.
 func storeInputs(inputs []chain.Input) []chain.Input {
 	var st []chain.Input
 	for _, in := range inputs {
-		if in.Call == replay.CallStore || in.Call == replay.CallTimer {
+		if in.Call == replay.CallStore || in.Call == replay.CallTimer || in.Call == replay.CallChannel {
 			st = append(st, in)
 		}
 	}

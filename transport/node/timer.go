@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/actor/replay"
@@ -18,6 +20,10 @@ import (
 
 // TimerHeader names the timer a fired message comes from.
 const TimerHeader = "Theater-Timer"
+
+// timerSetHeader carries a one-shot timer's set id (its chain-derived
+// message id) from the schedule to the message it fires.
+const timerSetHeader = "Theater-Timer-Set"
 
 // jsTimers is the timer capability of one actor on the layout's
 // TimersStream: a timer is a JetStream message schedule (ADR-51) on its
@@ -46,6 +52,9 @@ func (t jsTimers) Timer(ctx context.Context, op actor.TimerOp) error {
 		m.Header.Set("Nats-Schedule", "@every "+op.Interval.String())
 	} else {
 		m.Header.Set("Nats-Schedule", "@at "+t.now().Add(op.Delay).UTC().Format(time.RFC3339Nano))
+		if op.MsgID != "" {
+			m.Header.Set(timerSetHeader, op.MsgID)
+		}
 	}
 	m.Header.Set("Nats-Schedule-Target", t.layout.TimerFireSubject(t.id))
 	m.Header.Set("Nats-Rollup", "sub")
@@ -108,6 +117,17 @@ func (h *hosted) forwardTimers(ctx context.Context, st jetstream.Stream) (stop f
 			n.log.Error("cannot deliver a fired timer", "actor", h.id, "timer", m.Headers().Get(TimerHeader), "err", err)
 			return
 		}
+		if set := m.Headers().Get(timerSetHeader); set != "" {
+			// Before the delete: a restore must find, one way or the
+			// other, that this set fired (reapplyTimers).
+			done := nats.NewMsg(n.cfg.Layout.TimerDoneSubject(h.id, m.Headers().Get(TimerHeader)))
+			done.Data = []byte(set)
+			done.Header.Set("Nats-Rollup", "sub")
+			if _, err := n.js.PublishMsg(n.ctx, done); err != nil {
+				n.log.Warn("cannot record a fired timer; it stays in the stream", "actor", h.id, "timer", m.Headers().Get(TimerHeader), "err", err)
+				return
+			}
+		}
 		if err := st.DeleteMsg(n.ctx, seq); err != nil {
 			n.log.Warn("cannot delete a delivered timer message", "actor", h.id, "seq", seq, "err", err)
 		}
@@ -146,15 +166,79 @@ func (h *hosted) applyTimers(seq uint64, ops []actor.TimerOp) {
 }
 
 // reapplyTimers does again the timer ops of the latest events, which the
-// node that wrote them may have stopped before doing; within the
-// stream's duplicate window their ids make the ones done no-ops.
+// node that wrote them may have stopped before doing: the last op of
+// each timer, the one that decides its state. Within the stream's
+// duplicate window their ids make the ones done no-ops; past it, a
+// one-shot set is done again only when the stream shows no sign of it
+// (timerSetDone): once fired, it would fire again.
 func (h *hosted) reapplyTimers(ctx context.Context, t actor.Timers, recent []recentOut) {
+	type lastOp struct {
+		op  actor.TimerOp
+		seq uint64
+	}
+	var order []string
+	last := map[string]lastOp{}
 	for _, r := range recent {
 		for i, op := range replay.TimerOpsOf(r.inputs) {
 			op.MsgID = replay.TimerMsgID(h.id, r.seq, i)
-			if err := t.Timer(ctx, op); err != nil {
-				h.n.log.Warn("timer op not done again", "actor", h.id, "seq", r.seq, "index", i, "err", err)
+			if _, ok := last[op.ID]; !ok {
+				order = append(order, op.ID)
 			}
+			last[op.ID] = lastOp{op, r.seq}
 		}
 	}
+	js, _ := t.(jsTimers)
+	for _, id := range order {
+		l := last[id]
+		if !l.op.Cancel && l.op.Interval == 0 && js.stream != nil {
+			done, err := js.setDone(ctx, l.op)
+			if err != nil {
+				h.n.log.Warn("cannot tell whether a one-shot timer was set; setting it again", "actor", h.id, "timer", id, "err", err)
+			}
+			if done {
+				continue
+			}
+		}
+		if err := t.Timer(ctx, l.op); err != nil {
+			h.n.log.Warn("timer op not done again", "actor", h.id, "seq", l.seq, "timer", id, "err", err)
+		}
+	}
+}
+
+// setDone reports whether the one-shot set op was done: its schedule is
+// pending, or it fired (its message waits on the fire subject, among the
+// first mailboxPage there, or the node that moved it into the mailbox
+// recorded it on the done subject).
+func (t jsTimers) setDone(ctx context.Context, op actor.TimerOp) (bool, error) {
+	last := func(subj string) (*jetstream.RawStreamMsg, error) {
+		m, err := t.stream.GetLastMsgForSubject(ctx, subj)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, nil
+		}
+		return m, err
+	}
+	m, err := last(t.layout.TimerSubject(t.id, op.ID))
+	if err != nil || m != nil && m.Header.Get(jetstream.MsgIDHeader) == op.MsgID {
+		return m != nil, err
+	}
+	if m, err = last(t.layout.TimerDoneSubject(t.id, op.ID)); err != nil || m != nil && string(m.Data) == op.MsgID {
+		return m != nil, err
+	}
+	msgs, err := jetstreamext.GetBatch(ctx, t.js, t.layout.TimersStream(), mailboxPage,
+		jetstreamext.GetBatchSeq(1), jetstreamext.GetBatchSubject(t.layout.TimerFireSubject(t.id)))
+	if err != nil {
+		return false, err
+	}
+	for m, err := range msgs {
+		if errors.Is(err, jetstreamext.ErrNoMessages) {
+			break
+		}
+		if err != nil {
+			return false, err
+		}
+		if m.Header.Get(timerSetHeader) == op.MsgID {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -163,6 +163,10 @@ declare function storeDelete(ns: usize, nsLen: usize, key: usize, keyLen: usize,
 declare function storeListKeys(ns: usize, nsLen: usize, retptr: usize): i32;
 @external("theater:actor/config@0.1.0", "get")
 declare function configGet(name: usize, nameLen: usize, retptr: usize): i32;
+@external("theater:actor/channel@0.1.0", "publish")
+declare function channelPublish(topic: usize, topicLen: usize, p: usize, pLen: usize, retptr: usize): i32;
+@external("theater:actor/log@0.1.0", "write-fields")
+declare function logWriteFields(level: i32, ptr: usize, len: usize, f: usize, fLen: usize): i32;
 
 // What a host call gave back: its status, and its result when there is one.
 export class Returned {
@@ -182,6 +186,27 @@ function returned(status: i32): Returned {
 export function log(level: i32, msg: string): i32 {
   const b = String.UTF8.encode(msg);
   return logWrite(level, changetype<usize>(b), <usize>b.byteLength);
+}
+
+// log.write-fields: keys and values are the fields, pairwise; the host
+// logs each as an attribute of the line.
+export function logFields(level: i32, msg: string, keys: string[], values: string[]): i32 {
+  const w = new Writer().arrayHeader(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    w.mapHeader(2).str("key").str(keys[i]).str("value").str(values[i]);
+  }
+  const f = w.finish();
+  const b = String.UTF8.encode(msg);
+  return logWriteFields(level, changetype<usize>(b), <usize>b.byteLength, f.dataStart, f.byteLength);
+}
+
+// channel.publish: payload is a msgpack value of the subscribers' send
+// type; value is the msgpack channel.error on ERR, nothing on OK. The
+// host publishes it once the handler's event is durable.
+export function publish(topic: string, payload: Uint8Array): Returned {
+  const t = String.UTF8.encode(topic);
+  const st = channelPublish(changetype<usize>(t), t.byteLength, payload.dataStart, payload.byteLength, ret);
+  return st == OK ? new Returned(st, new Uint8Array(0), 0) : returned(st);
 }
 
 export function selfId(): Returned {

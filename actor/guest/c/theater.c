@@ -229,6 +229,16 @@ int32_t theater_config(const char *name, theater_bytes *out) {
   return st;
 }
 
+int32_t theater_publish(const char *topic, theater_bytes payload, theater_bytes *err_out) {
+  int32_t st = theater_channel_publish(topic, strlen(topic), payload.ptr, payload.len, ret);
+  if (st == THEATER_ERR && err_out) *err_out = ret_bytes();
+  return st;
+}
+
+int32_t theater_log_fields(int32_t level, const char *msg, theater_bytes fields) {
+  return theater_log_write_fields(level, msg, strlen(msg), fields.ptr, fields.len);
+}
+
 int32_t theater_now(uint64_t *out) {
   uint64_t t;
   int32_t st = theater_clock_now(&t);

@@ -117,6 +117,12 @@ THEATER_IMPORT("store", "list-keys")
 int32_t theater_store_list_keys(const char *ns, size_t ns_len, void *retptr);
 THEATER_IMPORT("config", "get")
 int32_t theater_config_get(const char *name, size_t name_len, void *retptr);
+THEATER_IMPORT("channel", "publish")
+int32_t theater_channel_publish(const char *topic, size_t topic_len, const uint8_t *payload,
+                                size_t payload_len, void *retptr);
+THEATER_IMPORT("log", "write-fields")
+int32_t theater_log_write_fields(int32_t level, const char *msg, size_t len,
+                                 const uint8_t *fields, size_t fields_len);
 
 /* Convenience wrappers; each returns the status. Returned bytes are in
  * host-allocated guest memory, valid like handler arguments. On
@@ -155,6 +161,16 @@ int32_t theater_kv_keys(const char *ns, theater_bytes *out);
 /* config.get: *out is the value (not msgpack) on THEATER_OK, the msgpack
  * config.error on THEATER_ERR. */
 int32_t theater_config(const char *name, theater_bytes *out);
+
+/* channel.publish to topic (NUL-terminated): payload is a msgpack value
+ * of the subscribers' send type; on THEATER_ERR *err_out (if not NULL) is
+ * the msgpack channel.error. The host publishes it once the handler's
+ * event is durable. */
+int32_t theater_publish(const char *topic, theater_bytes payload, theater_bytes *err_out);
+
+/* log.write-fields: fields is the msgpack list<log.field>, maps of
+ * "key" and "value" strings (theater_mp_put_map_header, ...). */
+int32_t theater_log_fields(int32_t level, const char *msg, theater_bytes fields);
 
 /* ---- memory ------------------------------------------------------------ */
 

@@ -1,5 +1,5 @@
-// A test actor for the AssemblyScript SDK's store, config and http-client
-// wrappers: the same calls as actor/guest/c/testdata/caps.c, answered with
+// A test actor for the AssemblyScript SDK's store, config, http-client,
+// channel and log-fields wrappers: the same calls as actor/guest/c/testdata/caps.c, answered with
 // a msgpack array of [status, result bytes] pairs, which
 // actor/host_store_test.go checks against the host's encodings.
 import * as theater from "../theater";
@@ -12,7 +12,7 @@ function pair(w: theater.Writer, r: theater.Returned): void {
 function calls(): Uint8Array {
   const one = String.UTF8.encode("1");
   const w = new theater.Writer();
-  w.arrayHeader(9);
+  w.arrayHeader(12);
   pair(w, theater.kvPut("", "a", Uint8Array.wrap(one), theater.ALWAYS, 0));
   pair(w, theater.kvGet("", "a"));
   pair(w, theater.kvPut("", "a", Uint8Array.wrap(one), theater.ABSENT, 0));
@@ -25,6 +25,10 @@ function calls(): Uint8Array {
     .str("method").str("GET").str("url").str("https://denied.example/")
     .str("headers").arrayHeader(0).str("body").bin(new Uint8Array(0)).finish();
   pair(w, theater.http(req));
+  const hi = new theater.Writer().str("hi").finish();
+  pair(w, theater.publish("jobs.a", hi));
+  pair(w, theater.publish("other", hi));
+  pair(w, new theater.Returned(theater.logFields(theater.INFO, "fields", ["k"], ["v"]), new Uint8Array(0), 0));
   return w.finish();
 }
 

@@ -1,4 +1,5 @@
-/* A test actor for the C SDK's store, config and http-client wrappers:
+/* A test actor for the C SDK's store, config, http-client, channel and
+ * log-fields wrappers:
  * every request runs the same calls and is answered with a msgpack array
  * of [status, result bytes] pairs, one per call, which
  * actor/host_store_test.go checks against the host's encodings. */
@@ -38,7 +39,7 @@ theater_result actor_handle_request(theater_bytes state, theater_bytes msg) {
   theater_bytes none = {0}, out;
   theater_bytes one = {(const uint8_t *)"1", 1};
   p = buf;
-  p += theater_mp_put_array_header(p, 9);
+  p += theater_mp_put_array_header(p, 12);
   out = none;
   pair(theater_kv_put("", "a", one, THEATER_ALWAYS, 0, &out), out);
   out = none;
@@ -72,5 +73,26 @@ theater_result actor_handle_request(theater_bytes state, theater_bytes msg) {
   p = save;
   out = none;
   pair(theater_http(r, &out), out);
+  /* channel.publish: a granted topic, then one the grant does not name. */
+  uint8_t hi[3];
+  size_t hn = theater_mp_put_str_header(hi, 2);
+  memcpy(hi + hn, "hi", 2);
+  theater_bytes payload = {hi, hn + 2};
+  out = none;
+  pair(theater_publish("jobs.a", payload, &out), out);
+  out = none;
+  pair(theater_publish("other", payload, &out), out);
+  /* log.write-fields with [{key: "k", value: "v"}] */
+  save = p;
+  p = req;
+  p += theater_mp_put_array_header(p, 1);
+  p += theater_mp_put_map_header(p, 2);
+  str("key");
+  str("k");
+  str("value");
+  str("v");
+  theater_bytes fields = {req, (size_t)(p - req)};
+  p = save;
+  pair(theater_log_fields(THEATER_INFO, "fields", fields), none);
   return theater_ok_reply(state, (theater_bytes){buf, (size_t)(p - buf)});
 }
