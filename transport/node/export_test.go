@@ -1,6 +1,10 @@
 package node
 
-import "github.com/theater-go/theater/actor"
+import (
+	"time"
+
+	"github.com/theater-go/theater/actor"
+)
 
 // Busy reports whether actor id on n is inside a handler's turn, so
 // tests can wait for a long handler to have started.
@@ -95,4 +99,12 @@ func HibernateIdle(n *Node, id string) error {
 		return err
 	}
 	return p.Wait(n.ctx)
+}
+
+// SetMailboxPoll sets how long an idle pump waits without a wake-up, for
+// tests that must see a lost wake-up; it returns the value before.
+func SetMailboxPoll(d time.Duration) time.Duration {
+	old := mailboxPoll
+	mailboxPoll = d
+	return old
 }

@@ -19,13 +19,15 @@ const mailboxPage = 256
 // mailboxPoll bounds how long an idle pump waits without a wake-up
 // before it looks at the mailbox again (a wake-up can be lost: core NATS
 // drops messages for a slow subscriber).
-const mailboxPoll = 5 * time.Second
+var mailboxPoll = 5 * time.Second
 
 // onWake is the core subscription on the actor's send subject: each send
 // stored in the mailbox stream is also delivered here, as a signal that
 // there is something to read. It costs the server an interest, not a
 // consumer.
-func (h *hosted) onWake(*nats.Msg) {
+func (h *hosted) onWake(m *nats.Msg) {
+	id := m.Header.Get(jetstream.MsgIDHeader)
+	h.lastWake.Store(&id)
 	select {
 	case h.wake <- struct{}{}:
 	default:
@@ -45,6 +47,9 @@ func (h *hosted) pump() {
 	}
 	l := h.n.cfg.Layout
 	next := h.handled.Load() + 1
+	var lastID string // of the last send read
+	var woke *string  // the wake-up the last wait ended with
+	rereads := 0
 	for {
 		if !h.waitServing() {
 			return
@@ -62,6 +67,7 @@ func (h *hosted) pump() {
 					break
 				}
 				n++
+				lastID = m.Header.Get(jetstream.MsgIDHeader)
 				if !h.deliver(m) {
 					return
 				}
@@ -85,9 +91,23 @@ func (h *hosted) pump() {
 		if n == mailboxPage {
 			continue
 		}
-		t := time.NewTimer(mailboxPoll)
+		wait := mailboxPoll
+		if woke != nil && (*woke == "" || *woke != lastID) && err == nil && rereads < len(rereadDelays) {
+			// The wake-up of a send reaches this core subscription as the
+			// server takes the publish, maybe before the stream has
+			// stored it: this read may have missed it, and nothing would
+			// wake the pump again. Read again shortly (a duplicate the
+			// stream dropped also wakes, and is never read: the delays
+			// are bounded).
+			wait = rereadDelays[rereads]
+			rereads++
+		} else {
+			woke, rereads = nil, 0
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-h.wake:
+			woke, rereads = h.lastWake.Load(), 0
 		case <-t.C:
 		case <-h.stopping:
 			t.Stop()
@@ -96,6 +116,10 @@ func (h *hosted) pump() {
 		t.Stop()
 	}
 }
+
+// rereadDelays are the waits before the reads again after a wake-up
+// whose send was not read yet: about 60 ms in all.
+var rereadDelays = [...]time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond, 16 * time.Millisecond, 32 * time.Millisecond}
 
 // waitServing waits until the actor may handle messages (its lease is
 // valid again after a missed renewal); false when it is stopping.
