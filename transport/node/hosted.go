@@ -181,6 +181,10 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		spec.Secrets = n.secrets()
 		live.Secrets = h.rec.Secrets(spec.Secrets)
 	}
+	if e.Manifest.Capabilities.Supervisor != nil {
+		// Outcomes are inputs; the children are node actors (supcap.go).
+		live.Supervision = h.rec.Supervision(supervision{n: n, h: h})
+	}
 	var kvs actor.Store
 	if e.Manifest.Capabilities.Store != nil {
 		// Results are inputs; writes are effects, applied once durable.
@@ -279,6 +283,9 @@ func (n *Node) host(ctx context.Context, id string, e wire.Entry, l *lease, fres
 		first := []chain.Body{&chain.Spawn{Module: moduleDigest, Manifest: manifestJSON, State: spec.State}}
 		if mailboxFrom > 0 {
 			first = append(first, &chain.Lifecycle{What: mailboxStart, Fields: map[string]string{"after": fmt.Sprint(mailboxFrom)}})
+		}
+		if e.Parent != "" {
+			first = append(first, spawnedBy(e.Parent)) // supcap.go
 		}
 		for _, b := range append(first, owner) {
 			if _, err := h.app.Append(ctx, b); err != nil {
@@ -510,6 +517,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 			return err
 		}
 		p = ps[len(ps)-1]
+		h.childFailed(herr, p)
 	} else {
 		if st == nil {
 			st = h.a.State()
@@ -929,8 +937,14 @@ func (h *hosted) detach(ctx context.Context) error {
 			_, err := h.app.Append(wctx, &chain.Snapshot{State: st})
 			errs = append(errs, err)
 		}
+		var stopEvent *chainstore.Pending
 		if ok && stopped {
-			_, err := h.app.Append(wctx, &chain.Stop{Reason: "stopped"})
+			if b := h.parentStop(); b != nil { // supcap.go
+				_, err := h.app.Append(wctx, b)
+				errs = append(errs, err)
+			}
+			var err error
+			stopEvent, err = h.app.Append(wctx, &chain.Stop{Reason: "stopped"})
 			errs = append(errs, err)
 		}
 		close(h.rels)
@@ -974,6 +988,8 @@ func (h *hosted) detach(ctx context.Context) error {
 		h.detachErr = errors.Join(errs...)
 		if stopped && recorded && h.detachErr == nil {
 			h.n.event(h.id, wire.EventStopped, detail)
+			h.childStopped(stopEvent.Seq())
+			h.endChildren()
 		}
 	})
 	return h.detachErr
