@@ -20,7 +20,10 @@
 // timer ops are effects held like sends ([Recorder.Writes],
 // [Recorder.Apply], [Recorder.Drop], [Recorder.TimerOps],
 // [Recorder.ApplyTimers]) and recorded as inputs too, so that a restore
-// can do them again ([WritesOf], [TimerOpsOf]).
+// can do them again ([WritesOf], [TimerOpsOf]). [Recorder.Supervision]
+// wraps the supervisor capability: its calls go out live, like requests,
+// and each outcome is an input ([CallSupervisor]), so a replay re-takes a
+// supervisor agent's decisions with no child running.
 //
 // # Replaying
 //
