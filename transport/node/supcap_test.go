@@ -21,12 +21,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/actor/guest"
 	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/actor/replay"
 	"github.com/theater-go/theater/transport"
 	"github.com/theater-go/theater/transport/client"
+	"github.com/theater-go/theater/transport/embedded"
 	"github.com/theater-go/theater/transport/natstest"
 	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
@@ -56,6 +58,41 @@ var supGuests = sync.OnceValues(func() ([2][]byte, error) {
 })
 
 var supDir = filepath.Join("..", "..", "examples", "supervisor")
+
+// supCache is the compiled-module cache the nodes of these tests share:
+// a Go guest compiles cold for tens of seconds under the race detector.
+var supCache = sync.OnceValues(func() (string, error) { return os.MkdirTemp("", "supcap-cache") })
+
+// startSupNode starts node name with both guests compiled in its runtime
+// already, so that a spawn's time limit measures the spawn.
+func startSupNode(t *testing.T, srv *embedded.Server, name string, logger *slog.Logger) *node.Node {
+	t.Helper()
+	return startNodeCfg(t, srv, node.Config{Name: name, Runtime: supRuntime(t), Logger: logger})
+}
+
+func supRuntime(t *testing.T) *actor.Runtime {
+	t.Helper()
+	g, err := supGuests()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := supCache()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rt, err := actor.NewRuntime(ctx, actor.WithLogger(quiet), actor.WithCacheDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = rt.Close(context.Background()) })
+	for _, mod := range g {
+		if _, err := rt.Compile(ctx, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rt
+}
 
 // spawnBoss stores the worker's manifest under its name and spawns the
 // boss as id on node on (any node when "").
@@ -247,7 +284,7 @@ func theaterReplay(t *testing.T, url, id string) string {
 func TestSupervisorAgentOnNode(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
-	startNode(t, srv, "a")
+	startSupNode(t, srv, "a", nil)
 	c := newClient(t, srv)
 	spawnBoss(t, c, "boss", "")
 	want := []string{"spawned worker"}
@@ -339,8 +376,8 @@ func placeWorker(t *testing.T, c *client.Client, boss, on string) wire.Entry {
 // for are not reported back to it.
 func TestSupervisorAgentAcrossNodes(t *testing.T) {
 	srv := testServer(t)
-	startNode(t, srv, "a")
-	startNode(t, srv, "b")
+	startSupNode(t, srv, "a", nil)
+	startSupNode(t, srv, "b", nil)
 	c := newClient(t, srv)
 	spawnBoss(t, c, "boss", "a")
 	e := placeWorker(t, c, "boss", "b")
@@ -365,7 +402,7 @@ func TestSupervisorAgentSurvivesKill(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
 	doomed := startServe(t, srv.ClientURL(), "doomed", "--node-ttl", "1s")
-	survivor, err := node.Start(ctx, node.Config{Conn: connect(t, srv), Runtime: newRuntime(t), Name: "survivor",
+	survivor, err := node.Start(ctx, node.Config{Conn: connect(t, srv), Runtime: supRuntime(t), Name: "survivor",
 		Store: transport.StoreConfig{NodeTTL: time.Second}, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -411,7 +448,7 @@ func TestChildEventNoParent(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
 	logger, logs := natstest.CapturingLogger(slog.LevelWarn)
-	startNodeCfg(t, srv, node.Config{Name: "a", Logger: logger})
+	startSupNode(t, srv, "a", logger)
 	c := newClient(t, srv)
 	g, err := supGuests()
 	if err != nil {
