@@ -294,10 +294,14 @@ func TestSupervisorAgentOnNode(t *testing.T) {
 	workerSend(t, c, "add")
 	waitWorkerCount(t, c, 2, "two adds")
 	for try, delay := range []int{10, 20, 40} {
+		crashed := time.Now()
 		workerSend(t, c, "crash")
 		want = append(want, fmt.Sprintf("restart worker (try %d) in %dms from last after trap", try+1, delay))
 		waitDecisions(t, c, "boss", want)
 		e = waitWorker(t, c, "boss", e.Updated)
+		if waited := e.Updated.Sub(crashed); waited < time.Duration(delay)*time.Millisecond {
+			t.Errorf("try %d: the worker was spawned again %v after the crash, before its %dms backoff", try+1, waited, delay)
+		}
 		waitWorkerCount(t, c, uint64(2+try), fmt.Sprintf("try %d, from its last state", try+1))
 		workerSend(t, c, "add")
 	}
