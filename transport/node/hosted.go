@@ -697,10 +697,20 @@ func (h *hosted) onRequest(m *nats.Msg) {
 }
 
 // refuseStopping answers a request to an actor whose stop has begun with
-// [wire.ErrStopped], and reports whether it did. An actor this node lost
+// [wire.ErrStopped], or one being given up on with [wire.ErrGaveUp], and
+// reports whether it did. An actor this node lost
 // answers nothing: its new owner's answer is the one that counts.
 func (h *hosted) refuseStopping(m *nats.Msg) bool {
-	if !h.stopReq.Load() || h.lost.Load() {
+	if h.lost.Load() {
+		return false
+	}
+	if h.sv.gaveUp.Load() != nil {
+		// Being given up on: gave_up at once, not silence until the
+		// requester's timeout (supcap.go's agents poll for a successor).
+		h.n.replyErr(m, h.sv.refusal())
+		return true
+	}
+	if !h.stopReq.Load() {
 		return false
 	}
 	h.n.replyErr(m, fmt.Errorf("%w: %q is stopping", wire.ErrStopped, h.id))

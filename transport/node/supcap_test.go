@@ -70,7 +70,7 @@ func startSupNode(t *testing.T, srv *embedded.Server, name string, logger *slog.
 	return startNodeCfg(t, srv, node.Config{Name: name, Runtime: supRuntime(t), Logger: logger})
 }
 
-func supRuntime(t *testing.T) *actor.Runtime {
+func supRuntime(t testing.TB) *actor.Runtime {
 	t.Helper()
 	g, err := supGuests()
 	if err != nil {
@@ -524,5 +524,32 @@ func TestChildEventNoParent(t *testing.T) {
 			}
 			return fmt.Errorf("%s: rejected %v, and no send handled after it", id, rejected)
 		})
+	}
+}
+
+// TestGaveUpAnswersAtOnce: requests that arrive while the node is giving
+// a temporary actor up (its chain, registry and lease being written) are
+// answered at once, with gave_up (or, once it is gone, no responder), not
+// left to time out: the window in which a supervisor agent polls for its
+// child's successor.
+func TestGaveUpAnswersAtOnce(t *testing.T) {
+	srv := testServer(t)
+	startNode(t, srv, "a")
+	c := newClient(t, srv)
+	spawnModule(t, c, faultyManifest(manifest.Supervision{Restart: "temporary"}), faultyModule, "tmp", "")
+	if _, err := c.Request(context.Background(), "tmp", cmdTrap, wire.Msgpack); err == nil {
+		t.Fatal("the trap succeeded")
+	}
+	for i := range 200 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := c.Request(ctx, "tmp", cmdAdd, wire.Msgpack)
+		cancel()
+		switch {
+		case errors.Is(err, wire.ErrGaveUp), errors.Is(err, wire.ErrUnavailable):
+		case errors.Is(err, context.DeadlineExceeded):
+			t.Fatalf("request %d after the trap went unanswered: %v", i, err)
+		default:
+			t.Fatalf("request %d after the trap: %v, want gave_up", i, err)
+		}
 	}
 }
