@@ -376,8 +376,9 @@ func placeWorker(t *testing.T, c *client.Client, boss, on string) wire.Entry {
 
 // TestSupervisorAgentAcrossNodes: the boss on node a, its worker on node
 // b. A trap on b reaches the boss on a through its mailbox, and the boss
-// restarts the worker wherever placement puts it; stops the boss asks
-// for are not reported back to it.
+// restarts the worker wherever placement puts it; a stop the boss asks
+// for is in the worker's chain and not reported back to it; stopping the
+// boss stops its worker.
 func TestSupervisorAgentAcrossNodes(t *testing.T) {
 	srv := testServer(t)
 	startSupNode(t, srv, "a", nil)
@@ -391,10 +392,54 @@ func TestSupervisorAgentAcrossNodes(t *testing.T) {
 	waitDecisions(t, c, "boss", []string{"spawned worker", "restart worker (try 1) in 10ms from last after trap"})
 	waitWorker(t, c, "boss", e.Updated)
 	waitWorkerCount(t, c, 1, "restarted from its last state on b")
-	boss := chainOf(t, connect(t, srv), "boss")
-	if got := childEvents(boss); len(got) != 1 {
+	// The boss stops the worker: the worker's chain says so, the boss is
+	// not told. Then a boss that is stopped ends its (new) worker.
+	nc := connect(t, srv)
+	if r := bossAsk(t, c, "boss", "stop", "worker"); !slices.Equal(r, []string{"ok"}) {
+		t.Fatalf("stop: %q", r)
+	}
+	if err := endsWithParentStop(chainOf(t, nc, "worker")); err != nil {
+		t.Error(err)
+	}
+	if got := bossAsk(t, c, "boss", "children"); len(got) != 0 {
+		t.Errorf("children after the stop %q, want none", got)
+	}
+	if r := bossAsk(t, c, "boss", "spawn", "worker", "worker", "temporary", "0"); !slices.Equal(r, []string{"ok"}) {
+		t.Fatalf("spawn: %q", r)
+	}
+	waitWorker(t, c, "boss", e.Updated)
+	if got := childEvents(chainOf(t, nc, "boss")); len(got) != 1 {
 		t.Errorf("the boss handled child events %q, want the one trap (stops it asked for are not reported)", got)
 	}
+	if _, err := c.Stop(context.Background(), "boss"); err != nil {
+		t.Fatal(err)
+	}
+	checkFor(t, 20*time.Second, func() error {
+		w, err := c.Entry(context.Background(), "worker")
+		if err != nil || w.Status != wire.StatusStopped {
+			return fmt.Errorf("worker %s, %v; want stopped with its parent", w.Status, err)
+		}
+		return endsWithParentStop(chainOf(t, nc, "worker"))
+	})
+}
+
+// endsWithParentStop checks that a child's chain ends with the
+// lifecycle parent_stop and the stop.
+func endsWithParentStop(evs []chain.Event) error {
+	var last []chain.Body
+	for _, e := range evs {
+		if _, ok := e.Body.(*chain.Snapshot); !ok {
+			last = append(last, e.Body)
+		}
+	}
+	if len(last) >= 2 {
+		l, ok := last[len(last)-2].(*chain.Lifecycle)
+		_, stop := last[len(last)-1].(*chain.Stop)
+		if ok && l.What == "parent_stop" && l.Fields["parent"] == "boss" && stop {
+			return nil
+		}
+	}
+	return fmt.Errorf("the worker's chain ends with %v, want a parent_stop lifecycle and a stop", kinds(evs[max(0, len(evs)-3):]))
 }
 
 // TestSupervisorAgentSurvivesKill: SIGKILL of the real `theater serve`
