@@ -633,3 +633,15 @@ func (h *hosted) endChildren() {
 		}
 	})
 }
+
+// drainRequests ends the request subscriptions of an actor given up on
+// by draining them: a request the server routed here before it heard of
+// the end is still answered (gave_up), where an unsubscribe would drop
+// it and leave its requester to time out.
+func (h *hosted) drainRequests() {
+	for _, sub := range []*nats.Subscription{h.sub, h.stopSub} {
+		if sub != nil {
+			_ = sub.Drain()
+		}
+	}
+}

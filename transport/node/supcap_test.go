@@ -573,28 +573,38 @@ func TestChildEventNoParent(t *testing.T) {
 }
 
 // TestGaveUpAnswersAtOnce: requests that arrive while the node is giving
-// a temporary actor up (its chain, registry and lease being written) are
-// answered at once, with gave_up (or, once it is gone, no responder), not
-// left to time out: the window in which a supervisor agent polls for its
-// child's successor.
+// a temporary actor up (its chain, registry and lease being written), and
+// those in flight when it ends the actor's request subscription, are
+// answered with gave_up, or find no responder once it is gone: none is
+// left to time out. This is the window in which a supervisor agent's
+// clients poll for its child's successor.
 func TestGaveUpAnswersAtOnce(t *testing.T) {
 	srv := testServer(t)
 	startNode(t, srv, "a")
 	c := newClient(t, srv)
-	spawnModule(t, c, faultyManifest(manifest.Supervision{Restart: "temporary"}), faultyModule, "tmp", "")
-	if _, err := c.Request(context.Background(), "tmp", cmdTrap, wire.Msgpack); err == nil {
-		t.Fatal("the trap succeeded")
-	}
-	for i := range 200 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := c.Request(ctx, "tmp", cmdAdd, wire.Msgpack)
-		cancel()
-		switch {
-		case errors.Is(err, wire.ErrGaveUp), errors.Is(err, wire.ErrUnavailable):
-		case errors.Is(err, context.DeadlineExceeded):
-			t.Fatalf("request %d after the trap went unanswered: %v", i, err)
-		default:
-			t.Fatalf("request %d after the trap: %v, want gave_up", i, err)
+	for cycle := range 10 {
+		id := fmt.Sprintf("tmp%d", cycle)
+		spawnModule(t, c, faultyManifest(manifest.Supervision{Restart: "temporary"}), faultyModule, id, "")
+		add(t, c, id)
+		send(t, c, id, cmdTrap)
+		// Poll as a client waiting for a successor does, until well after
+		// the give-up (the registry then answers gave_up for the node).
+		var gaveUp time.Time
+		for i := 0; gaveUp.IsZero() || time.Since(gaveUp) < 300*time.Millisecond; i++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_, err := c.Request(ctx, id, cmdAdd, wire.Msgpack)
+			cancel()
+			switch {
+			case err == nil: // before the trap
+			case errors.Is(err, wire.ErrGaveUp):
+				if gaveUp.IsZero() {
+					gaveUp = time.Now()
+				}
+			case errors.Is(err, context.DeadlineExceeded):
+				t.Fatalf("%s: request %d after the trap went unanswered: %v", id, i, err)
+			default:
+				t.Fatalf("%s: request %d after the trap: %v", id, i, err)
+			}
 		}
 	}
 }

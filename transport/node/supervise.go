@@ -453,7 +453,7 @@ func (h *hosted) giveUp(reason string) {
 			}
 			h.endChildren()
 		}
-		h.endRequests()
+		h.drainRequests() // supcap.go
 		h.n.mu.Lock()
 		if h.n.hosted[h.id] == h {
 			delete(h.n.hosted, h.id)
