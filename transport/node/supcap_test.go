@@ -450,9 +450,11 @@ func endsWithParentStop(evs []chain.Event) error {
 func TestSupervisorAgentSurvivesKill(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
-	doomed := startServe(t, srv.ClientURL(), "doomed", "--node-ttl", "1s")
+	// A node TTL of 3 s: the worker's failure must be recorded while the
+	// boss is down, before the survivor notices, on a loaded machine too.
+	doomed := startServe(t, srv.ClientURL(), "doomed", "--node-ttl", "3s")
 	survivor, err := node.Start(ctx, node.Config{Conn: connect(t, srv), Runtime: supRuntime(t), Name: "survivor",
-		Store: transport.StoreConfig{NodeTTL: time.Second}, Logger: quiet})
+		Store: transport.StoreConfig{NodeTTL: 3 * time.Second}, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
