@@ -165,6 +165,20 @@ func ChildEvent(x ChildExit) ([]byte, error) {
 	}})
 }
 
+// CheckChildEvent checks that b is the msgpack of a supervisor.child-event,
+// the only one-way message a node delivers to a supervisor agent outside
+// its own types.send.
+func CheckChildEvent(b []byte) error {
+	ts, err := loadSupTypes()
+	if err != nil {
+		return err
+	}
+	if err := codec.Validate(ts.event, b); err != nil {
+		return fmt.Errorf("%w: supervisor.child-event: %w", ErrInvalidMessage, err)
+	}
+	return nil
+}
+
 // supervisorArgs checks a (ptr, len) argument and retptr of the
 // supervisor imports and returns the bytes.
 func (i *instance) supervisorArgs(ptr, n, ret uint64) ([]byte, uint32, int32) {
@@ -317,17 +331,31 @@ func hostChildState(ctx context.Context, i *instance, stack []uint64) int32 {
 
 // supFail writes err as the supervisor.error case it wraps.
 func supFail(ctx context.Context, i *instance, retptr uint32, id string, err error) int32 {
+	switch c := SupervisorErrorCase(err); c {
+	case "exists", "unknown-child":
+		return supErr(ctx, i, retptr, c, id)
+	default:
+		return supErr(ctx, i, retptr, c, err.Error())
+	}
+}
+
+// SupervisorErrorCase names the WIT supervisor.error case the guest gets
+// for an error a [Supervision] call returned: "exists" (the child's id,
+// not the text, is its value), "unknown-child" (likewise), "denied",
+// "invalid" or "failed" (the error's text). A recorder of the calls
+// classifies with it, so that a replay answers the same case.
+func SupervisorErrorCase(err error) string {
 	switch {
 	case errors.Is(err, ErrExists), errors.Is(err, supervisor.ErrChildExists):
-		return supErr(ctx, i, retptr, "exists", id)
+		return "exists"
 	case errors.Is(err, supervisor.ErrUnknownChild):
-		return supErr(ctx, i, retptr, "unknown-child", id)
+		return "unknown-child"
 	case errors.Is(err, ErrDenied):
-		return supErr(ctx, i, retptr, "denied", err.Error())
+		return "denied"
 	case errors.Is(err, ErrInvalidID), errors.Is(err, supervisor.ErrInvalidSpec), errors.Is(err, errInvalidSource):
-		return supErr(ctx, i, retptr, "invalid", err.Error())
+		return "invalid"
 	}
-	return supErr(ctx, i, retptr, "failed", err.Error())
+	return "failed"
 }
 
 // supErr writes the supervisor.error variant {c: v} at retptr and

@@ -22,6 +22,10 @@
 // [Recorder.TimerOps], [Recorder.ApplyTimers], [Recorder.Publications],
 // [Recorder.ApplyPublications]) and recorded as inputs too, so that a
 // restore can do them again ([WritesOf], [TimerOpsOf], [PublicationsOf]).
+// [Recorder.Supervision] wraps the supervisor capability: its calls go
+// out live, like requests, and each outcome is an input
+// ([CallSupervisor]), so a replay re-takes a supervisor agent's
+// decisions with no child running.
 //
 // # Replaying
 //

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/theater-go/theater/actor"
@@ -157,7 +158,7 @@ func Reason(k actor.FailureKind) string {
 // spec describes the actor as it was spawned (module, capabilities,
 // limits, types, allow-list); its ID is the chain's actor (empty takes
 // it), and Replay replaces its Clock, Entropy, Router, HTTP, Store, Timers,
-// Channels, callbacks and failure policy, and disables hibernation; its Secrets
+// Channels, Supervision (when it has one or is granted supervisor), callbacks and failure policy, and disables hibernation; its Secrets
 // answer the guest's secrets, each checked against the recorded digest.
 // rt must not host an actor of that id; Replay kills its actor before it
 // returns.
@@ -310,6 +311,11 @@ func (r *replayer) use(ctx context.Context, spec actor.Spec) error {
 	spec.Store = playStore{&r.play}
 	spec.Timers = playTimers{&r.play}
 	spec.Channels = playChannels{&r.play}
+	if spec.Supervision != nil || slices.Contains(spec.Capabilities, "supervisor") {
+		// A node serves the capability to every actor granted it, and
+		// records each call's outcome.
+		spec.Supervision = playSupervision{&r.play}
+	}
 	// Secrets are not in the chain: the caller's source answers, checked
 	// against the recorded digests.
 	spec.Secrets = playSecrets{&r.play, spec.Secrets}

@@ -52,7 +52,7 @@ var importRules = []importRule{
 	{pkg: "actor/internal/meter", allowed: []string{"actor/internal/wasm"}, forbidden: noNATSWazero},
 	{pkg: "actor/internal/preinit", allowed: []string{"actor/internal/wasm"}, forbidden: noNATSWazero},
 	{pkg: "actor/chain", forbidden: noNATSWazero},
-	{pkg: "actor/replay", allowed: []string{"actor", "actor/chain"}, forbidden: noNATS},
+	{pkg: "actor/replay", allowed: []string{"actor", "actor/chain", "supervisor"}, forbidden: noNATS},
 	{pkg: "actor/guest", forbidden: noNATSWazero},
 	{pkg: "supervisor", forbidden: noNATSWazero},
 	{pkg: "transport", forbidden: noServerWazero},

@@ -2,6 +2,7 @@ package supervisor_test
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -223,9 +224,10 @@ func TestBossRestartsWorker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			raw, _, err := guest.ReadBytes(st)
-			if err != nil {
-				t.Fatalf("state answer %x: %v", st, err)
+			ans := decodeStrs(t, st)
+			raw, err := hex.DecodeString(ans[0])
+			if err != nil || len(ans) != 1 {
+				t.Fatalf("state answer %q: %v", ans, err)
 			}
 			wantLast := uint64(5)
 			if from == "initial" {

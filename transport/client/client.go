@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"sync"
 	"time"
@@ -111,24 +110,16 @@ type SpawnOptions struct {
 }
 
 // SpawnFile loads a manifest file with its module and WIT and spawns it.
+// A supervisor agent's child manifests beside it (NAME.toml for each name
+// its [capabilities.supervisor] manifests lists) are stored first
+// ([Client.PutManifest]), so that it can spawn them.
 func (c *Client) SpawnFile(ctx context.Context, path string, opts SpawnOptions) (wire.ActorInfo, error) {
-	m, err := manifest.Load(path)
+	m, module, witSrc, err := loadFiles(path)
 	if err != nil {
-		return wire.ActorInfo{}, fmt.Errorf("%w: %w", wire.ErrBadManifest, err)
+		return wire.ActorInfo{}, err
 	}
-	var module, witSrc []byte
-	if _, ok := m.ModuleDigest(); !ok {
-		if module, err = os.ReadFile(m.Module); err != nil {
-			return wire.ActorInfo{}, fmt.Errorf("%w: module: %w", wire.ErrBadManifest, err)
-		}
-	}
-	if m.WIT != "" {
-		if fi, err := os.Stat(m.WIT); err == nil && fi.IsDir() {
-			return wire.ActorInfo{}, fmt.Errorf("%w: wit %q is a directory; a node takes one .wit file for now", wire.ErrBadManifest, m.WIT)
-		}
-		if witSrc, err = os.ReadFile(m.WIT); err != nil {
-			return wire.ActorInfo{}, fmt.Errorf("%w: wit: %w", wire.ErrBadManifest, err)
-		}
+	if err := c.putChildManifests(ctx, path, m); err != nil {
+		return wire.ActorInfo{}, err
 	}
 	return c.Spawn(ctx, m, module, witSrc, opts)
 }

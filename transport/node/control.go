@@ -173,7 +173,12 @@ func (n *Node) ctlSpawn(ctx context.Context, req micro.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return n.Spawn(ctx, r.ID, &r.Manifest)
+	if r.Parent != "" {
+		if err := transport.ValidID(r.Parent); err != nil {
+			return nil, fmt.Errorf("%w: parent: %w", wire.ErrInvalidID, err)
+		}
+	}
+	return n.spawn(ctx, r.ID, &r.Manifest, "", r.Parent)
 }
 
 // Spawn starts an actor on this node from a manifest whose module (and
@@ -190,12 +195,13 @@ func (n *Node) ctlSpawn(ctx context.Context, req micro.Request) (any, error) {
 // spawn goes on: the registry (`theater ls`) tells how it ended, and
 // never lists an actor that no node hosts.
 func (n *Node) Spawn(ctx context.Context, id string, m *manifest.Manifest) (wire.ActorInfo, error) {
-	return n.spawn(ctx, id, m, "")
+	return n.spawn(ctx, id, m, "", "")
 }
 
 // spawn is Spawn; tree names the supervision tree the actor starts in
-// (tree.go), "" for an actor supervised on its own.
-func (n *Node) spawn(ctx context.Context, id string, m *manifest.Manifest, tree string) (wire.ActorInfo, error) {
+// (tree.go), "" for an actor supervised on its own; parent the agent
+// whose child it is (supcap.go), "" for none.
+func (n *Node) spawn(ctx context.Context, id string, m *manifest.Manifest, tree, parent string) (wire.ActorInfo, error) {
 	if err := transport.ValidID(id); err != nil {
 		return wire.ActorInfo{}, fmt.Errorf("%w: %w", wire.ErrInvalidID, err)
 	}
@@ -222,7 +228,7 @@ func (n *Node) spawn(ctx context.Context, id string, m *manifest.Manifest, tree 
 		defer n.ctl.Done()
 		sctx, cancel := context.WithTimeout(n.ctx, n.spawnTimeout())
 		defer cancel()
-		info, err := n.spawnAside(sctx, id, m, tree)
+		info, err := n.spawnAside(sctx, id, m, tree, parent)
 		done <- result{info, err}
 	}()
 	select {
@@ -234,7 +240,7 @@ func (n *Node) spawn(ctx context.Context, id string, m *manifest.Manifest, tree 
 }
 
 // spawnAside is spawn's work, under its own deadline ctx.
-func (n *Node) spawnAside(ctx context.Context, id string, m *manifest.Manifest, tree string) (wire.ActorInfo, error) {
+func (n *Node) spawnAside(ctx context.Context, id string, m *manifest.Manifest, tree, parent string) (wire.ActorInfo, error) {
 	start := time.Now()
 	// The lease first: while it exists no sweep takes the actor for an
 	// orphan, and a second spawn of the id fails here.
@@ -252,7 +258,7 @@ func (n *Node) spawnAside(ctx context.Context, id string, m *manifest.Manifest, 
 		n.releaseLease(rctx, l)
 		cancel()
 	}
-	e := wire.Entry{Node: n.name, Digest: m.Module, Manifest: *m, Status: wire.StatusRunning, Updated: time.Now().UTC(), Tree: tree}
+	e := wire.Entry{Node: n.name, Digest: m.Module, Manifest: *m, Status: wire.StatusRunning, Updated: time.Now().UTC(), Tree: tree, Parent: parent}
 	// A new actor's mailbox starts after everything stored so far, so
 	// sends published to its subject before it existed are not its, nor
 	// are an old actor's of the id (including those a crash left
@@ -364,6 +370,7 @@ func (n *Node) ctlStop(ctx context.Context, req micro.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	n.noteStopBy(id, req.Data()) // supcap.go
 	return n.Stop(ctx, id)
 }
 

@@ -100,6 +100,15 @@
 // [wire.StatusFailed], its mailbox stays as it is, messages get
 // [wire.ErrGaveUp], and no node takes it over. [Node.Tree] lists the live
 // tree. docs/SUPERVISION.md has the guarantees and their tests.
+//
+// A Wasm agent granted the supervisor capability spawns children that are
+// node actors like any other, placed by the shared spawn endpoint, their
+// parent named in their registry entry ([wire.Entry].Parent). Their
+// failures and exits reach the parent as supervisor.child-event sends in
+// its durable mailbox, under ids derived from the child's chain, wherever
+// either runs; the capability's outcomes are inputs of the parent's
+// chain, so a replay answers them.
+//
 // # Spawning and removing
 //
 // [Node.Spawn] is all or nothing under a time limit of its own

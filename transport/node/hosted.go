@@ -196,6 +196,10 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 		spec.Secrets = n.secrets()
 		live.Secrets = h.rec.Secrets(spec.Secrets)
 	}
+	if e.Manifest.Capabilities.Supervisor != nil {
+		// Outcomes are inputs; the children are node actors (supcap.go).
+		live.Supervision = h.rec.Supervision(supervision{n: n, h: h})
+	}
 	var kvs actor.Store
 	if e.Manifest.Capabilities.Store != nil {
 		// Results are inputs; writes are effects, applied once durable.
@@ -310,6 +314,9 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 		first := []chain.Body{&chain.Spawn{Module: moduleDigest, Manifest: manifestJSON, State: spec.State}}
 		if mailboxFrom > 0 {
 			first = append(first, &chain.Lifecycle{What: mailboxStart, Fields: map[string]string{"after": fmt.Sprint(mailboxFrom)}})
+		}
+		if e.Parent != "" {
+			first = append(first, spawnedBy(e.Parent)) // supcap.go
 		}
 		for _, b := range append(first, owner) {
 			if _, err := h.app.Append(ctx, b); err != nil {
@@ -580,6 +587,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 			return err
 		}
 		p = ps[len(ps)-1]
+		h.childFailed(herr, p)
 	} else {
 		if st == nil {
 			st = h.a.State()
@@ -776,10 +784,20 @@ func (h *hosted) onRequest(m *nats.Msg) {
 }
 
 // refuseStopping answers a request to an actor whose stop has begun with
-// [wire.ErrStopped], and reports whether it did. An actor this node lost
+// [wire.ErrStopped], or one being given up on with [wire.ErrGaveUp], and
+// reports whether it did. An actor this node lost
 // answers nothing: its new owner's answer is the one that counts.
 func (h *hosted) refuseStopping(m *nats.Msg) bool {
-	if !h.stopReq.Load() || h.lost.Load() {
+	if h.lost.Load() {
+		return false
+	}
+	if h.sv.gaveUp.Load() != nil {
+		// Being given up on: gave_up at once, not silence until the
+		// requester's timeout (supcap.go's agents poll for a successor).
+		h.n.replyErr(m, h.sv.refusal())
+		return true
+	}
+	if !h.stopReq.Load() {
 		return false
 	}
 	h.n.replyErr(m, fmt.Errorf("%w: %q is stopping", wire.ErrStopped, h.id))
@@ -1024,8 +1042,14 @@ func (h *hosted) detach(ctx context.Context) error {
 				h.rels <- release{p: p, point: h.pointAt()}
 			}
 		}
+		var stopEvent *chainstore.Pending
 		if ok && stopped {
-			_, err := h.app.Append(wctx, &chain.Stop{Reason: "stopped"})
+			if b := h.parentStop(); b != nil { // supcap.go
+				_, err := h.app.Append(wctx, b)
+				errs = append(errs, err)
+			}
+			var err error
+			stopEvent, err = h.app.Append(wctx, &chain.Stop{Reason: "stopped"})
 			errs = append(errs, err)
 		}
 		close(h.rels)
@@ -1069,6 +1093,8 @@ func (h *hosted) detach(ctx context.Context) error {
 		h.detachErr = errors.Join(errs...)
 		if stopped && recorded && h.detachErr == nil {
 			h.n.event(h.id, wire.EventStopped, detail)
+			h.childStopped(stopEvent.Seq())
+			h.endChildren()
 		}
 	})
 	return h.detachErr

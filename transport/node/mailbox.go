@@ -173,7 +173,11 @@ func (h *hosted) deliverAs(m *jetstream.RawStreamMsg, enc wire.Encoding, hdrErr 
 	}
 	err := hdrErr
 	var payload []byte
-	if err == nil {
+	switch {
+	case err != nil:
+	case isChildEvent(m):
+		payload, err = h.checkChildEvent(m.Data, enc) // supcap.go
+	default:
 		payload, err = h.checkSend(m.Data, enc)
 	}
 	if err != nil {

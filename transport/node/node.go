@@ -122,6 +122,7 @@ type Node struct {
 	// actor of a module skips the object store.
 	compiled map[actor.Digest]bool
 	sv       nodeSupervision // the root supervisor (supervise.go)
+	caps     supCaps         // the supervisor capability (supcap.go)
 	started  time.Time
 	kick     chan struct{}
 	// sweeping is set while a sweep for orphaned actors runs, so ticks

@@ -437,9 +437,11 @@ func (h *hosted) giveUp(reason string) {
 		restarts := h.sv.restarts
 		h.sv.mu.Unlock()
 		var errs []error
+		var ps []*chainstore.Pending
 		ok := h.app.Err() == nil && !h.lease.isLost()
 		if ok {
-			_, err := h.app.AppendAll(ctx,
+			var err error
+			ps, err = h.app.AppendAll(ctx,
 				&chain.Lifecycle{What: lifeGaveUp, Fields: map[string]string{"reason": reason, "restarts": strconv.Itoa(restarts)}},
 				&chain.Stop{Reason: stopFailed})
 			errs = append(errs, err)
@@ -452,10 +454,15 @@ func (h *hosted) giveUp(reason string) {
 			e := h.entry
 			e.Node, e.MailboxSeq, e.State, e.Updated = h.n.name, h.durable.Load(), h.a.State(), time.Now().UTC()
 			e.Status = wire.StatusFailed
-			errs = append(errs, h.n.putEntry(ctx, h.id, e))
+			perr := h.n.putEntry(ctx, h.id, e)
+			errs = append(errs, perr)
 			h.n.releaseLease(ctx, h.lease)
+			if perr == nil && len(ps) == 2 {
+				h.childGaveUp(reason, ps[1].Seq()) // supcap.go
+			}
+			h.endChildren()
 		}
-		h.endRequests()
+		h.drainRequests() // supcap.go
 		h.n.mu.Lock()
 		if h.n.hosted[h.id] == h {
 			delete(h.n.hosted, h.id)

@@ -66,7 +66,7 @@ func (a *treeActor) Start(ctx context.Context, from supervisor.StartFrom, exited
 	n := a.t.n
 	h := a.hosted()
 	if h == nil {
-		if _, err := n.spawn(ctx, a.id, a.m, a.t.decl); err != nil {
+		if _, err := n.spawn(ctx, a.id, a.m, a.t.decl, ""); err != nil {
 			return err
 		}
 		if h = n.lookup(a.id); h == nil {

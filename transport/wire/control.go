@@ -58,11 +58,17 @@ type TreeNode struct {
 type SpawnRequest struct {
 	ID       string            `json:"id"`
 	Manifest manifest.Manifest `json:"manifest"`
+	// Parent names the supervisor agent the actor is a child of (the
+	// supervisor capability); it goes into the registry entry.
+	Parent string `json:"parent,omitempty"`
 }
 
 // ActorRequest names the actor of a stop or state request.
 type ActorRequest struct {
 	ID string `json:"id"`
+	// By names the actor's parent when the parent asks for the stop
+	// (the supervisor capability): the parent is not told of it.
+	By string `json:"by,omitempty"`
 }
 
 // ActorInfo describes a hosted actor, in spawn, stop and list replies.
@@ -97,6 +103,10 @@ type Entry struct {
 	// object holding its declaration (name@sha256:...); empty for an
 	// actor supervised on its own.
 	Tree string `json:"tree,omitempty"`
+	// Parent is the supervisor agent that spawned the actor through the
+	// supervisor capability, "" for none: its node sends the actor's
+	// exits and failures into the parent's mailbox, wherever either runs.
+	Parent string `json:"parent,omitempty"`
 }
 
 // Registry statuses.

@@ -37,6 +37,11 @@ const (
 	// [ErrTypesChanged] when the tag is not the hosted actor's. A request
 	// without it is checked against the actor's types only.
 	TypesHeader = "Theater-Types"
+	// ChildEventHeader marks a send a node publishes into a supervisor
+	// agent's mailbox about one of its children: the payload is the WIT
+	// supervisor.child-event, checked against that type rather than the
+	// actor's types.send. FromHeader names the child.
+	ChildEventHeader = "Theater-Child-Event"
 )
 
 // TypesTag is a short tag of the request and reply types of an actor

@@ -10,13 +10,16 @@
 // ["log"] answers the decisions; ["spawn", id, manifest, restart, delay_ms],
 // ["spawn-module", id, digest, manifest-toml], ["stop", id],
 // ["restart", id], ["children"] and ["state", id] call the supervisor
-// capability and answer "ok", its result, or the error's text, so that
-// tests can drive the capability directly. Build it as a reactor module:
+// capability and answer ["ok"], its result, or [the error's text], so
+// that tests can drive the capability directly. Every answer is a msgpack
+// array of strings (a state in hex), the one reply type its manifest
+// declares. Build it as a reactor module:
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o boss.wasm ./examples/supervisor/boss
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -148,11 +151,12 @@ func onRequest(b, msg []byte) ([]byte, []byte, error) {
 		}
 		return ""
 	}
+	one := func(s string) []byte { return guest.AppendString(guest.AppendArrayHeader(nil, 1), s) }
 	answer := func(err error) ([]byte, []byte, error) {
 		if err != nil {
-			return b, guest.AppendString(nil, err.Error()), nil
+			return b, one(err.Error()), nil
 		}
-		return b, guest.AppendString(nil, "ok"), nil
+		return b, one("ok"), nil
 	}
 	switch args[0] {
 	case "log":
@@ -189,7 +193,7 @@ func onRequest(b, msg []byte) ([]byte, []byte, error) {
 		if err != nil {
 			return answer(err)
 		}
-		return b, guest.AppendBytes(nil, st), nil
+		return b, one(hex.EncodeToString(st)), nil
 	}
 	return nil, nil, errors.New("boss: unknown command " + args[0])
 }

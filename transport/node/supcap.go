@@ -1,0 +1,647 @@
+package node
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/theater-go/theater/actor"
+	"github.com/theater-go/theater/actor/chain"
+	"github.com/theater-go/theater/actor/manifest"
+	"github.com/theater-go/theater/supervisor"
+	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/chainstore"
+	"github.com/theater-go/theater/transport/wire"
+)
+
+// The supervisor capability on a node (docs/SUPERVISION.md, "Supervisor
+// agents"). A Wasm agent granted [capabilities.supervisor] spawns
+// children that are ordinary node actors: spawned through the shared
+// spawn endpoint, so any node may take one, like a client's spawn, with
+// the parent's id in their registry entry (wire.Entry.Parent). Each child
+// runs under a one-child supervisor of its own on the node hosting it,
+// with the restart type and start-from the parent asked for and the
+// intensity, period and backoff of the parent's grant. When a child
+// fails or ends, the node hosting it sends supervisor.child-event into
+// the parent's durable mailbox under an id derived from the child's
+// chain (the sequence of the failure or stop event), so a parent that is
+// down, busy or moving gets it once, when it handles its mailbox again.
+// What the capability returns to the parent is recorded in the parent's
+// chain ([replay.CallSupervisor]), so a replay answers from the chain.
+
+// supCaps is the node's state of the capability: the delayed spawns it
+// waits out for its parents, and each hosted child's last failure (the
+// reason of a give-up that follows it).
+type supCaps struct {
+	mu       sync.Mutex
+	pending  map[string]map[string]delayedChild // by parent, then child id
+	failures map[string]actor.Failure           // by child id
+	byParent map[string]bool                    // children whose stop their parent asked for
+}
+
+type delayedChild struct {
+	timer   *time.Timer
+	restart supervisor.Restart
+	at      time.Time // when it was asked for, for the children's order
+}
+
+// supervision is the actor.Supervision the node serves to a parent agent
+// it hosts, h (nil for stops the node asks for itself).
+type supervision struct {
+	n *Node
+	h *hosted
+}
+
+var _ actor.Supervision = supervision{}
+
+// childErr maps a node's answer to the error classes the host gives the
+// guest (actor.SupervisorErrorCase).
+func childErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, wire.ErrExists):
+		return fmt.Errorf("%w: %w", actor.ErrExists, err)
+	case errors.Is(err, wire.ErrInvalidID):
+		return fmt.Errorf("%w: %w", actor.ErrInvalidID, err)
+	case errors.Is(err, wire.ErrBadManifest), errors.Is(err, wire.ErrBadJSON):
+		return fmt.Errorf("%w: %w", supervisor.ErrInvalidSpec, err)
+	}
+	return err
+}
+
+// Spawn starts a child now, through the shared spawn endpoint, or after
+// req.Delay (waited out on this node: see docs/SUPERVISION.md).
+func (s supervision) Spawn(ctx context.Context, parent string, req actor.ChildRequest) error {
+	n := s.n
+	if s.h == nil {
+		return fmt.Errorf("%w: no parent", actor.ErrDenied)
+	}
+	m, err := n.childManifest(ctx, s.h, req)
+	if err != nil {
+		return err
+	}
+	if req.Delay <= 0 {
+		return n.spawnChild(ctx, parent, req.ID, m)
+	}
+	if e, _, err := n.entry(ctx, req.ID); err == nil && e.Status == wire.StatusRunning {
+		return fmt.Errorf("%w: %q runs on node %s", actor.ErrExists, req.ID, e.Node)
+	}
+	n.caps.mu.Lock()
+	defer n.caps.mu.Unlock()
+	if n.caps.pending == nil {
+		n.caps.pending = map[string]map[string]delayedChild{}
+	}
+	kids := n.caps.pending[parent]
+	if kids == nil {
+		kids = map[string]delayedChild{}
+		n.caps.pending[parent] = kids
+	}
+	if _, ok := kids[req.ID]; ok {
+		return fmt.Errorf("%w: %q", supervisor.ErrChildExists, req.ID)
+	}
+	id := req.ID
+	kids[id] = delayedChild{restart: req.Restart, at: time.Now(), timer: time.AfterFunc(req.Delay, func() {
+		n.caps.mu.Lock()
+		_, ok := n.caps.pending[parent][id]
+		delete(n.caps.pending[parent], id)
+		n.caps.mu.Unlock()
+		if !ok || n.ctx.Err() != nil {
+			return
+		}
+		if err := n.spawnChild(n.ctx, parent, id, m); err != nil {
+			n.log.Warn("a delayed child spawn failed", "parent", parent, "child", id, "err", err)
+			n.reportChild(parent, id, "", actor.ChildExit{ID: id, Reason: "start-failed", Detail: err.Error()})
+		}
+	})}
+	return nil
+}
+
+// childManifest is the manifest a child request names: a manifest stored
+// by name ([wire.PutManifest]) or a module digest with the guest's
+// manifest fields, with the supervision the parent asked for.
+func (n *Node) childManifest(ctx context.Context, h *hosted, req actor.ChildRequest) (*manifest.Manifest, error) {
+	if err := transport.ValidID(req.ID); err != nil {
+		return nil, fmt.Errorf("%w: %w", actor.ErrInvalidID, err)
+	}
+	parent := h.id
+	g := h.entry.Manifest.Capabilities.Supervisor
+	if g == nil {
+		return nil, fmt.Errorf("%w: %q is not granted supervisor", actor.ErrDenied, parent)
+	}
+	if g.Strategy != "" && g.Strategy != supervisor.OneForOne {
+		return nil, fmt.Errorf("%w: strategy %s: a node supervises each child of an agent on its own (one_for_one); the agent decides about the others", supervisor.ErrInvalidSpec, g.Strategy)
+	}
+	var m *manifest.Manifest
+	var err error
+	if req.Manifest != "" {
+		if m, err = wire.GetManifest(ctx, n.obs, req.Manifest); err != nil {
+			return nil, childErr(err)
+		}
+	} else {
+		if _, err := chain.ParseHash(strings.TrimPrefix(req.Digest, "sha256:")); err != nil || !strings.HasPrefix(req.Digest, "sha256:") {
+			return nil, fmt.Errorf("%w: invalid digest %q", supervisor.ErrInvalidSpec, req.Digest)
+		}
+		// The guest's fields, with the name and module the request
+		// implies; a manifest that sets either is refused as a duplicate.
+		text := fmt.Sprintf("name = %q\nmodule = %q\n%s", req.ID, req.Digest, req.ManifestTOML)
+		if m, err = manifest.Parse("spawn", []byte(text)); err != nil {
+			return nil, fmt.Errorf("%w: %w", supervisor.ErrInvalidSpec, err)
+		}
+	}
+	m.Supervision = manifest.Supervision{Restart: req.Restart, StartFrom: req.StartFrom,
+		Intensity: g.Intensity, Period: g.Period, Backoff: g.Backoff}
+	if req.StartFrom == supervisor.StartLast {
+		// A child spawned again from last starts from the state the last
+		// child of this id ended with (its registry entry has it): the
+		// new chain's initial state, which init runs on.
+		if e, _, err := n.childEntry(ctx, parent, req.ID); err == nil && e.Status != wire.StatusRunning && e.State != nil {
+			m.State = manifest.State{InitialMsgpack: manifest.Msgpack(e.State)}
+		}
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", supervisor.ErrInvalidSpec, err)
+	}
+	return m, nil
+}
+
+// spawnChild asks any node to spawn child id of parent from m.
+func (n *Node) spawnChild(ctx context.Context, parent, id string, m *manifest.Manifest) error {
+	b, err := json.Marshal(wire.SpawnRequest{ID: id, Manifest: *m, Parent: parent})
+	if err != nil {
+		return fmt.Errorf("%w: %w", wire.ErrInternal, err)
+	}
+	msg := nats.NewMsg(n.cfg.Layout.ControlSubject(wire.OpSpawn))
+	msg.Data = b
+	_, err = wire.Request(ctx, n.nc, msg, time.Minute)
+	return childErr(err)
+}
+
+// childEntry is the registry entry of parent's child id; an actor that
+// is not parent's is an unknown child.
+func (n *Node) childEntry(ctx context.Context, parent, id string) (wire.Entry, uint64, error) {
+	if transport.ValidID(id) != nil {
+		return wire.Entry{}, 0, fmt.Errorf("%w: %q", supervisor.ErrUnknownChild, id)
+	}
+	e, rev, err := n.entry(ctx, id)
+	if errors.Is(err, wire.ErrUnknownActor) || err == nil && e.Parent != parent {
+		return wire.Entry{}, 0, fmt.Errorf("%w: %q", supervisor.ErrUnknownChild, id)
+	}
+	return e, rev, err
+}
+
+// cancelDelayed cancels a delayed spawn, reporting whether there was one.
+func (n *Node) cancelDelayed(parent, id string) bool {
+	n.caps.mu.Lock()
+	defer n.caps.mu.Unlock()
+	d, ok := n.caps.pending[parent][id]
+	if ok {
+		d.timer.Stop()
+		delete(n.caps.pending[parent], id)
+	}
+	return ok
+}
+
+// Stop stops a running child on the node hosting it (on-stop runs); the
+// parent is not told of it. A delayed spawn is cancelled. The child's
+// entry keeps its parent and last state, for State.
+func (s supervision) Stop(ctx context.Context, parent, id string) error {
+	n := s.n
+	if n.cancelDelayed(parent, id) {
+		return nil
+	}
+	e, _, err := n.childEntry(ctx, parent, id)
+	if err != nil {
+		return err
+	}
+	if e.Status != wire.StatusRunning {
+		return fmt.Errorf("%w: %q has ended (%s)", supervisor.ErrUnknownChild, id, e.Status)
+	}
+	b, _ := json.Marshal(wire.ActorRequest{ID: id, By: parent})
+	msg := nats.NewMsg(n.cfg.Layout.NodeSubject(e.Node, wire.OpStop))
+	msg.Data = b
+	_, err = wire.Request(ctx, n.nc, msg, time.Minute)
+	return childErr(err)
+}
+
+// Restart spawns again a permanent or transient child that has ended
+// (given up on, or stopped): from its manifest's initial state, its
+// chain continuing. A temporary child is never restarted by the host.
+func (s supervision) Restart(ctx context.Context, parent, id string) error {
+	n := s.n
+	e, _, err := n.childEntry(ctx, parent, id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case e.Status == wire.StatusRunning:
+		return fmt.Errorf("%w: %q", supervisor.ErrChildRunning, id)
+	case e.Manifest.WithDefaults().Supervision.Restart == supervisor.Temporary:
+		return fmt.Errorf("%w: %q is temporary; spawn it again", supervisor.ErrUnknownChild, id)
+	}
+	return n.spawnChild(ctx, parent, id, &e.Manifest)
+}
+
+// Children lists the parent's running children, in the order they were
+// spawned, with the restarts and status the nodes hosting them report,
+// then its delayed spawns (not running).
+func (s supervision) Children(ctx context.Context, parent string) ([]supervisor.ChildInfo, error) {
+	n := s.n
+	kids, err := n.children(ctx, parent)
+	if err != nil {
+		return nil, err
+	}
+	trees := map[string]map[string]wire.TreeNode{} // by node, then actor id
+	infos := make([]supervisor.ChildInfo, 0, len(kids))
+	for _, k := range kids {
+		t, ok := trees[k.e.Node]
+		if !ok {
+			t = n.treeActors(ctx, k.e.Node)
+			trees[k.e.Node] = t
+		}
+		in := supervisor.ChildInfo{ID: k.id, Restart: k.e.Manifest.WithDefaults().Supervision.Restart, Running: true}
+		if a, ok := t[k.id]; ok {
+			in.Running, in.Restarts = a.Status == "running", a.Restarts
+		}
+		infos = append(infos, in)
+	}
+	n.caps.mu.Lock()
+	var delayed []supervisor.ChildInfo
+	var ats []time.Time
+	for id, d := range n.caps.pending[parent] {
+		delayed = append(delayed, supervisor.ChildInfo{ID: id, Restart: d.restart})
+		ats = append(ats, d.at)
+	}
+	n.caps.mu.Unlock()
+	idx := make([]int, len(delayed))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		return cmp.Or(ats[a].Compare(ats[b]), strings.Compare(delayed[a].ID, delayed[b].ID))
+	})
+	for _, i := range idx {
+		infos = append(infos, delayed[i])
+	}
+	return infos, nil
+}
+
+type child struct {
+	id string
+	e  wire.Entry
+}
+
+// children reads the registry for the running children of parent, in
+// spawn order. It reads every entry: the registry has no index by
+// parent (docs/SUPERVISION.md says what that costs).
+func (n *Node) children(ctx context.Context, parent string) ([]child, error) {
+	lister, err := n.actors.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: registry: %w", wire.ErrNATS, err)
+	}
+	defer func() { _ = lister.Stop() }()
+	var out []child
+	for id := range lister.Keys() {
+		e, _, err := n.entry(ctx, id)
+		if errors.Is(err, wire.ErrUnknownActor) {
+			continue // removed meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		if e.Parent == parent && e.Status == wire.StatusRunning {
+			out = append(out, child{id, e})
+		}
+	}
+	slices.SortFunc(out, func(a, b child) int { return cmp.Or(a.e.Updated.Compare(b.e.Updated), strings.Compare(a.id, b.id)) })
+	return out, nil
+}
+
+// treeActors asks node for its supervision tree and returns its actors
+// by id; empty when the node does not answer (it is gone: the child
+// will be taken over).
+func (n *Node) treeActors(ctx context.Context, node string) map[string]wire.TreeNode {
+	out := map[string]wire.TreeNode{}
+	var root wire.TreeNode
+	if node == n.name {
+		root = n.Tree(ctx)
+	} else {
+		msg := nats.NewMsg(n.cfg.Layout.NodeSubject(node, wire.OpTree))
+		msg.Data = []byte("{}")
+		reply, err := wire.Request(ctx, n.nc, msg, 10*time.Second)
+		if err != nil || json.Unmarshal(reply.Data, &root) != nil {
+			return out
+		}
+	}
+	var walk func(t wire.TreeNode)
+	walk = func(t wire.TreeNode) {
+		if t.Kind == "actor" {
+			out[t.ID] = t
+		}
+		for _, c := range t.Children {
+			walk(c)
+		}
+	}
+	walk(root)
+	return out
+}
+
+// State is a running child's state (from the node hosting it), or the
+// state an ended one ended with (its registry entry).
+func (s supervision) State(ctx context.Context, parent, id string) ([]byte, error) {
+	n := s.n
+	e, _, err := n.childEntry(ctx, parent, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Status != wire.StatusRunning {
+		return e.State, nil
+	}
+	b, _ := json.Marshal(wire.ActorRequest{ID: id})
+	msg := nats.NewMsg(n.cfg.Layout.NodeSubject(e.Node, wire.OpState))
+	msg.Data = b
+	reply, err := wire.Request(ctx, n.nc, msg, 10*time.Second)
+	if err != nil {
+		return nil, childErr(err)
+	}
+	return reply.Data, nil
+}
+
+// noteStopBy records that a stop request for a hosted actor came from
+// its parent, which is then not told of the stop.
+func (n *Node) noteStopBy(id string, data []byte) {
+	var r wire.ActorRequest
+	if json.Unmarshal(data, &r) != nil || r.By == "" {
+		return
+	}
+	if h := n.lookup(id); h != nil && h.entry.Parent == r.By {
+		n.caps.mu.Lock()
+		if n.caps.byParent == nil {
+			n.caps.byParent = map[string]bool{}
+		}
+		n.caps.byParent[id] = true
+		n.caps.mu.Unlock()
+	}
+}
+
+// failureOf is the actor failure err is or wraps.
+func failureOf(err error) (actor.Failure, bool) {
+	var f actor.Failure
+	if errors.As(err, &f) {
+		return f, true
+	}
+	var pf *actor.Failure
+	if errors.As(err, &pf) {
+		return *pf, true
+	}
+	return actor.Failure{}, false
+}
+
+func exitReason(f actor.Failure) string {
+	return actor.ExitReasonOf(actor.Exit{Reason: actor.Failed, Failure: &f})
+}
+
+// childFailed tells a child's parent of a failure that ended its
+// instance, recorded by the failure event p, once it is durable: a
+// permanent or transient child is restarted by its supervisor here
+// (restarting); a temporary one is given up on, which is reported then.
+func (h *hosted) childFailed(herr error, p *chainstore.Pending) {
+	if h.entry.Parent == "" {
+		return
+	}
+	f, ok := failureOf(herr)
+	if !ok || f.Kind == actor.GuestError {
+		return // an answer: the child goes on
+	}
+	n := h.n
+	n.caps.mu.Lock()
+	if n.caps.failures == nil {
+		n.caps.failures = map[string]actor.Failure{}
+	}
+	n.caps.failures[h.id] = f
+	n.caps.mu.Unlock()
+	if h.entry.Manifest.WithDefaults().Supervision.Restart == supervisor.Temporary {
+		return
+	}
+	h.sv.mu.Lock()
+	restarts := h.sv.restarts
+	h.sv.mu.Unlock()
+	x := actor.ChildExit{ID: h.id, Reason: exitReason(f), Detail: herr.Error(), Restarting: true, Restarts: restarts}
+	n.afterDurable(p, func(seq uint64) { n.reportChild(h.entry.Parent, h.id, chain.MessageID(h.id, seq, 0), x) })
+}
+
+// childGaveUp tells a child's parent that its supervisor gave up on it;
+// seq is the chain sequence of the child's stop event. The registry
+// says failed and the lease is free by now, so the parent may spawn the
+// id again at once.
+func (h *hosted) childGaveUp(reason string, seq uint64) {
+	if h.entry.Parent == "" {
+		return
+	}
+	n := h.n
+	n.caps.mu.Lock()
+	f, ok := n.caps.failures[h.id]
+	delete(n.caps.failures, h.id)
+	n.caps.mu.Unlock()
+	x := actor.ChildExit{ID: h.id, Reason: "killed", Detail: reason}
+	if ok {
+		x.Reason = exitReason(f)
+	}
+	h.sv.mu.Lock()
+	x.Restarts = h.sv.restarts
+	h.sv.mu.Unlock()
+	n.reportChild(h.entry.Parent, h.id, chain.MessageID(h.id, seq, 0), x)
+}
+
+// childStopped tells a child's parent that the child was stopped (by an
+// operator, not by the parent); seq is its stop event's.
+func (h *hosted) childStopped(seq uint64) {
+	if h.entry.Parent == "" {
+		return
+	}
+	n := h.n
+	n.caps.mu.Lock()
+	by := n.caps.byParent[h.id]
+	delete(n.caps.byParent, h.id)
+	delete(n.caps.failures, h.id)
+	n.caps.mu.Unlock()
+	if by {
+		return
+	}
+	n.reportChild(h.entry.Parent, h.id, chain.MessageID(h.id, seq, 0),
+		actor.ChildExit{ID: h.id, Reason: "stopped", Detail: "stopped by request"})
+}
+
+// afterDurable runs f with p's sequence once p is durable, on a goroutine
+// of its own; nothing when the append fails (the actor is let go, and the
+// chain does not show the failure).
+func (n *Node) afterDurable(p *chainstore.Pending, f func(seq uint64)) {
+	n.background(func() {
+		if err := p.Wait(n.ctx); err != nil {
+			return
+		}
+		f(p.Seq())
+	})
+}
+
+// background runs f on a goroutine the node's Close waits for, when the
+// node is not closing already.
+func (n *Node) background(f func()) {
+	n.mu.Lock()
+	counted := !n.closing
+	if counted {
+		n.bg.Add(1)
+	}
+	n.mu.Unlock()
+	go func() {
+		if counted {
+			defer n.bg.Done()
+		}
+		f()
+	}()
+}
+
+// reportChild publishes x into parent's mailbox under msgID (a random id
+// when empty), retrying while the node runs. An event for a parent the
+// registry does not know, or that has ended, is dropped with a log: no
+// one would read it (a parent spawned again under the id starts its
+// mailbox after it).
+func (n *Node) reportChild(parent, child, msgID string, x actor.ChildExit) {
+	n.background(func() {
+		ctx := n.ctx
+		e, _, err := n.entry(ctx, parent)
+		switch {
+		case errors.Is(err, wire.ErrUnknownActor):
+			n.log.Warn("dropping a child event: its parent is unknown", "parent", parent, "child", child, "reason", x.Reason)
+			return
+		case err == nil && e.Status != wire.StatusRunning:
+			n.log.Warn("dropping a child event: its parent has ended", "parent", parent, "child", child, "status", e.Status, "reason", x.Reason)
+			return
+		}
+		payload, err := actor.ChildEvent(x)
+		if err != nil {
+			n.log.Error("cannot encode a child event", "parent", parent, "child", child, "err", err)
+			return
+		}
+		wait := 50 * time.Millisecond
+		for try := 0; ; try++ {
+			m := nats.NewMsg(n.cfg.Layout.SendSubject(parent))
+			m.Data = payload
+			m.Header.Set(wire.FromHeader, child)
+			m.Header.Set(wire.ChildEventHeader, "1")
+			err := wire.PublishSend(ctx, n.js, m, msgID)
+			if err == nil {
+				return
+			}
+			if ctx.Err() != nil || try >= 20 {
+				n.log.Error("cannot deliver a child event", "parent", parent, "child", child, "id", msgID, "err", err)
+				return
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+			wait = min(2*wait, time.Second)
+		}
+	})
+}
+
+// checkChildEvent checks a child event sent to h: only an actor granted
+// supervisor takes one, and it must be a supervisor.child-event.
+func (h *hosted) checkChildEvent(data []byte, enc wire.Encoding) ([]byte, error) {
+	if h.entry.Manifest.Capabilities.Supervisor == nil {
+		return nil, fmt.Errorf("%w: actor %q takes no child events (it is not granted supervisor)", wire.ErrBadType, h.id)
+	}
+	if enc != wire.Msgpack {
+		return nil, fmt.Errorf("%w: a child event is msgpack", wire.ErrBadType)
+	}
+	if err := actor.CheckChildEvent(data); err != nil {
+		return nil, fmt.Errorf("%w: %w", wire.ErrBadType, err)
+	}
+	return data, nil
+}
+
+// isChildEvent reports whether a stream message is a child event.
+func isChildEvent(m *jetstream.RawStreamMsg) bool { return m.Header.Get(wire.ChildEventHeader) != "" }
+
+// Lifecycle events of the supervisor capability in a child's chain.
+const (
+	// lifeSpawnedBy follows the spawn event of a child: fields parent.
+	lifeSpawnedBy = "spawned_by"
+	// lifeParentStop precedes the stop event of a child its parent
+	// stopped (directly, or by ending): fields parent.
+	lifeParentStop = "parent_stop"
+)
+
+func spawnedBy(parent string) chain.Body {
+	return &chain.Lifecycle{What: lifeSpawnedBy, Fields: map[string]string{"parent": parent}}
+}
+
+// parentStop is the lifecycle event of a stop the actor's parent asked
+// for, nil for any other stop.
+func (h *hosted) parentStop() chain.Body {
+	if h.entry.Parent == "" {
+		return nil
+	}
+	h.n.caps.mu.Lock()
+	by := h.n.caps.byParent[h.id]
+	h.n.caps.mu.Unlock()
+	if !by {
+		return nil
+	}
+	return &chain.Lifecycle{What: lifeParentStop, Fields: map[string]string{"parent": h.entry.Parent}}
+}
+
+// endChildren stops the children of an agent that was stopped or given
+// up on, as an OTP supervisor's children end with it, and cancels its
+// delayed spawns. A node's shutdown or a takeover ends nothing: the
+// agent goes on elsewhere with the same children.
+func (h *hosted) endChildren() {
+	if h.entry.Manifest.Capabilities.Supervisor == nil {
+		return
+	}
+	n := h.n
+	n.caps.mu.Lock()
+	for _, d := range n.caps.pending[h.id] {
+		d.timer.Stop()
+	}
+	delete(n.caps.pending, h.id)
+	n.caps.mu.Unlock()
+	n.background(func() {
+		ctx, cancel := context.WithTimeout(n.ctx, detachTimeout)
+		defer cancel()
+		kids, err := n.children(ctx, h.id)
+		if err != nil {
+			n.log.Warn("cannot list the children of an ended agent; they go on", "parent", h.id, "err", err)
+			return
+		}
+		for _, k := range kids {
+			if err := (supervision{n: n}).Stop(ctx, h.id, k.id); err != nil && !errors.Is(err, supervisor.ErrUnknownChild) {
+				n.log.Warn("cannot stop a child of an ended agent", "parent", h.id, "child", k.id, "err", err)
+			}
+		}
+	})
+}
+
+// drainRequests ends the request subscriptions of an actor given up on
+// by draining them: a request the server routed here before it heard of
+// the end is still answered (gave_up), where an unsubscribe would drop
+// it and leave its requester to time out.
+func (h *hosted) drainRequests() {
+	for _, sub := range []*nats.Subscription{h.sub, h.stopSub} {
+		if sub != nil {
+			_ = sub.Drain()
+		}
+	}
+}
