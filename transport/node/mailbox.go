@@ -26,8 +26,10 @@ var mailboxPoll = 5 * time.Second
 // there is something to read. It costs the server an interest, not a
 // consumer.
 func (h *hosted) onWake(m *nats.Msg) {
-	id := m.Header.Get(jetstream.MsgIDHeader)
-	h.lastWake.Store(&id)
+	if m != nil { // nil: a wake-up of the node's own (drain)
+		id := m.Header.Get(jetstream.MsgIDHeader)
+		h.lastWake.Store(&id)
+	}
 	select {
 	case h.wake <- struct{}{}:
 	default:
