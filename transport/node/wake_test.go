@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -188,6 +189,14 @@ func fuelAcrossWakes(t *testing.T, lang string) {
 				t.Fatal(err)
 			}
 			return
+		}
+		for deadline := time.Now().Add(time.Minute); err != nil && !strings.Contains(err.Error(), "out of fuel"); {
+			// Not handled at all (the move under the race detector: no
+			// answer yet): nothing is in the chain; ask again.
+			if time.Now().After(deadline) {
+				t.Fatal(err)
+			}
+			err = r.request(n)
 		}
 		if err == nil {
 			t.Fatalf("a woken call of %d fuel did not run out of fuel under %d", r.fuel[len(r.fuel)-1], m.Limits.Fuel)
