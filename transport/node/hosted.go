@@ -87,7 +87,7 @@ type hosted struct {
 	stopSub      *nats.Subscription // answers "stopping" during a stop
 	wake         chan struct{}
 	lastWake     atomic.Pointer[string] // the message id of the last wake-up (mailbox.go)
-	progress     chan struct{} // signalled after each mailbox message handled
+	progress     chan struct{}          // signalled after each mailbox message handled
 	pumpDone     chan struct{}
 	// ready is closed once the actor is listed in hosted; stopping when
 	// detach (or lose) starts.
