@@ -131,6 +131,16 @@ func WithSpecFor(fn func(ctx context.Context, spawn *chain.Spawn) (actor.Spec, e
 // run the call; it closes its instance and checks the state is unchanged.
 const TooLarge = "too_large"
 
+// skipped reports whether a recorded failure is one replay does not run
+// again: a call whose outcome was not kept ([TooLarge]) or that ran past
+// the wall-clock deadline, which is the node's backstop and not
+// deterministic (a stalled or slower machine). Either way the owner kept
+// the state before the call and closed the instance; fuel is the
+// deterministic limit.
+func skipped(f *chain.Failure) bool {
+	return f != nil && (f.Reason == TooLarge || f.Reason == Reason(actor.Deadline))
+}
+
 // Reason is the failure reason a [chain.Failure] records for a failure
 // kind: "trap", "deadline", "memory", "exit", "fault", "guest_error",
 // "abi" or "out_of_fuel".
@@ -434,7 +444,7 @@ func (r *replayer) event(ctx context.Context, e chain.Event, next chain.Body) er
 
 func (r *replayer) handled(ctx context.Context, seq uint64, h *chain.Handled, failure *chain.Failure) error {
 	r.report.Handled++
-	if failure != nil && failure.Reason == TooLarge {
+	if skipped(failure) {
 		r.end()
 		if chain.Sum(r.state) != h.State {
 			r.diverge(Divergence{Seq: seq, What: DivergedState, Call: -1, Want: h.State.String(), Got: chain.Sum(r.state).String()})

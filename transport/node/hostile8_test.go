@@ -152,23 +152,20 @@ func cpuTime(t *testing.T, pid int) int {
 	return u + s
 }
 
-// TestHostile8DeadlineDoesNotReplay: the handler deadline is meant to be
-// the non-deterministic backstop beside deterministic fuel, yet the chain
-// records a call that ran past it as a failure of reason "deadline" and
-// replay runs that call again expecting the same failure. A `theater
-// serve` child runs a call that takes about a second of a 3 s deadline
-// (testdata/slowcount.wat, command 5); the child is paused (SIGSTOP, as
-// a stalled VM or a swapped-out process is) while the call runs, so it
-// passes the deadline on the wall clock and fails "deadline"; the
-// supervisor restarts the actor from its last state and it answers again.
-// Then the child is SIGKILLed. The survivor's restore replays the call on
-// an unpaused process, where it finishes: "the chain does not replay"
-// (want deadline, got success), and the actor is never hosted again
-// (the same holds the other way: a replay on a slower node than the
-// one that recorded a success). Expected: the survivor hosts the actor
-// and its count is the dead node's.
+// TestHostile8DeadlineDoesNotReplay: the handler deadline is the
+// non-deterministic backstop beside deterministic fuel, so replay must
+// not run a call recorded as failing "deadline" again (it did, expecting
+// the same failure). A `theater serve` child runs a call that takes
+// about a second of a 3 s deadline (testdata/slowcount.wat, command 5);
+// the child is paused (SIGSTOP, as a stalled VM or a swapped-out process
+// is) while the call runs, so it passes the deadline on the wall clock
+// and fails "deadline"; the supervisor restarts the actor from its last
+// state and it answers again. Then the child is SIGKILLed. The
+// survivor's restore replays the chain on an unpaused process, where the
+// call would finish: before the fix "the chain does not replay" (want
+// deadline, got success) and the actor was never hosted again. Expected:
+// the survivor hosts the actor and its count is the dead node's.
 func TestHostile8DeadlineDoesNotReplay(t *testing.T) {
-	reviewFinding(t)
 	ctx := context.Background()
 	srv := testServer(t)
 	child := startServe(t, srv.ClientURL(), "doomed", "--node-ttl", "10s")
