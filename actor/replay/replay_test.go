@@ -321,10 +321,17 @@ func TestFailureReplay(t *testing.T) {
 		t.Fatalf("replay: %s, %v", &rep, err)
 	}
 
+	evs[3].Body.(*chain.Failure).Reason = "memory"
+	rep, err = replay.Replay(ctx, newRuntime(t), spec(), reseal(t, evs))
+	if d := rep.Divergence; err != nil || d == nil || d.Seq != 3 || d.What != replay.DivergedFailure || d.Want != "memory" {
+		t.Fatalf("a failure of another kind: %v, %v", d, err)
+	}
+	// The wall-clock deadline is not deterministic: a call recorded as
+	// past it is not run again, whatever the guest would do now.
 	evs[3].Body.(*chain.Failure).Reason = "deadline"
 	rep, err = replay.Replay(ctx, newRuntime(t), spec(), reseal(t, evs))
-	if d := rep.Divergence; err != nil || d == nil || d.Seq != 3 || d.What != replay.DivergedFailure || d.Want != "deadline" {
-		t.Fatalf("a failure of another kind: %v, %v", d, err)
+	if err != nil || !rep.OK() || rep.Handled != 2 {
+		t.Fatalf("a deadline failure: %s, %v", &rep, err)
 	}
 	rep, err = replay.Replay(ctx, newRuntime(t), spec(), reseal(t, append(evs[:3:3], evs[4])))
 	if d := rep.Divergence; err != nil || d == nil || d.Seq != 3 || d.What != replay.DivergedFailure || d.Want != "success" {
