@@ -449,7 +449,7 @@ func (r *Runtime) addLive(a *Actor) {
 		}
 		var victim *Actor
 		for v := r.lruTail; v != nil; v = v.lruPrev {
-			if v != a && v.trySem() {
+			if v != a && !v.spec.KeepLive && v.trySem() {
 				victim = v
 				break
 			}

@@ -121,6 +121,11 @@ type Spec struct {
 	// theater_init is not called (a restart from last state, a migration).
 	State  []byte
 	Resume bool
+	// KeepLive exempts the actor's instance from the runtime's
+	// live-instance bound ([WithMaxLiveInstances]): it closes only by its
+	// idle timeout, a failure or a stop. Replay sets it, because an
+	// instance closed between two calls changes the next call's fuel.
+	KeepLive bool
 
 	// Router, Clock and Entropy serve the message, clock and random
 	// capabilities; a nil Router makes message imports answer

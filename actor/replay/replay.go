@@ -332,6 +332,7 @@ func (r *replayer) use(ctx context.Context, spec actor.Spec) error {
 	spec.OnFailure, spec.OnExit, spec.OnHibernate = nil, nil, nil
 	spec.FailurePolicy = actor.RecreateOnFailure
 	spec.Limits.IdleTimeout = -1
+	spec.KeepLive = true // the runtime's live bound must not close it between calls
 	if spec.Module != nil {
 		// Compile once, so that every spawn of the replay (one per init
 		// or restart) names the module by digest.

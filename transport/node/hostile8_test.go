@@ -31,15 +31,6 @@ import (
 	"github.com/theater-go/theater/wit"
 )
 
-// reviewFinding skips a test that fails on this tree unless
-// THEATER_REVIEW=1.
-func reviewFinding(t *testing.T) {
-	t.Helper()
-	if os.Getenv("THEATER_REVIEW") != "1" {
-		t.Skip("a review finding that fails on this tree; THEATER_REVIEW=1 runs it")
-	}
-}
-
 // counterSpec is the C counter's spec for replaying actor id's chain.
 func counterSpec(t *testing.T, id string) (actor.Spec, *manifest.Manifest, []byte, []byte) {
 	t.Helper()
@@ -65,8 +56,8 @@ func counterSpec(t *testing.T, id string) (actor.Spec, *manifest.Manifest, []byt
 // the node's own runtime (hosted.go: replay.Replay(ctx, n.rt, ...)),
 // whose live-instance bound (actor.WithMaxLiveInstances, 1000 by
 // default) evicts the least recently used idle instance whenever another
-// actor opens one. Replay disables the idle timer but not the bound, so
-// an actor of the node opening an instance between two replayed calls
+// actor opens one. Replay disabled the idle timer but not the bound (it
+// now sets Spec.KeepLive), so an actor of the node opening an instance between two replayed calls
 // closes replay's instance: the next replayed call runs in a fresh
 // instance where the live one ran warm, and its fuel is not the node's
 // (the C counter's woken call costs ~4x a warm one). Under a fuel limit
@@ -79,7 +70,6 @@ func counterSpec(t *testing.T, id string) (actor.Spec, *manifest.Manifest, []byt
 // node does), measures different fuel. Expected: replay measures the
 // node's fuel for every call whatever else the runtime runs.
 func TestHostile8ReplayEvictedByLiveBound(t *testing.T) {
-	reviewFinding(t)
 	ctx := context.Background()
 	srv := testServer(t)
 	n := startNode(t, srv, "a")
