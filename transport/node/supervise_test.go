@@ -271,11 +271,17 @@ func TestGiveUpIsFinal(t *testing.T) {
 	spawnModule(t, c, perm, faultyModule, "perm", "")
 
 	add(t, c, "temp")
-	// The loop holds the instance for its deadline: the sends behind it
-	// are stored while it runs and are never handled.
-	send(t, c, "temp", cmdLoop)
-	send(t, c, "temp", cmdAdd)
-	send(t, c, "temp", cmdAdd)
+	// The loop holds the instance until it runs out of fuel: the sends
+	// behind it are stored while it runs and are never handled. They go
+	// straight into the mailbox, back to back: the client's own check of
+	// the registry could find the give-up already (a loop of 5M fuel is
+	// a few milliseconds).
+	js := natsJS(t, nc)
+	for _, cmd := range [][]byte{cmdLoop, cmdAdd, cmdAdd} {
+		if err := wire.PublishSend(ctx, js, &nats.Msg{Subject: transport.Layout{}.SendSubject("temp"), Data: cmd}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e := gaveUp(t, c, "temp")
 	if n, err := count(e.State); err != nil || n != 1 {
 		t.Errorf("failed entry's state %x (%v), want the count 1", e.State, err)

@@ -74,6 +74,12 @@ func (r *fuelRun) request(n *node.Node) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	_, err := r.c.Request(ctx, r.id, []byte{1}, wire.Msgpack)
+	for errors.Is(err, wire.ErrUnavailable) && ctx.Err() == nil {
+		// Not handled: no node serves the actor yet (right after a move)
+		// or it is restarting. Nothing is in the chain; ask again.
+		time.Sleep(10 * time.Millisecond)
+		_, err = r.c.Request(ctx, r.id, []byte{1}, wire.Msgpack)
+	}
 	if err == nil {
 		r.fuel = append(r.fuel, node.LastFuel(n, r.id))
 	}
