@@ -24,6 +24,7 @@ import (
 	"github.com/theater-go/theater/examples/coordinator"
 	"github.com/theater-go/theater/examples/coordinator/tool"
 	"github.com/theater-go/theater/transport/client"
+	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
 )
 
@@ -89,9 +90,13 @@ func TestCoordinatorExample(t *testing.T) {
 	}
 
 	srv := testServer(t)
-	n := startNode(t, srv, "a")
+	// Three Go guests compile at the spawn: minutes under the race
+	// detector on a loaded machine.
+	n := startNodeCfg(t, srv, node.Config{Name: "a", SpawnTimeout: 5 * time.Minute})
 	c := newClient(t, srv)
-	if _, err := c.SpawnTree(ctx, filepath.Join(dir, "tree.toml"), client.SpawnOptions{Node: "a"}); err != nil {
+	tctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if _, err := c.SpawnTree(tctx, filepath.Join(dir, "tree.toml"), client.SpawnOptions{Node: "a"}); err != nil {
 		t.Fatal(err)
 	}
 	ask := func(args ...string) []string {
