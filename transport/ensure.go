@@ -293,6 +293,21 @@ func (l Layout) RestoreKVConfig(c StoreConfig) jetstream.KeyValueConfig {
 	}
 }
 
+// ChildrenKVConfig is the index of supervisor agents' children: a key
+// "<parent>.<child>" per child spawned, written before the spawn; the
+// registry entry says whether the child runs and whose it is, and a
+// listing deletes the keys it finds stale.
+func (l Layout) ChildrenKVConfig(c StoreConfig) jetstream.KeyValueConfig {
+	c = c.resolved()
+	return jetstream.KeyValueConfig{
+		Bucket:      l.ChildrenBucket(),
+		Description: "Theater supervisor agents' children, keyed by <parent>.<child>",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+	}
+}
+
 // NodesKVConfig is the node heartbeat bucket: one key per node, expiring
 // NodeTTL after its last beat. Limit markers make the expiry visible to
 // watchers, so survivors learn of a dead node when its entry lapses
@@ -366,7 +381,7 @@ func (l Layout) Ensure(ctx context.Context, js jetstream.JetStream, c StoreConfi
 			return fmt.Errorf("transport: ensure stream %s: %w", sc.Name, err)
 		}
 	}
-	for _, kc := range []jetstream.KeyValueConfig{l.ActorsKVConfig(c), l.LeasesKVConfig(c), l.NodesKVConfig(c), l.StoreKVConfig(c), l.RestoreKVConfig(c)} {
+	for _, kc := range []jetstream.KeyValueConfig{l.ActorsKVConfig(c), l.LeasesKVConfig(c), l.NodesKVConfig(c), l.StoreKVConfig(c), l.RestoreKVConfig(c), l.ChildrenKVConfig(c)} {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, kc); err != nil {
 			return fmt.Errorf("transport: ensure KV bucket %s: %w", kc.Bucket, err)
 		}

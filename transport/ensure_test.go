@@ -55,7 +55,7 @@ func TestEnsureIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(streams)
-	want := []string{"KV_theater_actors", "KV_theater_leases", "KV_theater_nodes", "KV_theater_restore", "KV_theater_store", "OBJ_theater_modules", "theater_chain", "theater_channels", "theater_events", "theater_mailbox", "theater_timers"}
+	want := []string{"KV_theater_actors", "KV_theater_children", "KV_theater_leases", "KV_theater_nodes", "KV_theater_restore", "KV_theater_store", "OBJ_theater_modules", "theater_chain", "theater_channels", "theater_events", "theater_mailbox", "theater_timers"}
 	if !slices.Equal(streams, want) {
 		t.Errorf("streams %v, want %v", streams, want)
 	}
@@ -65,7 +65,7 @@ func TestEnsureIdempotent(t *testing.T) {
 		buckets = append(buckets, n)
 	}
 	slices.Sort(buckets)
-	if !slices.Equal(buckets, []string{"theater_actors", "theater_leases", "theater_nodes", "theater_restore", "theater_store"}) {
+	if !slices.Equal(buckets, []string{"theater_actors", "theater_children", "theater_leases", "theater_nodes", "theater_restore", "theater_store"}) {
 		t.Errorf("KV buckets %v", buckets)
 	}
 	if _, err := js.ObjectStore(ctx, "theater_modules"); err != nil {

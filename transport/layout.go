@@ -127,6 +127,12 @@ func (l Layout) NodeSubject(node, op string) string {
 // group): <prefix>.ctl.<op>, e.g. a spawn that lets placement choose.
 func (l Layout) ControlSubject(op string) string { return l.prefix() + ".ctl." + op }
 
+// ChildSpawnSubject is where a node spawns a supervisor agent's child
+// (<prefix>.sup.spawn, a queue group of the nodes): the one subject a
+// spawn may name a parent on. Only nodes may publish there
+// (docs/NATS.md, "Who may publish where").
+func (l Layout) ChildSpawnSubject() string { return l.prefix() + ".sup.spawn" }
+
 // MailboxStream is the stream of durable sends: <prefix>_mailbox.
 func (l Layout) MailboxStream() string { return l.prefix() + "_mailbox" }
 
@@ -149,6 +155,11 @@ func (l Layout) LeasesBucket() string { return l.prefix() + "_leases" }
 // keyed by actor id, naming the actor's last snapshot event that a
 // restore may start from and what a restore needs besides its state.
 func (l Layout) RestoreBucket() string { return l.prefix() + "_restore" }
+
+// ChildrenBucket indexes the supervisor capability's children by parent:
+// <prefix>_children, keyed by "<parent>.<child>", empty values, so a
+// parent's children are listed by a key filter.
+func (l Layout) ChildrenBucket() string { return l.prefix() + "_children" }
 
 // NodesBucket is the KV bucket of node heartbeats: <prefix>_nodes, keyed
 // by node name; entries expire when a node stops beating.

@@ -80,6 +80,8 @@ func TestLayoutNames(t *testing.T) {
 		l.NodesBucket():            "t1_nodes",
 		l.StoreBucket():            "t1_store",
 		l.RestoreBucket():          "t1_restore",
+		l.ChildrenBucket():         "t1_children",
+		l.ChildSpawnSubject():      "t1.sup.spawn",
 		l.ModulesStore():           "t1_modules",
 		l.ServiceName():            "t1",
 	} {

@@ -172,6 +172,10 @@
 //   - start_from: the state a restart starts from: "last" (the default),
 //     the last state in the actor's chain, or "initial", running init
 //     again with [state].
+//   - shutdown: how long a stop its supervisor asks for waits for the
+//     actor (its on-stop handler included) before it kills it; default
+//     [supervisor.DefaultShutdown]. A supervisor agent's child gets its
+//     child spec's shutdown here.
 //
 // # Supervision trees
 //

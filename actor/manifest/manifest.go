@@ -268,9 +268,14 @@ type Limits struct {
 // supervisor's (package supervisor's defaults when zero: one restart in
 // five seconds, no backoff), so a crash loop is bounded per actor. In a
 // tree, the tree's supervisors decide them and these three are unused.
+//
+// Shutdown bounds a stop the actor's supervisor asks for (a supervisor
+// agent's stop of its child, or its end): past it the actor is killed
+// and its on-stop handler does not run; zero is supervisor.DefaultShutdown.
 type Supervision struct {
 	Restart   supervisor.Restart   `toml:"restart" json:"restart,omitempty"`
 	StartFrom supervisor.StartFrom `toml:"start_from" json:"start_from,omitempty"`
+	Shutdown  Duration             `toml:"shutdown" json:"shutdown,omitempty"`
 	Intensity int                  `toml:"intensity" json:"intensity,omitempty"`
 	Period    Duration             `toml:"period" json:"period,omitempty"`
 	Backoff   *supervisor.Backoff  `toml:"backoff" json:"backoff,omitempty"`

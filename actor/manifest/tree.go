@@ -250,5 +250,5 @@ func (t *Tree) Build(actor func(id string, m *Manifest) (supervisor.Child, error
 // supervisor.
 func (m *Manifest) ChildSpec(id string, child supervisor.Child) supervisor.ChildSpec {
 	d := m.WithDefaults()
-	return supervisor.ChildSpec{ID: id, Restart: d.Supervision.Restart, StartFrom: d.Supervision.StartFrom, Child: child}
+	return supervisor.ChildSpec{ID: id, Restart: d.Supervision.Restart, StartFrom: d.Supervision.StartFrom, Shutdown: d.Supervision.Shutdown, Child: child}
 }

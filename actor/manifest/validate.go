@@ -217,6 +217,9 @@ func (s *Supervision) check() *Error {
 	default:
 		return fieldErr("supervision.start_from", "unknown state %q (want initial or last)", s.StartFrom)
 	}
+	if s.Shutdown < 0 {
+		return fieldErr("supervision.shutdown", "%v is negative", time.Duration(s.Shutdown))
+	}
 	return checkSupervisor("supervision.", "", s.Intensity, s.Period, s.Backoff)
 }
 

@@ -43,6 +43,7 @@ func (n *Node) startService() (micro.Service, error) {
 		{"node-spawn-tree", l.NodeSubject(n.name, wire.OpSpawnTree), false, slotted, n.ctlSpawnTree},
 		{"tree", l.NodeSubject(n.name, wire.OpTree), false, inline, n.ctlTree},
 		{"remove", l.ControlSubject(wire.OpRemove), true, slotted, n.ctlRemove},
+		{"spawn-child", l.ChildSpawnSubject(), true, slotted, n.ctlSpawnChild}, // supcap.go
 	}
 	for _, ep := range eps {
 		opts := []micro.EndpointOpt{micro.WithEndpointSubject(ep.subject)}
@@ -174,11 +175,9 @@ func (n *Node) ctlSpawn(ctx context.Context, req micro.Request) (any, error) {
 		return nil, err
 	}
 	if r.Parent != "" {
-		if err := transport.ValidID(r.Parent); err != nil {
-			return nil, fmt.Errorf("%w: parent: %w", wire.ErrInvalidID, err)
-		}
+		return nil, fmt.Errorf("%w: spawn %q: only a node names a parent, on %s (supervisor agents spawn children through the capability)", wire.ErrDenied, r.ID, n.cfg.Layout.ChildSpawnSubject())
 	}
-	return n.spawn(ctx, r.ID, &r.Manifest, "", r.Parent)
+	return n.spawn(ctx, r.ID, &r.Manifest, "", "")
 }
 
 // Spawn starts an actor on this node from a manifest whose module (and
@@ -370,7 +369,11 @@ func (n *Node) ctlStop(ctx context.Context, req micro.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.noteStopBy(id, req.Data()) // supcap.go
+	if n.noteStopBy(id, req.Data()) { // supcap.go
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, n.shutdownBound(id))
+		defer cancel()
+	}
 	return n.Stop(ctx, id)
 }
 

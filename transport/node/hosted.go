@@ -454,6 +454,9 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 	if err := n.supervise(ctx, h); err != nil {
 		return errors.Join(err, h.detach(ctx))
 	}
+	if rs != nil {
+		h.childResumed(rs) // supcap.go
+	}
 	return nil
 }
 

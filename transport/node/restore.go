@@ -47,6 +47,10 @@ type restored struct {
 	// snapshot: a node writes a point only for an actor it runs, so the
 	// events before it end no actor.
 	tail []chain.Body
+	// fail is the chain's last failure event and failSeq its sequence: a
+	// child's exit its parent may not have heard of (supcap.go).
+	fail    *chain.Failure
+	failSeq uint64
 }
 
 // tailLen is how many of a chain's last events restore keeps in tail:
@@ -117,6 +121,7 @@ func (rs *restored) add(id string, e chainstore.Entry) error {
 	case *chain.Spawn:
 		// A re-spawn starts the actor anew; nothing before it counts.
 		rs.spawn, rs.inited, rs.mbox, rs.snapHash, rs.fromPoint = b, false, 0, chain.Hash{}, false
+		rs.fail, rs.failSeq = nil, 0
 		rs.state = chain.Sum(b.State)
 		rs.events = append(rs.events[:0], ev)
 		return nil
@@ -154,6 +159,7 @@ func (rs *restored) add(id string, e chainstore.Entry) error {
 		}
 	case *chain.Failure:
 		rs.mbox = max(rs.mbox, b.MailboxSeq)
+		rs.fail, rs.failSeq = b, ev.Seq
 		dropFailedWrites(rs.recent, ev.Seq)
 	}
 	rs.events = append(rs.events, ev)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
 
 	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/actor/chain"
@@ -46,6 +47,7 @@ type supCaps struct {
 	pending  map[string]map[string]delayedChild // by parent, then child id
 	failures map[string]actor.Failure           // by child id
 	byParent map[string]bool                    // children whose stop their parent asked for
+	index    jetstream.KeyValue                 // the children index (childIndex)
 }
 
 type delayedChild struct {
@@ -159,7 +161,7 @@ func (n *Node) childManifest(ctx context.Context, h *hosted, req actor.ChildRequ
 		}
 	}
 	m.Supervision = manifest.Supervision{Restart: req.Restart, StartFrom: req.StartFrom,
-		Intensity: g.Intensity, Period: g.Period, Backoff: g.Backoff}
+		Shutdown: manifest.Duration(req.Shutdown), Intensity: g.Intensity, Period: g.Period, Backoff: g.Backoff}
 	if req.StartFrom == supervisor.StartLast {
 		// A child spawned again from last starts from the state the last
 		// child of this id ended with (its registry entry has it): the
@@ -174,16 +176,72 @@ func (n *Node) childManifest(ctx context.Context, h *hosted, req actor.ChildRequ
 	return m, nil
 }
 
-// spawnChild asks any node to spawn child id of parent from m.
+// spawnChild asks any node to spawn child id of parent from m, on the
+// nodes' own subject, from this node (the parent's host).
 func (n *Node) spawnChild(ctx context.Context, parent, id string, m *manifest.Manifest) error {
 	b, err := json.Marshal(wire.SpawnRequest{ID: id, Manifest: *m, Parent: parent})
 	if err != nil {
 		return fmt.Errorf("%w: %w", wire.ErrInternal, err)
 	}
-	msg := nats.NewMsg(n.cfg.Layout.ControlSubject(wire.OpSpawn))
+	msg := nats.NewMsg(n.cfg.Layout.ChildSpawnSubject())
 	msg.Data = b
+	msg.Header.Set(wire.NodeHeader, n.name)
 	_, err = wire.Request(ctx, n.nc, msg, time.Minute)
 	return childErr(err)
+}
+
+// ctlSpawnChild spawns a supervisor agent's child. Only nodes may publish
+// on its subject (docs/NATS.md), and the public spawn endpoints refuse a
+// parent (ctlSpawn), so a client cannot make an actor another's child.
+// The request must also come from the node whose lease hosts the parent
+// (its [wire.NodeHeader]), and a parent the registry lists as running
+// must be granted supervisor; a parent still in its first init has no
+// entry yet, and its lease is what shows it is hosted.
+func (n *Node) ctlSpawnChild(ctx context.Context, req micro.Request) (any, error) {
+	r, err := wire.DecodeSpawnRequest(req.Data())
+	if err != nil {
+		return nil, err
+	}
+	if err := n.checkParent(ctx, r.Parent, req.Headers().Get(wire.NodeHeader)); err != nil {
+		return nil, err
+	}
+	if err := transport.ValidID(r.ID); err != nil {
+		return nil, fmt.Errorf("%w: %w", wire.ErrInvalidID, err)
+	}
+	// Indexed before it runs, so no listing misses a running child.
+	if err := n.indexChild(ctx, r.Parent, r.ID); err != nil {
+		return nil, err
+	}
+	return n.spawn(ctx, r.ID, &r.Manifest, "", r.Parent)
+}
+
+// checkParent checks that parent is an actor node hosts that may have
+// children.
+func (n *Node) checkParent(ctx context.Context, parent, node string) error {
+	if err := transport.ValidID(parent); err != nil {
+		return fmt.Errorf("%w: parent: %w", wire.ErrInvalidID, err)
+	}
+	le, err := n.leases.Get(ctx, parent)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("%w: parent %q is hosted by no node", wire.ErrDenied, parent)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: lease of %q: %w", wire.ErrNATS, parent, err)
+	}
+	var lv leaseValue
+	if err := json.Unmarshal(le.Value(), &lv); err != nil || lv.Node != node {
+		return fmt.Errorf("%w: parent %q is not hosted by the requesting node %q", wire.ErrDenied, parent, node)
+	}
+	e, _, err := n.entry(ctx, parent)
+	switch {
+	case errors.Is(err, wire.ErrUnknownActor):
+		return nil // its first init, which spawns: the lease shows it is hosted
+	case err != nil:
+		return err
+	case e.Status == wire.StatusRunning && e.Manifest.Capabilities.Supervisor == nil:
+		return fmt.Errorf("%w: parent %q is not granted supervisor", wire.ErrDenied, parent)
+	}
+	return nil
 }
 
 // childEntry is the registry entry of parent's child id; an actor that
@@ -300,20 +358,20 @@ type child struct {
 	e  wire.Entry
 }
 
-// children reads the registry for the running children of parent, in
-// spawn order. It reads every entry: the registry has no index by
-// parent (docs/SUPERVISION.md says what that costs).
+// children reads the running children of parent, in spawn order: the
+// keys under parent in the children index, each checked against its
+// registry entry (the child runs and is parent's), so a listing reads
+// the parent's own children, not the registry.
 func (n *Node) children(ctx context.Context, parent string) ([]child, error) {
-	lister, err := n.actors.ListKeys(ctx)
+	ids, err := n.indexedChildren(ctx, parent)
 	if err != nil {
-		return nil, fmt.Errorf("%w: registry: %w", wire.ErrNATS, err)
+		return nil, err
 	}
-	defer func() { _ = lister.Stop() }()
 	var out []child
-	for id := range lister.Keys() {
+	for _, id := range ids {
 		e, _, err := n.entry(ctx, id)
 		if errors.Is(err, wire.ErrUnknownActor) {
-			continue // removed meanwhile
+			continue // removed, or a spawn that failed
 		}
 		if err != nil {
 			return nil, err
@@ -324,6 +382,67 @@ func (n *Node) children(ctx context.Context, parent string) ([]child, error) {
 	}
 	slices.SortFunc(out, func(a, b child) int { return cmp.Or(a.e.Updated.Compare(b.e.Updated), strings.Compare(a.id, b.id)) })
 	return out, nil
+}
+
+// childIndex is the children index bucket, opened on first use.
+func (n *Node) childIndex(ctx context.Context) (jetstream.KeyValue, error) {
+	n.caps.mu.Lock()
+	defer n.caps.mu.Unlock()
+	if n.caps.index == nil {
+		kv, err := n.js.KeyValue(ctx, n.cfg.Layout.ChildrenBucket())
+		if err != nil {
+			return nil, fmt.Errorf("%w: children index: %w", wire.ErrNATS, err)
+		}
+		n.caps.index = kv
+	}
+	return n.caps.index, nil
+}
+
+// indexChild records that parent spawns child id; the key stays while
+// the parent lives (unindexChildren), whatever becomes of the child.
+func (n *Node) indexChild(ctx context.Context, parent, id string) error {
+	kv, err := n.childIndex(ctx)
+	if err == nil {
+		_, err = kv.Put(ctx, parent+"."+id, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: index child %q of %q: %w", wire.ErrNATS, id, parent, err)
+	}
+	return nil
+}
+
+// indexedChildren are the ids the index holds under parent.
+func (n *Node) indexedChildren(ctx context.Context, parent string) ([]string, error) {
+	kv, err := n.childIndex(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lister, err := kv.ListKeysFiltered(ctx, parent+".*")
+	if err != nil {
+		return nil, fmt.Errorf("%w: children index: %w", wire.ErrNATS, err)
+	}
+	defer func() { _ = lister.Stop() }()
+	var ids []string
+	for key := range lister.Keys() {
+		ids = append(ids, strings.TrimPrefix(key, parent+"."))
+	}
+	return ids, nil
+}
+
+// unindexChildren deletes an ended parent's keys, once its children are
+// stopped.
+func (n *Node) unindexChildren(ctx context.Context, parent string) {
+	ids, err := n.indexedChildren(ctx, parent)
+	kv, kerr := n.childIndex(ctx)
+	for _, id := range ids {
+		if err = cmp.Or(err, kerr); err != nil {
+			break
+		}
+		err = kv.Delete(ctx, parent+"."+id)
+	}
+	if err != nil {
+		n.log.Warn("cannot clear the children index of an ended agent", "parent", parent, "err", err)
+	}
 }
 
 // treeActors asks node for its supervision tree and returns its actors
@@ -377,20 +496,36 @@ func (s supervision) State(ctx context.Context, parent, id string) ([]byte, erro
 }
 
 // noteStopBy records that a stop request for a hosted actor came from
-// its parent, which is then not told of the stop.
-func (n *Node) noteStopBy(id string, data []byte) {
+// its parent, which is then not told of the stop, and reports whether it
+// did.
+func (n *Node) noteStopBy(id string, data []byte) bool {
 	var r wire.ActorRequest
 	if json.Unmarshal(data, &r) != nil || r.By == "" {
-		return
+		return false
 	}
-	if h := n.lookup(id); h != nil && h.entry.Parent == r.By {
-		n.caps.mu.Lock()
-		if n.caps.byParent == nil {
-			n.caps.byParent = map[string]bool{}
-		}
-		n.caps.byParent[id] = true
-		n.caps.mu.Unlock()
+	h := n.lookup(id)
+	if h == nil || h.entry.Parent != r.By {
+		return false
 	}
+	n.caps.mu.Lock()
+	if n.caps.byParent == nil {
+		n.caps.byParent = map[string]bool{}
+	}
+	n.caps.byParent[id] = true
+	n.caps.mu.Unlock()
+	return true
+}
+
+// shutdownBound is how long a stop its parent asks for gives child id:
+// the shutdown of its child spec (supervisor.DefaultShutdown when the
+// parent left it zero), as an OTP supervisor's. Past it the stop kills
+// the child: the handler in flight is aborted and on-stop does not run
+// (Node.Stop).
+func (n *Node) shutdownBound(id string) time.Duration {
+	if h := n.lookup(id); h != nil && h.entry.Manifest.Supervision.Shutdown > 0 {
+		return time.Duration(h.entry.Manifest.Supervision.Shutdown)
+	}
+	return supervisor.DefaultShutdown
 }
 
 // failureOf is the actor failure err is or wraps.
@@ -437,6 +572,32 @@ func (h *hosted) childFailed(herr error, p *chainstore.Pending) {
 	h.sv.mu.Unlock()
 	x := actor.ChildExit{ID: h.id, Reason: exitReason(f), Detail: herr.Error(), Restarting: true, Restarts: restarts}
 	n.afterDurable(p, func(seq uint64) { n.reportChild(h.entry.Parent, h.id, chain.MessageID(h.id, seq, 0), x) })
+}
+
+// childResumed tells the parent of a permanent or transient child that a
+// node resumes from its chain of the exit the chain's last failure event
+// records: the node that wrote it may have died before it told the
+// parent. The id is the one that node used (chain.MessageID of the
+// failure event), so the mailbox stream's duplicate window, and after it
+// the parent's chain-derived dedupe, drop it when the parent has it
+// already; the dedupe keeps a sender's last recentWindow events, so an
+// older failure is not sent again (its node went on to write those
+// events, the report long done). A temporary child's exit is told at its
+// give-up.
+func (h *hosted) childResumed(rs *restored) {
+	if h.entry.Parent == "" || rs.fail == nil || rs.failSeq+recentWindow < rs.head.Seq ||
+		h.entry.Manifest.WithDefaults().Supervision.Restart == supervisor.Temporary {
+		return
+	}
+	// The kinds that end an instance, by the reason the chain records
+	// (replay.Reason); a guest error or a rejected send ends nothing.
+	for k := actor.Trap; k <= actor.OutOfFuel; k++ {
+		if k != actor.GuestError && failureReason(actor.Failure{Kind: k}) == rs.fail.Reason {
+			h.n.reportChild(h.entry.Parent, h.id, chain.MessageID(h.id, rs.failSeq, 0),
+				actor.ChildExit{ID: h.id, Reason: exitReason(actor.Failure{Kind: k}), Detail: rs.fail.Detail, Restarting: true})
+			return
+		}
+	}
 }
 
 // childGaveUp tells a child's parent that its supervisor gave up on it;
@@ -631,6 +792,7 @@ func (h *hosted) endChildren() {
 				n.log.Warn("cannot stop a child of an ended agent", "parent", h.id, "child", k.id, "err", err)
 			}
 		}
+		n.unindexChildren(ctx, h.id)
 	})
 }
 

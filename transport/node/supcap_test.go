@@ -3,7 +3,6 @@ package node_test
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -98,6 +97,12 @@ func supRuntime(t testing.TB) *actor.Runtime {
 // boss as id on node on (any node when "").
 func spawnBoss(t *testing.T, c *client.Client, id, on string) {
 	t.Helper()
+	spawnBossWith(t, c, id, on, func(*manifest.Manifest) {})
+}
+
+// spawnBossWith is spawnBoss with the boss's manifest changed by edit.
+func spawnBossWith(t *testing.T, c *client.Client, id, on string, edit func(*manifest.Manifest)) {
+	t.Helper()
 	g, err := supGuests()
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +119,7 @@ func spawnBoss(t *testing.T, c *client.Client, id, on string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	edit(bm)
 	if _, err := c.Spawn(ctx, bm, g[0], nil, client.SpawnOptions{ID: id, Node: on}); err != nil {
 		t.Fatal(err)
 	}
@@ -491,8 +497,8 @@ func TestSupervisorAgentSurvivesKill(t *testing.T) {
 	}
 }
 
-// TestChildEventNoParent: a child whose parent the registry does not
-// know fails; its node drops the event with a log and the child's give-up
+// TestChildEventNoParent: a child whose parent the registry no longer
+// knows fails; its node drops the event with a log and the child's give-up
 // completes. A child event sent to an actor that is not a supervisor, or
 // one that is not a child-event, is refused and the mailbox goes on.
 func TestChildEventNoParent(t *testing.T) {
@@ -522,10 +528,19 @@ func TestChildEventNoParent(t *testing.T) {
 	if wm.Module, err = wire.PutObject(ctx, obs, g[1]); err != nil {
 		t.Fatal(err)
 	}
-	req, _ := json.Marshal(wire.SpawnRequest{ID: "worker", Manifest: *wm, Parent: "ghost"})
-	m := nats.NewMsg(transport.Layout{}.ControlSubject(wire.OpSpawn))
-	m.Data = req
-	if _, err := wire.Request(ctx, nc, m, time.Minute); err != nil {
+	// The parent is an agent node a hosts, which the registry then
+	// forgets (an operator's `nats kv del`).
+	ghost := faultyManifest(manifest.Supervision{})
+	ghost.Capabilities.Supervisor = &manifest.SupervisorConfig{}
+	spawnModule(t, c, ghost, faultyModule, "ghost", "")
+	if err := spawnRaw(ctx, nc, transport.Layout{}.ChildSpawnSubject(), "worker", "ghost", "a", *wm); err != nil {
+		t.Fatal(err)
+	}
+	actors, err := js.KeyValue(ctx, transport.Layout{}.ActorsBucket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := actors.Delete(ctx, "ghost"); err != nil {
 		t.Fatal(err)
 	}
 	workerSend(t, c, "crash")

@@ -33,6 +33,10 @@ var (
 	// it (a temporary child that failed, or more restarts than its
 	// intensity allows): its status is [StatusFailed], its mailbox kept.
 	ErrGaveUp = errors.New("theater: actor failed and its supervisor gave up")
+	// ErrDenied refuses a request its sender may not make: a spawn that
+	// names a parent outside the nodes' own subject, or a parent that is
+	// not a running supervisor agent.
+	ErrDenied = errors.New("theater: not allowed")
 	// ErrNATS wraps a failed NATS or JetStream operation (a lost
 	// connection, a missing stream); the error of nats.go follows it.
 	ErrNATS     = errors.New("theater: NATS")
@@ -69,6 +73,7 @@ const (
 	CodeUnavailable  = "unavailable"
 	CodeTypesChanged = "types_changed"
 	CodeGaveUp       = "gave_up"
+	CodeDenied       = "denied"
 	CodeInternal     = "internal"
 )
 
@@ -96,6 +101,7 @@ var codeErrs = []struct {
 	{CodeUnavailable, ErrUnavailable, "503"},
 	{CodeTypesChanged, ErrTypesChanged, "409"},
 	{CodeGaveUp, ErrGaveUp, "410"},
+	{CodeDenied, ErrDenied, "403"},
 	{CodeInternal, ErrInternal, "500"},
 }
 

@@ -8,7 +8,7 @@
 // Its state is a msgpack array [max_tries, base_ms, from, tries, log];
 // the manifest gives the first three. Requests are msgpack arrays:
 // ["log"] answers the decisions; ["spawn", id, manifest, restart, delay_ms],
-// ["spawn-module", id, digest, manifest-toml], ["stop", id],
+// ["spawn-module", id, digest, manifest-toml, shutdown_ms?], ["stop", id],
 // ["restart", id], ["children"] and ["state", id] call the supervisor
 // capability and answer ["ok"], its result, or [the error's text], so
 // that tests can drive the capability directly. Every answer is a msgpack
@@ -173,7 +173,8 @@ func onRequest(b, msg []byte) ([]byte, []byte, error) {
 		delay, _ := strconv.ParseUint(arg(4), 10, 32)
 		return answer(guest.Spawn(guest.ChildSpec{ID: arg(1), Manifest: arg(2), Restart: arg(3), StartFrom: "initial", DelayMS: uint32(delay)}))
 	case "spawn-module":
-		return answer(guest.Spawn(guest.ChildSpec{ID: arg(1), Digest: arg(2), ManifestTOML: arg(3), Restart: "permanent"}))
+		shutdown, _ := strconv.ParseUint(arg(4), 10, 32)
+		return answer(guest.Spawn(guest.ChildSpec{ID: arg(1), Digest: arg(2), ManifestTOML: arg(3), Restart: "permanent", ShutdownMS: uint32(shutdown)}))
 	case "stop":
 		return answer(guest.StopChild(arg(1)))
 	case "restart":
