@@ -194,6 +194,18 @@ func (l Layout) TimerSubject(id, timer string) string {
 // hosting the actor moves each message from there to its mailbox.
 func (l Layout) TimerFireSubject(id string) string { return l.prefix() + ".timer." + id + ".fire" }
 
+// ChildTimerSubject holds the schedule of a supervisor agent's delayed
+// spawn of child: <prefix>.timer.<parent>.child.<child>, in the
+// [Layout.TimersStream]; it fires on [Layout.ChildFireSubject].
+func (l Layout) ChildTimerSubject(parent, child string) string {
+	return l.prefix() + ".timer." + parent + ".child." + child
+}
+
+// ChildFireSubject is where parent's delayed spawns fire:
+// <prefix>.timer.<parent>.spawn, in the [Layout.TimersStream]; the node
+// hosting the parent spawns each child from there.
+func (l Layout) ChildFireSubject(parent string) string { return l.prefix() + ".timer." + parent + ".spawn" }
+
 // ChannelsStream is the stream of the channel capability's
 // publications: <prefix>_channels.
 func (l Layout) ChannelsStream() string { return l.prefix() + "_channels" }

@@ -83,6 +83,7 @@ type hosted struct {
 
 	sub, wakeSub *nats.Subscription
 	stopTimers   func()             // ends the move of fired timers into the mailbox (timer.go)
+	stopDelayed  func()             // ends the spawns of a supervisor agent's fired delayed children (supcap.go)
 	stopChannels func()             // ends the move of publications into the mailbox (channel.go)
 	stopSub      *nats.Subscription // answers "stopping" during a stop
 	wake         chan struct{}
@@ -258,6 +259,9 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 		if h.stopTimers != nil {
 			h.stopTimers()
 		}
+		if h.stopDelayed != nil {
+			h.stopDelayed()
+		}
 		if h.stopChannels != nil {
 			h.stopChannels()
 		}
@@ -418,6 +422,11 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 	}
 	if tms != nil {
 		if h.stopTimers, err = h.forwardTimers(ctx, n.timerStream); err != nil {
+			return fail(err)
+		}
+	}
+	if e.Manifest.Capabilities.Supervisor != nil {
+		if h.stopDelayed, err = h.spawnDelayed(ctx); err != nil { // supcap.go
 			return fail(err)
 		}
 	}
@@ -886,6 +895,9 @@ func (h *hosted) stopIntake() {
 		}
 		if h.stopTimers != nil {
 			h.stopTimers() // fired timers wait in the stream for the next host
+		}
+		if h.stopDelayed != nil {
+			h.stopDelayed() // so do delayed spawns
 		}
 		if h.stopChannels != nil {
 			h.stopChannels() // publications wait in the stream for the next host

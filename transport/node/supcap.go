@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,21 +40,13 @@ import (
 // What the capability returns to the parent is recorded in the parent's
 // chain ([replay.CallSupervisor]), so a replay answers from the chain.
 
-// supCaps is the node's state of the capability: the delayed spawns it
-// waits out for its parents, and each hosted child's last failure (the
-// reason of a give-up that follows it).
+// supCaps is the node's state of the capability: each hosted child's
+// last failure (the reason of a give-up that follows it).
 type supCaps struct {
 	mu       sync.Mutex
-	pending  map[string]map[string]delayedChild // by parent, then child id
-	failures map[string]actor.Failure           // by child id
-	byParent map[string]bool                    // children whose stop their parent asked for
-	index    jetstream.KeyValue                 // the children index (childIndex)
-}
-
-type delayedChild struct {
-	timer   *time.Timer
-	restart supervisor.Restart
-	at      time.Time // when it was asked for, for the children's order
+	failures map[string]actor.Failure // by child id
+	byParent map[string]bool          // children whose stop their parent asked for
+	index    jetstream.KeyValue       // the children index (childIndex)
 }
 
 // supervision is the actor.Supervision the node serves to a parent agent
@@ -81,8 +74,8 @@ func childErr(err error) error {
 	return err
 }
 
-// Spawn starts a child now, through the shared spawn endpoint, or after
-// req.Delay (waited out on this node: see docs/SUPERVISION.md).
+// Spawn starts a child now, through the nodes' spawn endpoint, or after
+// req.Delay (a message schedule that outlives this node: scheduleChild).
 func (s supervision) Spawn(ctx context.Context, parent string, req actor.ChildRequest) error {
 	n := s.n
 	if s.h == nil {
@@ -98,34 +91,154 @@ func (s supervision) Spawn(ctx context.Context, parent string, req actor.ChildRe
 	if e, _, err := n.entry(ctx, req.ID); err == nil && e.Status == wire.StatusRunning {
 		return fmt.Errorf("%w: %q runs on node %s", actor.ErrExists, req.ID, e.Node)
 	}
-	n.caps.mu.Lock()
-	defer n.caps.mu.Unlock()
-	if n.caps.pending == nil {
-		n.caps.pending = map[string]map[string]delayedChild{}
+	return n.scheduleChild(ctx, parent, req.ID, m, req.Delay)
+}
+
+// scheduleChild schedules the spawn of parent's child id from m after
+// delay: a JetStream message schedule on the timers stream, which fires
+// whether or not this node still runs; the node hosting the parent then
+// spawns the child (spawnDelayed).
+func (n *Node) scheduleChild(ctx context.Context, parent, id string, m *manifest.Manifest, delay time.Duration) error {
+	st, err := n.timerStreamOf(ctx)
+	if err != nil {
+		return err
 	}
-	kids := n.caps.pending[parent]
-	if kids == nil {
-		kids = map[string]delayedChild{}
-		n.caps.pending[parent] = kids
+	subj := n.cfg.Layout.ChildTimerSubject(parent, id)
+	if _, err := st.GetLastMsgForSubject(ctx, subj); err == nil {
+		return fmt.Errorf("%w: %q is due already", supervisor.ErrChildExists, id)
+	} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("%w: delayed spawns: %w", wire.ErrNATS, err)
 	}
-	if _, ok := kids[req.ID]; ok {
-		return fmt.Errorf("%w: %q", supervisor.ErrChildExists, req.ID)
+	b, err := json.Marshal(wire.SpawnRequest{ID: id, Manifest: *m, Parent: parent})
+	if err != nil {
+		return fmt.Errorf("%w: %w", wire.ErrInternal, err)
 	}
-	id := req.ID
-	kids[id] = delayedChild{restart: req.Restart, at: time.Now(), timer: time.AfterFunc(req.Delay, func() {
-		n.caps.mu.Lock()
-		_, ok := n.caps.pending[parent][id]
-		delete(n.caps.pending[parent], id)
-		n.caps.mu.Unlock()
-		if !ok || n.ctx.Err() != nil {
+	msg := nats.NewMsg(subj)
+	msg.Data = b
+	msg.Header.Set("Nats-Schedule", "@at "+time.Now().Add(delay).UTC().Format(time.RFC3339Nano))
+	msg.Header.Set("Nats-Schedule-Target", n.cfg.Layout.ChildFireSubject(parent))
+	msg.Header.Set("Nats-Rollup", "sub")
+	if _, err := n.js.PublishMsg(ctx, msg); err != nil {
+		return fmt.Errorf("%w: schedule the spawn of %q: %w", wire.ErrNATS, id, err)
+	}
+	return nil
+}
+
+// timerStreamOf is the timers stream, opened on first use (timer.go).
+func (n *Node) timerStreamOf(ctx context.Context) (jetstream.Stream, error) {
+	tm, err := n.timersOf(ctx, "")
+	return tm.stream, err
+}
+
+// spawnDelayed spawns the children of supervisor agent h whose delayed
+// spawn fired, each once: a fired message is deleted after its spawn,
+// and one spawned already (a node stopped between the two) finds the
+// child running. It reads from the first message left, so what fired
+// while no node hosted the agent is spawned when one does. The returned
+// stop ends it.
+func (h *hosted) spawnDelayed(ctx context.Context) (func(), error) {
+	n := h.n
+	st, err := n.timerStreamOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{n.cfg.Layout.ChildFireSubject(h.id)}})
+	if err != nil {
+		return nil, fmt.Errorf("%w: delayed spawns of %q: %w", wire.ErrNATS, h.id, err)
+	}
+	var wg sync.WaitGroup
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		wg.Add(1)
+		defer wg.Done()
+		meta, err := m.Metadata()
+		if err != nil {
 			return
 		}
-		if err := n.spawnChild(n.ctx, parent, id, m); err != nil {
-			n.log.Warn("a delayed child spawn failed", "parent", parent, "child", id, "err", err)
-			n.reportChild(parent, id, "", actor.ChildExit{ID: id, Reason: "start-failed", Detail: err.Error()})
+		seq := meta.Sequence.Stream
+		r, err := wire.DecodeSpawnRequest(m.Data())
+		if err == nil && r.Parent == h.id {
+			err = n.spawnChild(n.ctx, h.id, r.ID, &r.Manifest)
+			if errors.Is(err, actor.ErrExists) {
+				err = nil // spawned when this message was taken before
+			}
 		}
-	})}
-	return nil
+		if n.ctx.Err() != nil {
+			return // the node closes: the message waits for the next host
+		}
+		if err != nil {
+			n.log.Warn("a delayed child spawn failed", "parent", h.id, "child", r.ID, "err", err)
+			n.reportChild(h.id, r.ID, "delayed:"+h.id+":"+strconv.FormatUint(seq, 10),
+				actor.ChildExit{ID: r.ID, Reason: "start-failed", Detail: err.Error()})
+		}
+		if err := st.DeleteMsg(n.ctx, seq); err != nil {
+			n.log.Warn("cannot delete a fired delayed spawn", "parent", h.id, "seq", seq, "err", err)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: delayed spawns of %q: %w", wire.ErrNATS, h.id, err)
+	}
+	return func() { cc.Stop(); wg.Wait() }, nil
+}
+
+// delayedChildren are parent's delayed spawns not yet fired, in the
+// order they were asked for.
+func (n *Node) delayedChildren(ctx context.Context, parent string) ([]supervisor.ChildInfo, error) {
+	st, err := n.timerStreamOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(n.cfg.Layout.ChildTimerSubject(parent, "*")))
+	if err != nil {
+		return nil, fmt.Errorf("%w: delayed spawns: %w", wire.ErrNATS, err)
+	}
+	type due struct {
+		in supervisor.ChildInfo
+		at time.Time
+	}
+	var ds []due
+	for subj := range info.State.Subjects {
+		m, err := st.GetLastMsgForSubject(ctx, subj)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue // fired meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: delayed spawns: %w", wire.ErrNATS, err)
+		}
+		r, err := wire.DecodeSpawnRequest(m.Data)
+		if err != nil {
+			continue // not a node's
+		}
+		ds = append(ds, due{supervisor.ChildInfo{ID: r.ID, Restart: r.Manifest.WithDefaults().Supervision.Restart}, m.Time})
+	}
+	slices.SortFunc(ds, func(a, b due) int { return cmp.Or(a.at.Compare(b.at), strings.Compare(a.in.ID, b.in.ID)) })
+	out := make([]supervisor.ChildInfo, len(ds))
+	for i, d := range ds {
+		out[i] = d.in
+	}
+	return out, nil
+}
+
+// cancelDelayed cancels parent's delayed spawns of child id ("*": all,
+// fired or not), reporting whether there was one.
+func (n *Node) cancelDelayed(ctx context.Context, parent, id string) (bool, error) {
+	st, err := n.timerStreamOf(ctx)
+	if err != nil {
+		return false, err
+	}
+	subj := n.cfg.Layout.ChildTimerSubject(parent, id)
+	if id != "*" {
+		if _, err := st.GetLastMsgForSubject(ctx, subj); errors.Is(err, jetstream.ErrMsgNotFound) {
+			return false, nil
+		}
+	}
+	err = st.Purge(ctx, jetstream.WithPurgeSubject(subj))
+	if err == nil && id == "*" {
+		err = st.Purge(ctx, jetstream.WithPurgeSubject(n.cfg.Layout.ChildFireSubject(parent)))
+	}
+	if err != nil {
+		return false, fmt.Errorf("%w: cancel a delayed spawn: %w", wire.ErrNATS, err)
+	}
+	return true, nil
 }
 
 // childManifest is the manifest a child request names: a manifest stored
@@ -257,25 +370,13 @@ func (n *Node) childEntry(ctx context.Context, parent, id string) (wire.Entry, u
 	return e, rev, err
 }
 
-// cancelDelayed cancels a delayed spawn, reporting whether there was one.
-func (n *Node) cancelDelayed(parent, id string) bool {
-	n.caps.mu.Lock()
-	defer n.caps.mu.Unlock()
-	d, ok := n.caps.pending[parent][id]
-	if ok {
-		d.timer.Stop()
-		delete(n.caps.pending[parent], id)
-	}
-	return ok
-}
-
 // Stop stops a running child on the node hosting it (on-stop runs); the
 // parent is not told of it. A delayed spawn is cancelled. The child's
 // entry keeps its parent and last state, for State.
 func (s supervision) Stop(ctx context.Context, parent, id string) error {
 	n := s.n
-	if n.cancelDelayed(parent, id) {
-		return nil
+	if ok, err := n.cancelDelayed(ctx, parent, id); ok || err != nil {
+		return err
 	}
 	e, _, err := n.childEntry(ctx, parent, id)
 	if err != nil {
@@ -332,25 +433,11 @@ func (s supervision) Children(ctx context.Context, parent string) ([]supervisor.
 		}
 		infos = append(infos, in)
 	}
-	n.caps.mu.Lock()
-	var delayed []supervisor.ChildInfo
-	var ats []time.Time
-	for id, d := range n.caps.pending[parent] {
-		delayed = append(delayed, supervisor.ChildInfo{ID: id, Restart: d.restart})
-		ats = append(ats, d.at)
+	delayed, err := n.delayedChildren(ctx, parent)
+	if err != nil {
+		return nil, err
 	}
-	n.caps.mu.Unlock()
-	idx := make([]int, len(delayed))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int {
-		return cmp.Or(ats[a].Compare(ats[b]), strings.Compare(delayed[a].ID, delayed[b].ID))
-	})
-	for _, i := range idx {
-		infos = append(infos, delayed[i])
-	}
-	return infos, nil
+	return append(infos, delayed...), nil
 }
 
 type child struct {
@@ -773,15 +860,12 @@ func (h *hosted) endChildren() {
 		return
 	}
 	n := h.n
-	n.caps.mu.Lock()
-	for _, d := range n.caps.pending[h.id] {
-		d.timer.Stop()
-	}
-	delete(n.caps.pending, h.id)
-	n.caps.mu.Unlock()
 	n.background(func() {
 		ctx, cancel := context.WithTimeout(n.ctx, detachTimeout)
 		defer cancel()
+		if _, err := n.cancelDelayed(ctx, h.id, "*"); err != nil {
+			n.log.Warn("cannot cancel the delayed spawns of an ended agent", "parent", h.id, "err", err)
+		}
 		kids, err := n.children(ctx, h.id)
 		if err != nil {
 			n.log.Warn("cannot list the children of an ended agent; they go on", "parent", h.id, "err", err)

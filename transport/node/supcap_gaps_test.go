@@ -339,3 +339,59 @@ func placeChild(t *testing.T, c *client.Client, boss, id, digest, toml, on strin
 		}
 	}
 }
+
+// TestDelayedSpawnSurvivesKill: a supervisor agent on a real `theater
+// serve` asks for a delayed spawn (a backoff), and the process is killed
+// with SIGKILL before it fires. The schedule is on the timers stream: it
+// fires anyway, and the node that takes the agent over spawns the child,
+// once, with its parent.
+func TestDelayedSpawnSurvivesKill(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	doomed := startServe(t, srv.ClientURL(), "doomed", "--node-ttl", "3s")
+	survivor, err := node.Start(ctx, node.Config{Conn: connect(t, srv), Runtime: supRuntime(t), Name: "survivor",
+		Store: transport.StoreConfig{NodeTTL: 3 * time.Second}, Logger: quiet, SpawnTimeout: 5 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = survivor.Close(context.Background()) })
+	c := newClient(t, srv)
+	spawnBossOf(t, c, "boss", "doomed")
+	waitDecisions(t, c, "boss", []string{"spawned worker"})
+	if r := bossAsk(t, c, "boss", "spawn", "late", "worker", "temporary", "4000"); !slices.Equal(r, []string{"ok"}) {
+		t.Fatalf("delayed spawn: %q", r)
+	}
+	if err := doomed.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = doomed.Wait()
+	if _, err := c.Entry(ctx, "late"); !errors.Is(err, wire.ErrUnknownActor) {
+		t.Fatalf("late exists before its delay passed (%v)", err)
+	}
+	var e wire.Entry
+	checkFor(t, 60*time.Second, func() error {
+		if e, err = c.Entry(ctx, "late"); err != nil {
+			return err
+		}
+		if e.Status != wire.StatusRunning || e.Parent != "boss" || e.Node != "survivor" {
+			return fmt.Errorf("late: %s on %s, parent %q", e.Status, e.Node, e.Parent)
+		}
+		if b, err := c.Entry(ctx, "boss"); err != nil || b.Node != "survivor" {
+			return fmt.Errorf("boss on %q (%v), want survivor", b.Node, err)
+		}
+		return nil
+	})
+	nc := connect(t, srv)
+	spawns := 0
+	for _, ev := range chainOf(t, nc, "late") {
+		if _, ok := ev.Body.(*chain.Spawn); ok {
+			spawns++
+		}
+	}
+	if spawns != 1 {
+		t.Errorf("late's chain has %d spawn events, want 1", spawns)
+	}
+	if got := bossAsk(t, c, "boss", "children"); !slices.Contains(got, "late:temporary:true:0") {
+		t.Errorf("the boss's children %q, want late running", got)
+	}
+}
