@@ -651,8 +651,8 @@ func (h *hosted) childFailed(herr error, p *chainstore.Pending) {
 	}
 	n.caps.failures[h.id] = f
 	n.caps.mu.Unlock()
-	if h.entry.Manifest.WithDefaults().Supervision.Restart == supervisor.Temporary {
-		return
+	if r := h.entry.Manifest.WithDefaults().Supervision.Restart; r == supervisor.Temporary || r == supervisor.Transient && normalExit(&f) {
+		return // not restarted: told when it ends (childGaveUp)
 	}
 	h.sv.mu.Lock()
 	restarts := h.sv.restarts

@@ -395,3 +395,48 @@ func TestDelayedSpawnSurvivesKill(t *testing.T) {
 		t.Errorf("the boss's children %q, want late running", got)
 	}
 }
+
+// TestNormalExit: an actor supervised on its own by its manifest's
+// [supervision] that exits normally (proc_exit(0)) is restarted when it
+// is permanent, from its last state; a transient or temporary one ends:
+// its chain ends with a lifecycle exited and a stop "exited", its entry
+// says stopped, requests get stopped, and the exited event is published.
+func TestNormalExit(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	startNode(t, srv, "a")
+	c := newClient(t, srv)
+	nc := connect(t, srv)
+	log := watchEvents(t, nc)
+	for _, restart := range []supervisor.Restart{supervisor.Permanent, supervisor.Transient, supervisor.Temporary} {
+		id := "exit-" + string(restart)
+		spawnModule(t, c, faultyManifest(manifest.Supervision{Restart: restart}), faultyModule, id, "")
+		add(t, c, id)
+		if _, err := c.Request(ctx, id, cmdExit, wire.Msgpack); !errors.Is(err, wire.ErrFailed) {
+			t.Fatalf("%s: the exit answered %v, want failed (no reply)", id, err)
+		}
+		if restart == supervisor.Permanent {
+			log.wait(t, id, []string{"restarted " + id})
+			if n := add(t, c, id); n != 2 {
+				t.Errorf("%s counts %d after its restart, want 2", id, n)
+			}
+			continue
+		}
+		log.wait(t, id, []string{"exited " + id})
+		if e, err := c.Entry(ctx, id); err != nil || e.Status != wire.StatusStopped {
+			t.Errorf("%s: %s, %v; want stopped", id, e.Status, err)
+		}
+		if _, err := c.Request(ctx, id, cmdAdd, wire.Msgpack); !errors.Is(err, wire.ErrStopped) {
+			t.Errorf("%s answered %v after its exit, want stopped", id, err)
+		}
+		evs := chainOf(t, nc, id)
+		if len(evs) < 2 {
+			t.Fatalf("%s: chain of %d events", id, len(evs))
+		}
+		l, ok := evs[len(evs)-2].Body.(*chain.Lifecycle)
+		s, stop := evs[len(evs)-1].Body.(*chain.Stop)
+		if !ok || l.What != "exited" || !stop || s.Reason != "exited" {
+			t.Errorf("%s: the chain ends with %v, want a lifecycle exited and a stop exited", id, kinds(evs[len(evs)-2:]))
+		}
+	}
+}

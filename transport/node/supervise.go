@@ -32,6 +32,11 @@ const (
 	// stopFailed is the Reason of that chain.Stop: a restore that finds
 	// it refuses to resurrect the actor.
 	stopFailed = "failed"
+	// lifeExited precedes the chain.Stop of an actor that exited
+	// normally (proc_exit(0)) and is not restarted: fields reason,
+	// restarts; stopExited is that stop's Reason.
+	lifeExited = "exited"
+	stopExited = "exited"
 )
 
 // errDown answers a request that waited for a restarting actor until its
@@ -126,13 +131,29 @@ func (s *supervised) onExit(gen uint64) func(actor.Exit) {
 			return
 		}
 		if !s.attached {
-			s.pending, s.early = x.Err(), true
+			s.pending, s.early = exitErr(x), true
 			return
 		}
 		if s.exited != nil {
-			s.exited(x.Err())
+			s.exited(exitErr(x))
 		}
 	}
+}
+
+// exitErr is an instance's end as its supervisor reads it: proc_exit(0)
+// is the actor's normal exit (nil), as an OTP process that returns, so a
+// transient or temporary actor is not restarted; any other failure is
+// that failure.
+func exitErr(x actor.Exit) error {
+	if normalExit(x.Failure) {
+		return nil
+	}
+	return x.Err()
+}
+
+// normalExit reports whether f is a proc_exit(0).
+func normalExit(f *actor.Failure) bool {
+	return f != nil && f.Kind == actor.ProcExit && f.ExitCode == 0
 }
 
 // handlerFailed is told of every failed handler, under the turn: a
@@ -363,6 +384,12 @@ func (s *supervised) Record(e supervisor.Event) {
 		if s.h.entry.Manifest.WithDefaults().Supervision.Restart == supervisor.Temporary {
 			go s.h.giveUp("a temporary actor is not restarted: " + e.Reason)
 		}
+	case supervisor.Exited:
+		// A normal exit restarts only a permanent actor; its own
+		// supervisor would keep a transient one down for good.
+		if s.h.entry.Manifest.WithDefaults().Supervision.Restart != supervisor.Permanent {
+			go s.h.exitNormally()
+		}
 	}
 }
 
@@ -418,13 +445,32 @@ func (s *supervised) unsupervise(ctx context.Context) {
 // mailbox is left as it is (no purge) and its lease is given back. No
 // node adopts a failed actor, and a restore refuses a chain that ends so.
 func (h *hosted) giveUp(reason string) {
+	h.end(reason, lifeGaveUp, stopFailed, wire.StatusFailed, wire.EventGaveUp)
+}
+
+// exitNormally ends an actor that exited normally (proc_exit(0)) and
+// that its supervisor does not restart (transient, temporary): as
+// giveUp, but its chain ends with a lifecycle exited event and a stop
+// whose reason is "exited", and its entry says [wire.StatusStopped], so
+// requests answer [wire.ErrStopped] and a spawn of the id starts anew.
+func (h *hosted) exitNormally() {
+	h.end("exited normally (proc_exit(0))", lifeExited, stopExited, wire.StatusStopped, wire.EventExited)
+}
+
+// end ends an actor its supervisor does not restart: the lifecycle event
+// what (fields reason, restarts) and a stop with stopReason close its
+// chain, its registry entry gets status, the node event kind is
+// published. Its mailbox is left as it is and its lease is given back.
+func (h *hosted) end(reason, what, stopReason, status, kind string) {
 	<-h.ready
 	if h.sv.ending.Load() {
 		// The node let go of the actor first (stopped, lost, shut down):
 		// its supervisor gave up on an actor that is not here any more.
 		return
 	}
-	h.sv.gaveUp.Store(&reason)
+	if status == wire.StatusFailed {
+		h.sv.gaveUp.Store(&reason)
+	}
 	h.sv.unsupervise(context.Background())
 	h.detachOne.Do(func() {
 		h.stopIntake()
@@ -442,8 +488,8 @@ func (h *hosted) giveUp(reason string) {
 		if ok {
 			var err error
 			ps, err = h.app.AppendAll(ctx,
-				&chain.Lifecycle{What: lifeGaveUp, Fields: map[string]string{"reason": reason, "restarts": strconv.Itoa(restarts)}},
-				&chain.Stop{Reason: stopFailed})
+				&chain.Lifecycle{What: what, Fields: map[string]string{"reason": reason, "restarts": strconv.Itoa(restarts)}},
+				&chain.Stop{Reason: stopReason})
 			errs = append(errs, err)
 		}
 		close(h.rels)
@@ -453,7 +499,7 @@ func (h *hosted) giveUp(reason string) {
 		if ok && cerr == nil {
 			e := h.entry
 			e.Node, e.MailboxSeq, e.State, e.Updated = h.n.name, h.durable.Load(), h.a.State(), time.Now().UTC()
-			e.Status = wire.StatusFailed
+			e.Status = status
 			perr := h.n.putEntry(ctx, h.id, e)
 			errs = append(errs, perr)
 			h.n.releaseLease(ctx, h.lease)
@@ -468,12 +514,12 @@ func (h *hosted) giveUp(reason string) {
 			delete(h.n.hosted, h.id)
 		}
 		h.n.mu.Unlock()
-		h.detachErr = fmt.Errorf("%w: %q: %s", wire.ErrGaveUp, h.id, reason)
+		h.detachErr = h.sv.refusal()
 		if err := errors.Join(errs...); err != nil {
-			h.n.log.Error("cannot record that the supervisor gave up on an actor", "actor", h.id, "err", err)
+			h.n.log.Error("cannot record the end of an actor its supervisor does not restart", "actor", h.id, "status", status, "err", err)
 		}
-		h.n.log.Warn("supervisor gave up on actor", "actor", h.id, "reason", reason)
-		h.n.event(h.id, wire.EventGaveUp, reason)
+		h.n.log.Warn("actor ended; its supervisor does not restart it", "actor", h.id, "status", status, "reason", reason)
+		h.n.event(h.id, kind, reason)
 		h.n.beatSoon()
 	})
 }

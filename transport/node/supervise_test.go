@@ -30,6 +30,7 @@ var (
 	cmdLoop  = []byte{2}
 	cmdBomb  = []byte{3}
 	cmdError = []byte{4}
+	cmdExit  = []byte{5} // proc_exit(0): a normal exit
 )
 
 const faultyModule = "testdata/faulty.wasm"

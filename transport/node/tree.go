@@ -148,6 +148,16 @@ func (t *treeRun) Record(e supervisor.Event) {
 		if v := t.view.find(e.Supervisor, e.Child); v != nil && v.restart == supervisor.Temporary {
 			v.giveUp("a temporary child is not restarted: " + e.Reason)
 		}
+	case supervisor.Exited:
+		// A temporary child that exited normally is forgotten by its
+		// supervisor; a transient one stays down until a sibling's
+		// restart starts it again (OTP's rule for a child kept in the
+		// list, not running).
+		if v := t.view.find(e.Supervisor, e.Child); v != nil && v.restart == supervisor.Temporary && v.actor != nil {
+			if h := v.actor.hosted(); h != nil {
+				go h.exitNormally()
+			}
+		}
 	case supervisor.Escalated:
 		if e.Supervisor == t.view.name {
 			t.view.giveUp(e.Reason)

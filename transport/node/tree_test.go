@@ -29,16 +29,18 @@ type failureKind struct {
 	name string
 	cmd  []byte
 	fuel int // the manifest's fuel limit (0: none)
-	// ends says whether it ends the instance (a guest error is an answer).
-	ends bool
+	// ends says whether it ends the instance (a guest error is an
+	// answer); normal whether that is a normal exit (proc_exit(0)).
+	ends, normal bool
 }
 
 var failureKinds = []failureKind{
-	{"trap", cmdTrap, 0, true},
-	{"deadline", cmdLoop, 0, true},
-	{"memory", cmdBomb, 0, true},
-	{"fuel", cmdLoop, 5_000_000, true},
-	{"guest_error", cmdError, 0, false},
+	{"trap", cmdTrap, 0, true, false},
+	{"deadline", cmdLoop, 0, true, false},
+	{"memory", cmdBomb, 0, true, false},
+	{"fuel", cmdLoop, 5_000_000, true, false},
+	{"guest_error", cmdError, 0, false, false},
+	{"normal_exit", cmdExit, 0, true, true},
 }
 
 // treeActorTOML is an inline faulty actor of a tree file.
@@ -78,7 +80,7 @@ func writeTree(t testing.TB, body string) string {
 }
 
 // eventLog records the node events of supervision (restarted,
-// supervisor_stopped, gave_up) as "kind actor", in the order published.
+// supervisor_stopped, gave_up, exited) as "kind actor", in the order published.
 type eventLog struct {
 	mu   sync.Mutex
 	list []string
@@ -93,7 +95,7 @@ func watchEvents(t testing.TB, nc *nats.Conn) *eventLog {
 			return
 		}
 		switch ev.Kind {
-		case wire.EventRestarted, wire.EventSupervisorStopped, wire.EventGaveUp:
+		case wire.EventRestarted, wire.EventSupervisorStopped, wire.EventGaveUp, wire.EventExited:
 			l.mu.Lock()
 			l.list = append(l.list, ev.Kind+" "+ev.Actor)
 			l.mu.Unlock()
@@ -139,7 +141,10 @@ func (l *eventLog) wait(t testing.TB, prefix string, want []string) {
 // one_for_one restarts b; one_for_all stops the others in reverse order
 // and starts all in order; rest_for_one stops and restarts those after
 // b), that a temporary b is never restarted and its sibling untouched,
-// and that a guest error (an answer, not a crash) restarts nothing. Each
+// and that a guest error (an answer, not a crash) restarts nothing. A
+// normal exit (proc_exit(0)) restarts a permanent b like a failure, a
+// transient one not at all (it stays down, siblings untouched), and ends
+// a temporary one (stopped, not given up). Each
 // actor then answers, the restarted ones from their last state.
 func TestStrategyTable(t *testing.T) {
 	ctx := context.Background()
@@ -175,6 +180,11 @@ func TestStrategyTable(t *testing.T) {
 					var want []string
 					switch {
 					case !kind.ends:
+					case kind.normal && restart == supervisor.Transient:
+						// Kept down: a normal exit restarts only a
+						// permanent child (until a sibling's restart).
+					case kind.normal && restart == supervisor.Temporary:
+						want = []string{"exited " + b}
 					case restart == supervisor.Temporary:
 						want = []string{"gave_up " + b}
 					case strategy == supervisor.OneForOne:
@@ -186,6 +196,21 @@ func TestStrategyTable(t *testing.T) {
 					}
 					log.wait(t, name+"-", want)
 					for _, id := range []string{a, b, cc} {
+						switch {
+						case id == b && kind.normal && restart == supervisor.Transient:
+							rctx, cancel := context.WithTimeout(ctx, time.Second)
+							_, err := c.Request(rctx, id, cmdAdd, wire.Msgpack)
+							cancel()
+							if !errors.Is(err, wire.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) {
+								t.Errorf("transient b after its normal exit answered %v, want no answer (down)", err)
+							}
+							continue
+						case id == b && kind.normal && restart == supervisor.Temporary:
+							if _, err := c.Request(ctx, id, cmdAdd, wire.Msgpack); !errors.Is(err, wire.ErrStopped) {
+								t.Errorf("temporary b after its normal exit answered %v, want stopped", err)
+							}
+							continue
+						}
 						if id == b && kind.ends && restart == supervisor.Temporary {
 							if _, err := c.Request(ctx, id, cmdAdd, wire.Msgpack); !errors.Is(err, wire.ErrGaveUp) {
 								t.Errorf("temporary b answered %v, want gave_up", err)

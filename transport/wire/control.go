@@ -154,6 +154,9 @@ const (
 	// (a sibling's one_for_all or rest_for_one restart, an escalation).
 	EventSupervisorStopped = "supervisor_stopped"
 	// EventGaveUp: the actor's supervisor gave up on it (StatusFailed).
-	EventGaveUp  = "gave_up"
+	EventGaveUp = "gave_up"
+	// EventExited: the actor exited normally (proc_exit(0)) and its
+	// supervisor does not restart it (transient, temporary): StatusStopped.
+	EventExited  = "exited"
 	EventRemoved = "removed"
 )
