@@ -70,35 +70,7 @@ func TestChannelRepublishPastWindow(t *testing.T) {
 // without subscriptions leaves no consumer behind.
 func TestChannelRespawnStartsAfresh(t *testing.T) {
 	ctx := context.Background()
-	srv := testServer(t)
-	startNode(t, srv, "a")
-	c := newClient(t, srv)
-	spawnPublisher(t, c, "pub", "a", `publish = ["feed"]`)
-	spawnPublisher(t, c, "sub", "a", `subscribe = ["feed"]`)
-	if got := publish(t, c, "pub", "feed", "old", 1); got != "ok" {
-		t.Fatal(got)
-	}
-	waitReceived(t, c, "sub", []string{"old"})
-	if _, err := c.Stop(ctx, "sub"); err != nil {
-		t.Fatal(err)
-	}
-	if got := publish(t, c, "pub", "feed", "while-stopped", 1); got != "ok" {
-		t.Fatal(got)
-	}
-	st, err := natsJS(t, connect(t, srv)).Stream(ctx, "theater_channels")
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkFor(t, 10*time.Second, func() error {
-		ci, err := st.Consumer(ctx, "chan_sub")
-		if err != nil {
-			return err
-		}
-		if info := ci.CachedInfo(); info.NumPending+uint64(info.NumAckPending) != 1 {
-			return fmt.Errorf("pending %d, ack pending %d", info.NumPending, info.NumAckPending)
-		}
-		return nil
-	})
+	c, st := stoppedSubscriber(t)
 	spawnPublisher(t, c, "sub", "a", `subscribe = ["feed"]`)
 	if got := publish(t, c, "pub", "feed", "new", 1); got != "ok" {
 		t.Fatal(got)
