@@ -183,6 +183,10 @@ func (l Layout) TimerSubject(id, timer string) string {
 // hosting the actor moves each message from there to its mailbox.
 func (l Layout) TimerFireSubject(id string) string { return l.prefix() + ".timer." + id + ".fire" }
 
+// TimerSubjects matches every subject of actor id's timers (schedules,
+// fired messages, done marks): <prefix>.timer.<id>.>.
+func (l Layout) TimerSubjects(id string) string { return l.prefix() + ".timer." + id + ".>" }
+
 // ChannelsStream is the stream of the channel capability's
 // publications: <prefix>_channels.
 func (l Layout) ChannelsStream() string { return l.prefix() + "_channels" }

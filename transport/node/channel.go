@@ -83,7 +83,7 @@ func (n *Node) channelsOf(ctx context.Context, id string) (jsChannels, error) {
 // moved) or published twice (a restore of the publisher) is stored
 // once, then acknowledges it. The consumer is durable: what is published
 // while no node hosts the actor waits for the next host; it starts with
-// what is published after the actor was spawned (resetSubscriptions).
+// what is published after the actor was spawned (forgetEarlier).
 // The returned stop ends the move.
 func (h *hosted) forwardChannels(ctx context.Context, subscribe []string) (stop func(), err error) {
 	n := h.n
@@ -191,13 +191,19 @@ func (n *Node) dropSubscriptions(ctx context.Context, id string) error {
 	return nil
 }
 
-// resetSubscriptions is a spawn's: a new actor of id (old is the stopped
-// or failed entry of an earlier one, nil for none) subscribes from its
-// spawn on, so the consumer an earlier actor of the id left, positioned
-// where that one stopped and holding what was published to it since, is
-// deleted before the new actor's is created (or, when the new one
-// subscribes to nothing, so that publications stop waiting for it).
-func (n *Node) resetSubscriptions(ctx context.Context, id string, m *manifest.Manifest, old *wire.Entry) error {
+// forgetEarlier is a spawn's: a new actor of id (old is the stopped or
+// failed entry of an earlier one, nil for none) starts with nothing of
+// the earlier one's but its chain. The consumer that one left,
+// positioned where it stopped and holding what was published to it
+// since, is deleted before the new actor's is created (or, when the new
+// one subscribes to nothing, so that publications stop waiting for it);
+// its timers are purged, so none fires into the new actor's mailbox.
+func (n *Node) forgetEarlier(ctx context.Context, id string, m *manifest.Manifest, old *wire.Entry) error {
+	if old != nil {
+		if err := n.dropTimers(ctx, id); err != nil { // timer.go
+			return err
+		}
+	}
 	if len(subscriptions(m)) == 0 && (old == nil || len(subscriptions(&old.Manifest)) == 0) {
 		return nil
 	}

@@ -284,7 +284,7 @@ func (n *Node) spawnAside(ctx context.Context, id string, m *manifest.Manifest, 
 	if oldRev != 0 {
 		prev = &old
 	}
-	if err := n.resetSubscriptions(ctx, id, m, prev); err != nil { // channel.go
+	if err := n.forgetEarlier(ctx, id, m, prev); err != nil { // channel.go
 		giveBack()
 		return wire.ActorInfo{}, err
 	}
