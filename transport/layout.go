@@ -205,6 +205,9 @@ func (l Layout) ChildTimerSubject(parent, child string) string {
 // <prefix>.timer.<parent>.spawn, in the [Layout.TimersStream]; the node
 // hosting the parent spawns each child from there.
 func (l Layout) ChildFireSubject(parent string) string { return l.prefix() + ".timer." + parent + ".spawn" }
+// TimerSubjects matches every subject of actor id's timers (schedules,
+// fired messages, done marks): <prefix>.timer.<id>.>.
+func (l Layout) TimerSubjects(id string) string { return l.prefix() + ".timer." + id + ".>" }
 
 // ChannelsStream is the stream of the channel capability's
 // publications: <prefix>_channels.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -39,25 +38,14 @@ func (r *Recorder) Channels(c actor.Channels) actor.Channels {
 type recChannels struct {
 	r *Recorder
 	c actor.Channels
-
-	mu         sync.Mutex
-	cur, taken []actor.Publication
+	held[actor.Publication]
 }
 
 func (rc *recChannels) Publish(_ context.Context, p actor.Publication) error {
 	p.Payload = bytes.Clone(nonNilBytes(p.Payload)) // a view of guest memory
 	rc.r.record(CallChannel, encodeChannel(p))
-	rc.mu.Lock()
-	rc.cur = append(rc.cur, p)
-	rc.mu.Unlock()
+	rc.add(p)
 	return nil
-}
-
-func (rc *recChannels) endHandler() {
-	rc.mu.Lock()
-	rc.taken = append(rc.taken, rc.cur...)
-	rc.cur = nil
-	rc.mu.Unlock()
 }
 
 // Publications returns and resets the publications of the handlers
@@ -69,11 +57,7 @@ func (r *Recorder) Publications() []actor.Publication {
 	if rc == nil {
 		return nil
 	}
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	ps := rc.taken
-	rc.taken = nil
-	return ps
+	return rc.take()
 }
 
 // ChannelMsgID is the id of the i-th publication of the event at chain
@@ -85,18 +69,17 @@ func ChannelMsgID(id string, seq uint64, i int) string {
 // ApplyPublications makes ps, the publications of the event at chain
 // sequence seq of actor id, in order, each under its [ChannelMsgID].
 func (r *Recorder) ApplyPublications(ctx context.Context, id string, seq uint64, ps []actor.Publication) error {
-	var errs []error
-	for i, p := range ps {
+	return applyEach(ps, func(i int, p actor.Publication) error {
 		p.MsgID = ChannelMsgID(id, seq, i)
 		err := errNoChannels
 		if r.channels != nil && r.channels.c != nil {
 			err = r.channels.c.Publish(ctx, p)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("replay: publication %s to %s: %w", p.MsgID, p.Topic, err))
+			return fmt.Errorf("replay: publication %s to %s: %w", p.MsgID, p.Topic, err)
 		}
-	}
-	return errors.Join(errs...)
+		return nil
+	})
 }
 
 var errNoChannels = errors.New("replay: no channels")
@@ -129,29 +112,12 @@ func decodeChannel(data []byte) (actor.Publication, error) {
 // in order: what [Recorder.ApplyPublications] made, or should have, for
 // it.
 func PublicationsOf(inputs []chain.Input) []actor.Publication {
-	var ps []actor.Publication
-	for _, in := range inputs {
-		if in.Call != CallChannel {
-			continue
-		}
-		if p, err := decodeChannel(in.Data); err == nil {
-			ps = append(ps, p)
-		}
-	}
-	return ps
+	return effectsOf(inputs, CallChannel, decodeChannel)
 }
 
 // playChannels checks publications against the record.
 type playChannels struct{ p *player }
 
 func (c playChannels) Publish(_ context.Context, p actor.Publication) error {
-	in, i, ok := c.p.take(CallChannel)
-	if !ok {
-		return errReplayed
-	}
-	if !bytes.Equal(in.Data, encodeChannel(p)) {
-		c.p.misfit(i, CallChannel, fmt.Sprintf("data %x", in.Data), "publication to "+p.Topic)
-		return errReplayed
-	}
-	return nil
+	return c.p.playEffect(CallChannel, encodeChannel(p), "publication to "+p.Topic)
 }

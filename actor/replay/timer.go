@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -40,25 +39,14 @@ func (r *Recorder) Timers(t actor.Timers) actor.Timers {
 type recTimers struct {
 	r *Recorder
 	t actor.Timers
-
-	mu         sync.Mutex
-	cur, taken []actor.TimerOp
+	held[actor.TimerOp]
 }
 
 func (rt *recTimers) Timer(_ context.Context, op actor.TimerOp) error {
 	op.Payload = bytes.Clone(op.Payload) // a view of guest memory
 	rt.r.record(CallTimer, encodeTimer(op))
-	rt.mu.Lock()
-	rt.cur = append(rt.cur, op)
-	rt.mu.Unlock()
+	rt.add(op)
 	return nil
-}
-
-func (rt *recTimers) endHandler() {
-	rt.mu.Lock()
-	rt.taken = append(rt.taken, rt.cur...)
-	rt.cur = nil
-	rt.mu.Unlock()
 }
 
 // TimerOps returns and resets the timer ops of the handlers
@@ -70,11 +58,7 @@ func (r *Recorder) TimerOps() []actor.TimerOp {
 	if rt == nil {
 		return nil
 	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	ops := rt.taken
-	rt.taken = nil
-	return ops
+	return rt.take()
 }
 
 // TimerMsgID is the id of the i-th timer op of the event at chain
@@ -86,18 +70,17 @@ func TimerMsgID(id string, seq uint64, i int) string {
 // ApplyTimers does ops, the timer ops of the event at chain sequence seq
 // of actor id, in order, each under its [TimerMsgID].
 func (r *Recorder) ApplyTimers(ctx context.Context, id string, seq uint64, ops []actor.TimerOp) error {
-	var errs []error
-	for i, op := range ops {
+	return applyEach(ops, func(i int, op actor.TimerOp) error {
 		op.MsgID = TimerMsgID(id, seq, i)
 		err := errNoTimers
 		if r.timers != nil && r.timers.t != nil {
 			err = r.timers.t.Timer(ctx, op)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("replay: timer %s %s: %w", op.MsgID, op.ID, err))
+			return fmt.Errorf("replay: timer %s %s: %w", op.MsgID, op.ID, err)
 		}
-	}
-	return errors.Join(errs...)
+		return nil
+	})
 }
 
 var errNoTimers = errors.New("replay: no timers")
@@ -136,29 +119,12 @@ func decodeTimer(data []byte) (actor.TimerOp, error) {
 // TimerOpsOf returns the timer ops recorded in an event's inputs, in
 // order: what [Recorder.ApplyTimers] did, or should have, for it.
 func TimerOpsOf(inputs []chain.Input) []actor.TimerOp {
-	var ops []actor.TimerOp
-	for _, in := range inputs {
-		if in.Call != CallTimer {
-			continue
-		}
-		if op, err := decodeTimer(in.Data); err == nil {
-			ops = append(ops, op)
-		}
-	}
-	return ops
+	return effectsOf(inputs, CallTimer, decodeTimer)
 }
 
 // playTimers checks timer calls against the record.
 type playTimers struct{ p *player }
 
 func (t playTimers) Timer(_ context.Context, op actor.TimerOp) error {
-	in, i, ok := t.p.take(CallTimer)
-	if !ok {
-		return errReplayed
-	}
-	if !bytes.Equal(in.Data, encodeTimer(op)) {
-		t.p.misfit(i, CallTimer, fmt.Sprintf("data %x", in.Data), fmt.Sprintf("timer %s", op.ID))
-		return errReplayed
-	}
-	return nil
+	return t.p.playEffect(CallTimer, encodeTimer(op), "timer "+op.ID)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/theater-go/theater/actor"
+	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/actor/replay"
 	"github.com/theater-go/theater/transport"
@@ -76,12 +78,13 @@ func (n *Node) channelsOf(ctx context.Context, id string) (jsChannels, error) {
 
 // forwardChannels moves the publications to the topics actor h
 // subscribes to into its mailbox, as sends from their publisher, each
-// under the id "chan:<actor>:<stream sequence>" so that one moved twice
-// (the node stopped between the move and the ack, or two nodes held the
-// actor while it moved) is stored once, then acknowledges it. The
-// consumer is durable: what is published while no node hosts the actor
-// waits for the next host; it starts with what is published after the
-// actor was first hosted. The returned stop ends the move.
+// under its channelSendID so that one moved twice (the node stopped
+// between the move and the ack, or two nodes held the actor while it
+// moved) or published twice (a restore of the publisher) is stored
+// once, then acknowledges it. The consumer is durable: what is published
+// while no node hosts the actor waits for the next host; it starts with
+// what is published after the actor was spawned (forgetEarlier).
+// The returned stop ends the move.
 func (h *hosted) forwardChannels(ctx context.Context, subscribe []string) (stop func(), err error) {
 	n := h.n
 	l := n.cfg.Layout
@@ -109,11 +112,12 @@ func (h *hosted) forwardChannels(ctx context.Context, subscribe []string) (stop 
 		if err != nil {
 			return
 		}
+		from := m.Headers().Get(wire.FromHeader)
 		out := nats.NewMsg(l.SendSubject(h.id))
 		out.Data = m.Data()
-		out.Header.Set(wire.FromHeader, m.Headers().Get(wire.FromHeader))
+		out.Header.Set(wire.FromHeader, from)
 		out.Header.Set(ChannelHeader, m.Headers().Get(ChannelHeader))
-		err = wire.PublishSend(n.ctx, n.js, out, "chan:"+h.id+":"+strconv.FormatUint(meta.Sequence.Stream, 10))
+		err = wire.PublishSend(n.ctx, n.js, out, channelSendID(h.id, from, m.Headers().Get(jetstream.MsgIDHeader), meta.Sequence.Stream))
 		if err != nil {
 			// A full mailbox is back-pressure: the server offers it again.
 			if !errors.Is(err, wire.ErrMailboxFull) {
@@ -132,6 +136,47 @@ func (h *hosted) forwardChannels(ctx context.Context, subscribe []string) (stop 
 	return func() { cc.Stop(); wg.Wait() }, nil
 }
 
+// channelSendID is the mailbox id of the publication at stream sequence
+// seq, published by actor from under the id pubID, moved into actor id's
+// mailbox: "chan:<id>:" and the publication's [replay.ChannelMsgID],
+// which a restore of the publisher publishes again under the same id,
+// however late. The mailbox stream's duplicate window stores a second
+// copy once; past it the subscriber's handled ids (seenSends, under
+// seenKey) drop it. A publication without such an id (not made by a
+// node) is named by its stream sequence instead.
+func channelSendID(id, from, pubID string, seq uint64) string {
+	if a, _, _, ok := parseChannelID(pubID); ok && a == from {
+		return "chan:" + id + ":" + pubID
+	}
+	return "chan:" + id + ":" + strconv.FormatUint(seq, 10)
+}
+
+// parseChannelID splits an id made by [replay.ChannelMsgID]; ok is false
+// for any other string.
+func parseChannelID(pubID string) (actor string, seq uint64, index int, ok bool) {
+	i := strings.LastIndexByte(pubID, ':')
+	if i < 0 || i+1 >= len(pubID) || pubID[i+1] != 'c' {
+		return "", 0, 0, false
+	}
+	actor, seq, index, ok = chain.ParseMessageID(pubID[:i+1] + pubID[i+2:])
+	if !ok || replay.ChannelMsgID(actor, seq, index) != pubID {
+		return "", 0, 0, false
+	}
+	return actor, seq, index, true
+}
+
+// seenKey is the id under which actor id's seenSends keeps the send
+// msgID it handled: a publication moved into its mailbox is kept under
+// its publication id, the rest under their own.
+func seenKey(id, msgID string) string {
+	if pubID, ok := strings.CutPrefix(msgID, "chan:"+id+":"); ok {
+		if _, _, _, ok := parseChannelID(pubID); ok {
+			return pubID
+		}
+	}
+	return msgID
+}
+
 // dropSubscriptions deletes actor id's channel consumer, if it has one:
 // a removed actor's subscriptions end with it (a stopped one's go on,
 // its publications waiting as its sends do).
@@ -141,9 +186,28 @@ func (n *Node) dropSubscriptions(ctx context.Context, id string) error {
 		err = st.DeleteConsumer(ctx, n.cfg.Layout.ChannelConsumer(id))
 	}
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return fmt.Errorf("%w: remove %q: its channel subscriptions: %w", wire.ErrNATS, id, err)
+		return fmt.Errorf("%w: the channel subscriptions of %q: %w", wire.ErrNATS, id, err)
 	}
 	return nil
+}
+
+// forgetEarlier is a spawn's: a new actor of id (old is the stopped or
+// failed entry of an earlier one, nil for none) starts with nothing of
+// the earlier one's but its chain. The consumer that one left,
+// positioned where it stopped and holding what was published to it
+// since, is deleted before the new actor's is created (or, when the new
+// one subscribes to nothing, so that publications stop waiting for it);
+// its timers are purged, so none fires into the new actor's mailbox.
+func (n *Node) forgetEarlier(ctx context.Context, id string, m *manifest.Manifest, old *wire.Entry) error {
+	if old != nil {
+		if err := n.dropTimers(ctx, id); err != nil { // timer.go
+			return err
+		}
+	}
+	if len(subscriptions(m)) == 0 && (old == nil || len(subscriptions(&old.Manifest)) == 0) {
+		return nil
+	}
+	return n.dropSubscriptions(ctx, id)
 }
 
 // subscriptions are the topic patterns m subscribes to, or nil.

@@ -119,6 +119,22 @@ func waitReceived(t *testing.T, c *client.Client, id string, want []string) {
 	})
 }
 
+// waitWaiting waits until n publications wait for subscriber id in its
+// channel consumer (delivered or not, unacknowledged).
+func waitWaiting(t *testing.T, st jetstream.Stream, id string, n uint64) {
+	t.Helper()
+	checkFor(t, 10*time.Second, func() error {
+		ci, err := st.Consumer(context.Background(), "chan_"+id)
+		if err != nil {
+			return err
+		}
+		if info := ci.CachedInfo(); info.NumPending+uint64(info.NumAckPending) != n {
+			return fmt.Errorf("pending %d, ack pending %d", info.NumPending, info.NumAckPending)
+		}
+		return nil
+	})
+}
+
 // TestChannels: publications reach every subscriber whose patterns match
 // the topic, once, in order, as sends from the publisher; a topic the
 // grant does not name is refused; a publisher and its subscribers
@@ -239,9 +255,12 @@ func TestChannelAfterKill(t *testing.T) {
 	}
 }
 
-// TestChannelSubscriptionLifetime: a stopped subscriber's publications
-// wait for it in the channels stream; removing it deletes its consumer.
-func TestChannelSubscriptionLifetime(t *testing.T) {
+// stoppedSubscriber starts a node "a" hosting "pub", which publishes to
+// "feed", and "sub", subscribed to it; it stops sub and publishes
+// "while-stopped", which waits for it. It returns a client and the
+// channels stream.
+func stoppedSubscriber(t *testing.T) (*client.Client, jetstream.Stream) {
+	t.Helper()
 	ctx := context.Background()
 	srv := testServer(t)
 	startNode(t, srv, "a")
@@ -258,16 +277,15 @@ func TestChannelSubscriptionLifetime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 10*time.Second, func() error {
-		ci, err := st.Consumer(ctx, "chan_sub")
-		if err != nil {
-			return err
-		}
-		if info := ci.CachedInfo(); info.NumPending+uint64(info.NumAckPending) != 1 {
-			return fmt.Errorf("pending %d, ack pending %d", info.NumPending, info.NumAckPending)
-		}
-		return nil
-	})
+	waitWaiting(t, st, "sub", 1)
+	return c, st
+}
+
+// TestChannelSubscriptionLifetime: a stopped subscriber's publications
+// wait for it in the channels stream; removing it deletes its consumer.
+func TestChannelSubscriptionLifetime(t *testing.T) {
+	ctx := context.Background()
+	c, st := stoppedSubscriber(t)
 	if _, err := c.Remove(ctx, "sub"); err != nil {
 		t.Fatal(err)
 	}

@@ -279,6 +279,14 @@ func (n *Node) spawnAside(ctx context.Context, id string, m *manifest.Manifest, 
 	default:
 		e.MailboxSeq = max(e.MailboxSeq, old.MailboxSeq)
 	}
+	var prev *wire.Entry
+	if oldRev != 0 {
+		prev = &old
+	}
+	if err := n.forgetEarlier(ctx, id, m, prev); err != nil { // channel.go
+		giveBack()
+		return wire.ActorInfo{}, err
+	}
 	select {
 	case n.spawnSlots <- struct{}{}:
 	case <-ctx.Done():

@@ -3,7 +3,9 @@ package node
 import "github.com/theater-go/theater/actor/chain"
 
 // seenSends remembers the chain-derived ids ([chain.MessageID]) of the
-// sends an actor handled from other actors, as far back in each sender's
+// sends an actor handled from other actors, and those of the
+// publications ([replay.ChannelMsgID], under seenKey) moved into its
+// mailbox, as far back in each sender's
 // chain as a restore of that sender republishes (recentWindow events).
 // The mailbox stream's duplicate window catches a republish only while
 // it lasts (two minutes by default); this catches it however late the
@@ -39,13 +41,16 @@ func newSeenSends() *seenSends {
 	return &seenSends{ids: map[string]struct{}{}, senders: map[string]*senderSeen{}}
 }
 
-// parse returns the sender and its sequence when id is a chain-derived
-// id of a send by actor from.
+// parseSeen returns the sender's sequence when id is a chain-derived id
+// of a send or a publication (seenKey) by actor from.
 func parseSeen(from, id string) (uint64, bool) {
 	if from == "" {
 		return 0, false
 	}
 	a, seq, _, ok := chain.ParseMessageID(id)
+	if !ok {
+		a, seq, _, ok = parseChannelID(id)
+	}
 	return seq, ok && a == from
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/theater-go/theater/actor/chain"
+	"github.com/theater-go/theater/actor/replay"
 )
 
 // TestSeenSendsWindow: an id is remembered while its sender can still
@@ -41,5 +42,37 @@ func TestSeenSendsBound(t *testing.T) {
 	}
 	if len(s.ids) != maxSeen || len(s.senders) != maxSeen {
 		t.Fatalf("%d ids, %d senders, want %d", len(s.ids), len(s.senders), maxSeen)
+	}
+}
+
+// TestSeenPublications: a publication moved into actor "sub"'s mailbox
+// is remembered under its publication id, whatever stream sequence it
+// came from, so a republish of it is known; an id that only looks like
+// one (another subscriber's prefix, a non-canonical index, another
+// publisher than From) is taken as it is and never matches.
+func TestSeenPublications(t *testing.T) {
+	pub := replay.ChannelMsgID("pub", 5, 1)
+	first, again := channelSendID("sub", "pub", pub, 10), channelSendID("sub", "pub", pub, 99)
+	if first != again || first != "chan:sub:pub:5:c1" {
+		t.Fatalf("ids %q and %q", first, again)
+	}
+	if id := channelSendID("sub", "other", pub, 10); id != "chan:sub:10" {
+		t.Fatalf("a publication id of another publisher: %q", id)
+	}
+	if id := channelSendID("sub", "pub", "", 10); id != "chan:sub:10" {
+		t.Fatalf("no publication id: %q", id)
+	}
+	s := newSeenSends()
+	s.add("pub", seenKey("sub", first))
+	if !s.has("pub", seenKey("sub", again)) {
+		t.Fatalf("republished publication not known: %v", s.ids)
+	}
+	for _, id := range []string{"chan:other:pub:5:c1", "chan:sub:pub:5:c01", "chan:sub:pub:5:1", "chan:sub:10"} {
+		if s.has("pub", seenKey("sub", id)) {
+			t.Fatalf("%q known", id)
+		}
+	}
+	if s.has("x", seenKey("sub", first)) {
+		t.Fatal("known under another sender")
 	}
 }

@@ -638,7 +638,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 			}
 			h.snapHash, h.sinceSnap = h.stateHash, 0
 			if call == chain.CallSend {
-				h.seen.add(from, msgID) // the point holds what the chain holds
+				h.seen.add(from, seenKey(h.id, msgID)) // the point holds what the chain holds
 			}
 			h.rels <- release{p: sp, point: h.pointAt()}
 			if err := h.afterSnapshot(ctx); err != nil {

@@ -165,7 +165,7 @@ func (h *hosted) deliverAs(m *jetstream.RawStreamMsg, enc wire.Encoding, hdrErr 
 	}
 	msgID := m.Header.Get(jetstream.MsgIDHeader)
 	from := m.Header.Get(wire.FromHeader)
-	if h.seen.has(from, msgID) {
+	if h.seen.has(from, seenKey(h.id, msgID)) {
 		// A send its sender republished on restore, later than the
 		// stream's duplicate window: handled already, by the chain.
 		h.n.log.Debug("dropping a send handled before", "actor", h.id, "id", msgID, "mailbox_seq", m.Sequence)
@@ -201,6 +201,6 @@ func (h *hosted) deliverAs(m *jetstream.RawStreamMsg, enc wire.Encoding, hdrErr 
 		}
 		return false
 	}
-	h.seen.add(from, msgID)
+	h.seen.add(from, seenKey(h.id, msgID))
 	return true
 }

@@ -20,8 +20,8 @@ func (n *Node) ctlRemove(ctx context.Context, req micro.Request) (any, error) {
 	return n.Remove(ctx, id)
 }
 
-// Remove deletes a stopped actor and its data: its registry entry and the
-// sends left in its mailbox. Its chain stays: the chain stream is
+// Remove deletes a stopped actor and its data: its registry entry, the
+// sends left in its mailbox, its channel subscriptions and its timers. Its chain stays: the chain stream is
 // append-only (it denies purges), the history is the record that other
 // actors' chains refer to, and a later spawn of the id continues it, so
 // the sequences and the ids of its sends (chain.MessageID, which
@@ -56,6 +56,9 @@ func (n *Node) Remove(ctx context.Context, id string) (wire.ActorInfo, error) {
 		return wire.ActorInfo{}, fmt.Errorf("%w: remove %q: purge its mailbox: %w", wire.ErrNATS, id, err)
 	}
 	if err := n.dropSubscriptions(ctx, id); err != nil {
+		return wire.ActorInfo{}, err
+	}
+	if err := n.dropTimers(ctx, id); err != nil {
 		return wire.ActorInfo{}, err
 	}
 	// Last, at the revision read: the entry is what says the actor

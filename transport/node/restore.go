@@ -149,7 +149,7 @@ func (rs *restored) add(id string, e chainstore.Entry) error {
 		rs.mbox = max(rs.mbox, b.MailboxSeq)
 		rs.state = b.State
 		if b.Call == chain.CallSend {
-			rs.seen.add(b.From, b.MsgID)
+			rs.seen.add(b.From, seenKey(id, b.MsgID))
 		}
 		if b.Call == chain.CallInit {
 			rs.inited = true

@@ -14,6 +14,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/theater-go/theater/actor/chain"
+	"github.com/theater-go/theater/actor/replay"
 	"github.com/theater-go/theater/transport/chainstore"
 )
 
@@ -48,7 +49,8 @@ type restorePoint struct {
 	// the senders with their highest sequence seen, and the ids oldest
 	// first, each as three uvarints: the sender's index in Senders, its
 	// sequence (zig-zag delta from that sender's previous id) and the
-	// message's index in its event.
+	// message's index in its event (a publication's plus
+	// seenChannelBase).
 	Senders []pointSender `msgpack:"senders"`
 	Seen    []byte        `msgpack:"seen"`
 }
@@ -59,6 +61,10 @@ type pointSender struct {
 }
 
 const pointVersion = 1
+
+// seenChannelBase marks a publication's id among a point's seen ids: its
+// index is 2^32 and over, above any send's (at most 2^31).
+const seenChannelBase = 1 << 32
 
 // pointTimeout bounds the write of one restore point.
 const pointTimeout = 2 * time.Second
@@ -84,8 +90,15 @@ func encodeSeen(s *seenSends) ([]pointSender, []byte) {
 			marks[o.from] = m
 			senders = append(senders, pointSender{ID: o.from, Top: s.senders[o.from].top})
 		}
-		// The id is chain.MessageID(o.from, o.seq, index): add checked it.
-		index, _ := strconv.ParseUint(o.id[strings.LastIndexByte(o.id, ':')+1:], 10, 64)
+		// The id is chain.MessageID(o.from, o.seq, index) or
+		// replay.ChannelMsgID(o.from, o.seq, index): add checked it.
+		last := o.id[strings.LastIndexByte(o.id, ':')+1:]
+		var base uint64
+		if last[0] == 'c' {
+			last, base = last[1:], seenChannelBase
+		}
+		index, _ := strconv.ParseUint(last, 10, 64)
+		index += base
 		buf = binary.AppendUvarint(buf, uint64(m.i))
 		buf = binary.AppendVarint(buf, int64(o.seq-m.last))
 		buf = binary.AppendUvarint(buf, index)
@@ -126,11 +139,19 @@ func decodeSeen(senders []pointSender, b []byte) (*seenSends, error) {
 		from := senders[v[0]].ID
 		seq, index := v[1], v[2]
 		ss := s.senders[from]
-		if seq == 0 || seq > ss.top || index > 1<<31 {
-			return nil, fmt.Errorf("%w: id %d:%d of %q", errPoint, seq, index, from)
+		id, publication := "", index >= seenChannelBase
+		if publication {
+			index -= seenChannelBase
 		}
-		id := chain.MessageID(from, seq, int(index))
-		if a, _, _, ok := chain.ParseMessageID(id); !ok || a != from {
+		if seq == 0 || seq > ss.top || index > 1<<31 {
+			return nil, fmt.Errorf("%w: id %d:%d of %q", errPoint, seq, v[2], from)
+		}
+		if publication {
+			id = replay.ChannelMsgID(from, seq, int(index))
+		} else {
+			id = chain.MessageID(from, seq, int(index))
+		}
+		if sq, ok := parseSeen(from, id); !ok || sq != seq {
 			return nil, fmt.Errorf("%w: %q is not a send id of %q", errPoint, id, from)
 		}
 		if _, dup := s.ids[id]; dup || len(s.ids) >= maxSeen {

@@ -11,6 +11,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/theater-go/theater/actor/chain"
+	"github.com/theater-go/theater/actor/replay"
 )
 
 // sameSeen reports how a and b differ, "" when they are the same set in
@@ -36,7 +37,7 @@ func sameSeen(a, b *seenSends) string {
 
 // TestPointSeenExact: the restore point's form of the handled-send ids
 // rebuilds exactly the set it was made from (ids, order, per-sender
-// highest sequence), including senders whose ids arrived out of order
+// highest sequence), sends and publications mixed, including senders whose ids arrived out of order
 // and ids whose highest sequence was already forgotten; and the rebuilt
 // set goes on forgetting exactly as the original does.
 func TestPointSeenExact(t *testing.T) {
@@ -51,6 +52,9 @@ func TestPointSeenExact(t *testing.T) {
 		at := max(1, seq[from]+uint64(r.IntN(50))) // out of order, some far ahead
 		at = max(1, at-uint64(r.IntN(40)))
 		id := chain.MessageID(from, at, r.IntN(4))
+		if r.IntN(3) == 0 { // a publication moved into the mailbox
+			id = replay.ChannelMsgID(from, at, r.IntN(4))
+		}
 		s.add(from, id)
 		added[id] = true
 	}

@@ -83,6 +83,22 @@ func (n *Node) timersOf(ctx context.Context, id string) (jsTimers, error) {
 	return jsTimers{js: n.js, stream: n.timerStream, layout: n.cfg.Layout, id: id, now: time.Now}, nil
 }
 
+// dropTimers purges every timer of actor id: its schedules, what they
+// fired that no node moved yet, and the done marks. A removed actor's
+// timers end with it, and an actor spawned again under its id starts
+// with none of the earlier one's (forgetEarlier); a stopped actor's go
+// on firing, their messages waiting as its sends do.
+func (n *Node) dropTimers(ctx context.Context, id string) error {
+	st, err := n.js.Stream(ctx, n.cfg.Layout.TimersStream())
+	if err == nil {
+		err = st.Purge(ctx, jetstream.WithPurgeSubject(n.cfg.Layout.TimerSubjects(id)))
+	}
+	if err != nil {
+		return fmt.Errorf("%w: the timers of %q: %w", wire.ErrNATS, id, err)
+	}
+	return nil
+}
+
 // timerFields are what a Node and a hosted actor keep for timers.
 type timerFields struct {
 	timerStream jetstream.Stream

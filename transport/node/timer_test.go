@@ -92,6 +92,23 @@ func timerCount(t *testing.T, c *client.Client, id string) string {
 	return s
 }
 
+// cancelQuiet cancels actor id's timer and checks that it fires no more
+// (one fire may be on its way while the cancel lands); it returns the
+// actor's count after.
+func cancelQuiet(t *testing.T, c *client.Client, id, timer string) string {
+	t.Helper()
+	if got, err := timerAsk(t, c, id, timerMsg("cancel", timer, 0, 0, "")); err != nil || got != "ok" {
+		t.Fatalf("cancel: %q %v", got, err)
+	}
+	time.Sleep(1200 * time.Millisecond) // the absence of fires is what is tested
+	after := timerCount(t, c, id)
+	time.Sleep(2500 * time.Millisecond)
+	if got := timerCount(t, c, id); got != after {
+		t.Fatalf("fired after cancel: %q, then %q", after, got)
+	}
+	return after
+}
+
 // TestTimers: a one-shot timer fires once into the actor's own mailbox,
 // an interval timer fires until it is cancelled, a timer set again is
 // replaced, and bad arguments are refused; the lateness of one-shot
@@ -146,16 +163,7 @@ func TestTimers(t *testing.T) {
 		}
 		return nil
 	})
-	if got, _ := timerAsk(t, c, "tim", timerMsg("cancel", "tick", 0, 0, "")); got != "ok" {
-		t.Fatalf("cancel: %q", got)
-	}
-	// A fire may be on its way while the cancel lands; after that, none.
-	time.Sleep(1200 * time.Millisecond) // the absence of fires is what is tested
-	after := timerCount(t, c, "tim")
-	time.Sleep(2500 * time.Millisecond)
-	if got := timerCount(t, c, "tim"); got != after {
-		t.Fatalf("fired after cancel: %q, then %q", after, got)
-	}
+	after := cancelQuiet(t, c, "tim", "tick")
 	// "first" never arrived.
 	if strings.Contains(after, "first") {
 		t.Fatalf("replaced timer fired: %q", after)

@@ -165,6 +165,10 @@ declare function storeListKeys(ns: usize, nsLen: usize, retptr: usize): i32;
 declare function configGet(name: usize, nameLen: usize, retptr: usize): i32;
 @external("theater:actor/channel@0.1.0", "publish")
 declare function channelPublish(topic: usize, topicLen: usize, p: usize, pLen: usize, retptr: usize): i32;
+@external("theater:actor/timer@0.1.0", "set")
+declare function timerSet(id: usize, idLen: usize, delayMs: u32, intervalMs: u32, p: usize, pLen: usize, retptr: usize): i32;
+@external("theater:actor/timer@0.1.0", "cancel")
+declare function timerCancel(id: usize, idLen: usize, retptr: usize): i32;
 @external("theater:actor/log@0.1.0", "write-fields")
 declare function logWriteFields(level: i32, ptr: usize, len: usize, f: usize, fLen: usize): i32;
 
@@ -205,7 +209,27 @@ export function logFields(level: i32, msg: string, keys: string[], values: strin
 // host publishes it once the handler's event is durable.
 export function publish(topic: string, payload: Uint8Array): Returned {
   const t = String.UTF8.encode(topic);
-  const st = channelPublish(changetype<usize>(t), t.byteLength, payload.dataStart, payload.byteLength, ret);
+  return noValueOnOK(channelPublish(changetype<usize>(t), t.byteLength, payload.dataStart, payload.byteLength, ret));
+}
+
+// timer.set: delivers payload (a msgpack value of the actor's send type)
+// into the actor's own mailbox once, delayMs after the handler's event is
+// durable, or every intervalMs (at least 1000) when that is not 0; setting
+// an id again replaces its timer. timer.cancel cancels it, once the event
+// is durable. value is the msgpack timer.error on ERR, nothing on OK.
+export function setTimer(id: string, delayMs: u32, intervalMs: u32, payload: Uint8Array): Returned {
+  const t = String.UTF8.encode(id);
+  return noValueOnOK(timerSet(changetype<usize>(t), t.byteLength, delayMs, intervalMs, payload.dataStart, payload.byteLength, ret));
+}
+
+export function cancelTimer(id: string): Returned {
+  const t = String.UTF8.encode(id);
+  return noValueOnOK(timerCancel(changetype<usize>(t), t.byteLength, ret));
+}
+
+// noValueOnOK is returned for a call whose ok result is none: the return
+// area holds nothing then.
+function noValueOnOK(st: i32): Returned {
   return st == OK ? new Returned(st, new Uint8Array(0), 0) : returned(st);
 }
 

@@ -235,6 +235,19 @@ int32_t theater_publish(const char *topic, theater_bytes payload, theater_bytes 
   return st;
 }
 
+int32_t theater_set_timer(const char *id, uint32_t delay_ms, uint32_t interval_ms,
+                          theater_bytes payload, theater_bytes *err_out) {
+  int32_t st = theater_timer_set(id, strlen(id), delay_ms, interval_ms, payload.ptr, payload.len, ret);
+  if (st == THEATER_ERR && err_out) *err_out = ret_bytes();
+  return st;
+}
+
+int32_t theater_cancel_timer(const char *id, theater_bytes *err_out) {
+  int32_t st = theater_timer_cancel(id, strlen(id), ret);
+  if (st == THEATER_ERR && err_out) *err_out = ret_bytes();
+  return st;
+}
+
 int32_t theater_log_fields(int32_t level, const char *msg, theater_bytes fields) {
   return theater_log_write_fields(level, msg, strlen(msg), fields.ptr, fields.len);
 }

@@ -120,6 +120,11 @@ int32_t theater_config_get(const char *name, size_t name_len, void *retptr);
 THEATER_IMPORT("channel", "publish")
 int32_t theater_channel_publish(const char *topic, size_t topic_len, const uint8_t *payload,
                                 size_t payload_len, void *retptr);
+THEATER_IMPORT("timer", "set")
+int32_t theater_timer_set(const char *id, size_t id_len, uint32_t delay_ms, uint32_t interval_ms,
+                          const uint8_t *payload, size_t payload_len, void *retptr);
+THEATER_IMPORT("timer", "cancel")
+int32_t theater_timer_cancel(const char *id, size_t id_len, void *retptr);
 THEATER_IMPORT("log", "write-fields")
 int32_t theater_log_write_fields(int32_t level, const char *msg, size_t len,
                                  const uint8_t *fields, size_t fields_len);
@@ -167,6 +172,16 @@ int32_t theater_config(const char *name, theater_bytes *out);
  * the msgpack channel.error. The host publishes it once the handler's
  * event is durable. */
 int32_t theater_publish(const char *topic, theater_bytes payload, theater_bytes *err_out);
+
+/* timer.set of id (NUL-terminated): delivers payload (a msgpack value of
+ * the actor's send type) into the actor's own mailbox once, delay_ms
+ * after the handler's event is durable, or every interval_ms (at least
+ * 1000) when that is not 0; setting an id again replaces its timer.
+ * timer.cancel cancels it, once the event is durable. On THEATER_ERR
+ * *err_out (if not NULL) is the msgpack timer.error. */
+int32_t theater_set_timer(const char *id, uint32_t delay_ms, uint32_t interval_ms,
+                          theater_bytes payload, theater_bytes *err_out);
+int32_t theater_cancel_timer(const char *id, theater_bytes *err_out);
 
 /* log.write-fields: fields is the msgpack list<log.field>, maps of
  * "key" and "value" strings (theater_mp_put_map_header, ...). */
