@@ -81,6 +81,7 @@ func TestLayoutNames(t *testing.T) {
 		l.StoreBucket():            "t1_store",
 		l.RestoreBucket():          "t1_restore",
 		l.ModulesStore():           "t1_modules",
+		l.StoreValuesStore():       "t1_store_values",
 		l.ServiceName():            "t1",
 	} {
 		if got != want {

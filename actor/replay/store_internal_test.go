@@ -119,7 +119,7 @@ func TestStoreDeferredAndReplayed(t *testing.T) {
 
 	// Replay with no store at all: every answer comes from the record.
 	var p player
-	b, err := rt.Spawn(ctx, actor.Spec{ID: "notes", Module: mod, Capabilities: []string{"store"}, Store: playStore{&p}})
+	b, err := rt.Spawn(ctx, actor.Spec{ID: "notes", Module: mod, Capabilities: []string{"store"}, Store: playStore{p: &p}})
 	if err != nil {
 		t.Fatal(err)
 	}

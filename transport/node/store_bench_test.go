@@ -32,7 +32,7 @@ func BenchmarkStore(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := node.NewKVStore(ctx, js, l.StoreBucket())
+	s, err := node.NewKVStore(ctx, js, l.StoreBucket(), l.StoreValuesStore())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,7 +8,10 @@
 // Ops: get, put (last write wins), create (only if absent), cas (only
 // at revision), del, keys, putget (a put then a get of the same key: the
 // handler sees its own write), putfail (a put, then the handler fails:
-// the write must not land) and many (value gets of the key: the budget).
+// the write must not land), many (value gets of the key: the budget),
+// fill (a put of value repeated revision times: a large value from a
+// small request) and size (a get answering the value's length and its
+// first and last bytes, not the value).
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o notes.wasm ./examples/kv-notes/guest
 package main
@@ -67,6 +70,20 @@ func call(st, msg []byte) ([]byte, []byte, error) {
 		answer = result(guest.StorePut(ns, key, value, guest.Absent))
 	case "cas":
 		answer = result(guest.StorePut(ns, key, value, guest.IfRevision(rev)))
+	case "fill":
+		answer = result(guest.StorePut(ns, key, []byte(strings.Repeat(args[3], int(rev))), guest.Always))
+	case "size":
+		e, found, err := guest.StoreGet(ns, key)
+		switch {
+		case err != nil:
+			answer = err.Error()
+		case !found:
+			answer = "none"
+		case len(e.Value) == 0:
+			answer = "found 0 bytes"
+		default:
+			answer = "found " + strconv.Itoa(len(e.Value)) + " bytes " + string(e.Value[:1]) + ".." + string(e.Value[len(e.Value)-1:])
+		}
 	case "del":
 		answer = result(guest.StoreDelete(ns, key, guest.Always))
 	case "keys":

@@ -1,0 +1,286 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/theater-go/theater/actor"
+	"github.com/theater-go/theater/actor/chain"
+	"github.com/theater-go/theater/actor/manifest"
+	"github.com/theater-go/theater/actor/replay"
+	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/client"
+	"github.com/theater-go/theater/transport/node"
+)
+
+// bigNotesManifest grants values up to 3 MiB: over the store bucket's
+// 1 MiB max value size, so the largest only fit as objects.
+const bigNotesManifest = `name = "notes"
+module = "notes.wasm"
+` + notesTypes + `
+[limits]
+max_message_bytes = 4194304
+memory_pages = 1024
+
+[capabilities.store]
+write = ["team"]
+max_ops = 10
+max_value_bytes = 3145728
+`
+
+// storeAssets opens what a test inspects of the store: a KVStore on the
+// default layout (for Sweep and Value), the bucket's stream and the
+// values object store.
+func storeAssets(t testing.TB, js jetstream.JetStream) (*node.KVStore, jetstream.Stream, jetstream.ObjectStore) {
+	t.Helper()
+	ctx := context.Background()
+	l := transport.Layout{}
+	if err := l.Ensure(ctx, js, transport.StoreConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := node.NewKVStore(ctx, js, l.StoreBucket(), l.StoreValuesStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, "KV_"+l.StoreBucket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := js.ObjectStore(ctx, l.StoreValuesStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, st, obs
+}
+
+// objectNames lists the values object store's live objects, sorted.
+func objectNames(t testing.TB, obs jetstream.ObjectStore) []string {
+	t.Helper()
+	infos, err := obs.List(context.Background())
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, i := range infos {
+		names = append(names, i.Name)
+	}
+	return names
+}
+
+// TestStoreLargeValues runs kv-notes with values over the inline size
+// (and over the bucket's 1 MiB max value) on a node: each is an object
+// the key's entry points at by digest, a get returns it whole, an
+// overwrite and a delete leave garbage that Sweep removes (and only
+// that), the grant's value limit and namespaces still apply, the chain
+// records digests, not bytes, and the chain replays offline with the
+// values exported beforehand, and diverges, naming the digest, without.
+func TestStoreLargeValues(t *testing.T) {
+	srv := testServer(t)
+	n := startNode(t, srv, "n1")
+	c := newClient(t, srv)
+	ctx := context.Background()
+	m, err := manifest.Parse("notes.toml", []byte(bigNotesManifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := notesModule(t)
+	if _, err := c.Spawn(ctx, m, mod, nil, client.SpawnOptions{ID: "big"}); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(connect(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, kvStream, obs := storeAssets(t, js)
+	call := func(op, ns, key, value string, rev uint64, want string) {
+		t.Helper()
+		got, err := notesCall(t, c, "big", op, ns, key, value, rev)
+		if err != nil {
+			t.Fatalf("%s %s: %v", op, key, err)
+		}
+		if !strings.HasPrefix(got, want) {
+			t.Fatalf("%s %s: %.200q, want %.200q", op, key, got, want)
+		}
+	}
+	ab := bytes.Repeat([]byte("ab"), 1<<20) // 2 MiB
+	call("fill", "", "a", "ab", 1<<20, "ok")
+	e, err := kvStream.GetLastMsgForSubject(ctx, "$KV.theater_store.actor.big.a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := e.Header.Get(node.StoreObjectHeader); d != actor.StoreDigest(ab) || len(e.Data) != 0 {
+		t.Fatalf("entry of a: header %q, %d bytes; want digest %s and no bytes", d, len(e.Data), actor.StoreDigest(ab))
+	}
+	if info, err := obs.GetInfo(ctx, "actor.big.a/"+actor.StoreDigest(ab)); err != nil || info.Size != uint64(len(ab)) {
+		t.Fatalf("object of a: %+v %v", info, err)
+	}
+	call("size", "", "a", "", 0, "found 2097152 bytes a..b")
+	mid := strings.Repeat("m", actor.StoreInlineBytes+1)
+	call("put", "", "m", mid, 0, "ok")
+	call("get", "", "m", "", 0, "found "+mid+" rev=")
+	call("fill", "", "a", "cd", 1<<20, "ok") // a large value over a large one
+	call("size", "", "a", "", 0, "found 2097152 bytes c..d")
+	call("put", "", "m", "small", 0, "ok") // a small value over a large one
+	call("get", "", "m", "", 0, "found small rev=")
+	call("fill", "", "b", "x", 3<<20+1, "theater: store: too-large: ")
+	call("fill", "secret", "k", "ef", 1<<20, `theater: store: denied: write namespace "secret"`)
+	call("fill", "team", "s", "ef", 1<<20, "ok")
+	call("del", "team", "s", "", 0, "ok")
+	call("size", "team", "s", "", 0, "none")
+	if _, found, err := s.Get(ctx, actor.OwnStoreNamespace("big"), "b"); found || err != nil {
+		t.Fatalf("a refused value is stored: %v %v", found, err)
+	}
+
+	// The chain holds digests: no store input near the values' size.
+	evs := chainOf(t, connect(t, srv), "big")
+	digests := 0
+	for _, e := range evs {
+		h, ok := e.Body.(*chain.Handled)
+		if !ok {
+			continue
+		}
+		for _, in := range h.Inputs {
+			if in.Call != replay.CallStore {
+				continue
+			}
+			if len(in.Data) > actor.StoreInlineBytes+512 {
+				t.Fatalf("event %d: a store input of %d bytes", e.Seq, len(in.Data))
+			}
+			if bytes.Contains(in.Data, []byte("digest")) {
+				digests++
+			}
+		}
+	}
+	if digests != 7 { // 4 large puts, 3 gets of large values
+		t.Fatalf("%d store inputs with a digest, want 7", digests)
+	}
+
+	// Export the objects the chain's gets need, then sweep: the live one
+	// stays, the overwritten and deleted go, and the grace keeps all.
+	exported := actor.NewMemoryStore()
+	for _, name := range objectNames(t, obs) {
+		k, d, _ := strings.Cut(name, "/")
+		parts := strings.SplitN(k, ".", 3) // actor.<id>.<key>, shared.<name>.<key>
+		v, ok, err := s.Value(ctx, parts[0]+"."+parts[1], parts[2], d)
+		if err != nil || !ok {
+			t.Fatalf("value %s: %v %v", name, ok, err)
+		}
+		if _, err := exported.StageValue(ctx, parts[0]+"."+parts[1], parts[2], v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if k, err := s.Sweep(ctx, time.Hour); err != nil || k != 0 {
+		t.Fatalf("sweep within the grace: %d deleted, %v", k, err)
+	}
+	if k, err := s.Sweep(ctx, 0); err != nil || k != 3 {
+		t.Fatalf("sweep: %d deleted, %v; want 3", k, err)
+	}
+	if names := objectNames(t, obs); len(names) != 1 || names[0] != "actor.big.a/"+actor.StoreDigest(bytes.Repeat([]byte("cd"), 1<<20)) {
+		t.Fatalf("after the sweep: %v", names)
+	}
+	call("size", "", "a", "", 0, "found 2097152 bytes c..d")
+
+	if err := n.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv.Shutdown(ctx)
+	spec, err := actor.SpecFromManifest("big", m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Module = mod
+	spec.Store = exported
+	rep, err := replay.Replay(ctx, newRuntime(t), spec, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.StatesEqual < 14 {
+		t.Fatalf("replay with the values: %v", &rep)
+	}
+	spec.Store = actor.NewMemoryStore()
+	rep, err = replay.Replay(ctx, newRuntime(t), spec, evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || !strings.Contains(rep.Divergence.Want, "value "+actor.StoreDigest(ab)) {
+		t.Fatalf("replay without the values: %v", &rep)
+	}
+}
+
+// TestKVStoreLargeWriteTorn breaks a large write between its two
+// JetStream calls: a compare-and-set whose object is put and whose
+// entry the server refuses. The key keeps its value (no torn value),
+// the object is garbage that Sweep keeps within the grace and deletes
+// after; a write by digest of a value no longer staged fails and
+// publishes nothing; and a large write applied twice under one id (a
+// restore after a crash), or again by digest alone, is stored once.
+func TestKVStoreLargeWriteTorn(t *testing.T) {
+	srv := testServer(t)
+	ctx := context.Background()
+	js, err := jetstream.New(connect(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, obs := storeAssets(t, js)
+	ns := actor.OwnStoreNamespace("a")
+	one, two := bytes.Repeat([]byte{1}, 100<<10), bytes.Repeat([]byte{2}, 100<<10)
+	if err := s.Write(ctx, actor.StoreWrite{Namespace: ns, Key: "k", Value: one, ID: "w1"}); err != nil {
+		t.Fatal(err)
+	}
+	e, found, err := s.Get(ctx, ns, "k")
+	if err != nil || !found || !bytes.Equal(e.Value, one) {
+		t.Fatalf("get: %v %v", found, err)
+	}
+	var conflict *actor.StoreConflict
+	err = s.Write(ctx, actor.StoreWrite{Namespace: ns, Key: "k", Value: two, Cond: actor.StoreCondition{Kind: actor.StoreIfRevision, Revision: e.Revision + 7}})
+	if !errors.As(err, &conflict) || conflict.Revision != e.Revision {
+		t.Fatalf("cas on a wrong revision: %v", err)
+	}
+	if e2, _, err := s.Get(ctx, ns, "k"); err != nil || !bytes.Equal(e2.Value, one) || e2.Revision != e.Revision {
+		t.Fatalf("after the refused entry: revision %d (was %d), err %v", e2.Revision, e.Revision, err)
+	}
+	if names := objectNames(t, obs); len(names) != 2 {
+		t.Fatalf("objects %v, want the live one and the orphan", names)
+	}
+	if k, err := s.Sweep(ctx, time.Hour); err != nil || k != 0 {
+		t.Fatalf("sweep within the grace: %d, %v", k, err)
+	}
+	if k, err := s.Sweep(ctx, 0); err != nil || k != 1 {
+		t.Fatalf("sweep: %d, %v", k, err)
+	}
+	if e2, _, err := s.Get(ctx, ns, "k"); err != nil || !bytes.Equal(e2.Value, one) {
+		t.Fatalf("after the sweep: %v", err)
+	}
+	// The orphan's digest is gone: a write by it alone must not point at it.
+	err = s.Write(ctx, actor.StoreWrite{Namespace: ns, Key: "k", Digest: actor.StoreDigest(two), ID: "w2"})
+	if err == nil || !strings.HasPrefix(err.Error(), "node: store write: ") || !strings.Contains(err.Error(), "not staged") {
+		t.Fatalf("a write of a swept value: %v", err)
+	}
+	if e2, _, err := s.Get(ctx, ns, "k"); err != nil || e2.Revision != e.Revision {
+		t.Fatalf("after the refused write: revision %d, %v", e2.Revision, err)
+	}
+	// Applied again, with its bytes and by digest alone: stored once.
+	for _, w := range []actor.StoreWrite{
+		{Namespace: ns, Key: "k", Value: one, ID: "w1"},
+		{Namespace: ns, Key: "k", Digest: actor.StoreDigest(one), ID: "w1"},
+	} {
+		if err := s.Write(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		if e2, _, err := s.Get(ctx, ns, "k"); err != nil || e2.Revision != e.Revision || !bytes.Equal(e2.Value, one) {
+			t.Fatalf("applied again: revision %d (was %d), %v", e2.Revision, e.Revision, err)
+		}
+	}
+	if names := objectNames(t, obs); len(names) != 1 {
+		t.Fatalf("objects %v, want one", names)
+	}
+}
