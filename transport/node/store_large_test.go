@@ -3,8 +3,12 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -17,13 +21,15 @@ import (
 	"github.com/theater-go/theater/transport"
 	"github.com/theater-go/theater/transport/client"
 	"github.com/theater-go/theater/transport/node"
+	"github.com/theater-go/theater/transport/wire"
 )
 
 // bigNotesManifest grants values up to 3 MiB: over the store bucket's
 // 1 MiB max value size, so the largest only fit as objects.
 const bigNotesManifest = `name = "notes"
 module = "notes.wasm"
-` + notesTypes + `
+` + notesTypes + `send = "tuple<string, string, string, string, u64>"
+
 [limits]
 max_message_bytes = 4194304
 memory_pages = 1024
@@ -283,4 +289,87 @@ func TestKVStoreLargeWriteTorn(t *testing.T) {
 	if names := objectNames(t, obs); len(names) != 1 {
 		t.Fatalf("objects %v, want one", names)
 	}
+}
+
+// TestStoreLargeKill kills a `theater serve` child (SIGKILL) while its
+// actor makes large writes, each a staged object and then an entry, and
+// resumes the actor on a new node, which applies the latest event's
+// writes again (by digest, from the chain). Every key then reads whole
+// (one letter, the full length: no torn or dangling value) and holds the
+// last value sent to it, and a sweep with no grace leaves exactly the
+// live values, all still readable.
+func TestStoreLargeKill(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	srv := testServer(t)
+	child := startServe(t, srv.ClientURL(), "victim")
+	c := newClient(t, srv)
+	m, err := manifest.Parse("notes.toml", []byte(bigNotesManifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Spawn(ctx, m, notesModule(t), nil, client.SpawnOptions{ID: "bk", Node: "victim"}); err != nil {
+		t.Fatal(err)
+	}
+	const sends, keys, size = 40, 4, 300 << 10
+	letter := func(i int) string { return string(rune('a' + i%26)) }
+	for i := range sends {
+		if err := c.Send(ctx, "bk", notesMsg("fill", "", "k"+strconv.Itoa(i%keys), letter(i), size), wire.Msgpack); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := func() (uint64, error) {
+		b, err := c.State(ctx, "bk", wire.JSON)
+		if err != nil {
+			return 0, err
+		}
+		var st []any
+		if err := json.Unmarshal(b, &st); err != nil || len(st) != 2 {
+			return 0, fmt.Errorf("state %s: %v", b, err)
+		}
+		return uint64(st[0].(float64)), nil
+	}
+	checkFor(t, 2*time.Minute, func() error {
+		if n, err := calls(); err != nil || n < 3 {
+			return fmt.Errorf("%d calls handled, %v", n, err)
+		}
+		return nil
+	})
+	atKill, _ := calls()
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	startNodeCfg(t, srv, node.Config{Name: "victim", SpawnTimeout: 3 * time.Minute})
+	checkFor(t, 3*time.Minute, func() error {
+		if n, err := calls(); err != nil || n != sends {
+			return fmt.Errorf("%d calls handled, %v", n, err)
+		}
+		return nil
+	})
+	js, err := jetstream.New(connect(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, obs := storeAssets(t, js)
+	check := func() {
+		t.Helper()
+		for k := range keys {
+			want := bytes.Repeat([]byte(letter(sends-keys+k)), size)
+			e, found, err := s.Get(ctx, actor.OwnStoreNamespace("bk"), "k"+strconv.Itoa(k))
+			if err != nil || !found || !bytes.Equal(e.Value, want) {
+				t.Fatalf("k%d: found %v, %d bytes starting %.8q, %v; want %d of %q", k, found, len(e.Value), e.Value, err, size, letter(sends-keys+k))
+			}
+		}
+	}
+	check()
+	swept, err := s.Sweep(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("killed after at least %d of %d calls; the sweep deleted %d values", atKill, sends, swept)
+	if names := objectNames(t, obs); len(names) != keys {
+		t.Fatalf("after the sweep: %v", names)
+	}
+	check()
 }

@@ -1,7 +1,8 @@
 // Command guest is the kv-notes example: an actor that keeps notes in
 // theater:actor/store. A request is a msgpack array [op, namespace, key,
 // value, revision] of strings and an unsigned revision; the reply is a
-// msgpack string saying what the store answered. Its state is a msgpack
+// msgpack string saying what the store answered; a send is handled as
+// a request whose answer is only kept in the state. Its state is a msgpack
 // array [calls, last answer], so a replay that reproduces the state has
 // reproduced every answer the store gave.
 //
@@ -25,7 +26,7 @@ import (
 )
 
 func init() {
-	guest.Handle(guest.Handlers{Init: start, Request: call})
+	guest.Handle(guest.Handlers{Init: start, Request: call, Send: send})
 }
 
 func main() {}
@@ -35,6 +36,12 @@ func start([]byte) ([]byte, error) { return state(0, ""), nil }
 func state(calls uint64, last string) []byte {
 	b := guest.AppendArrayHeader(nil, 2)
 	return guest.AppendString(guest.AppendUint(b, calls), last)
+}
+
+// send handles a one-way message as a request whose reply nobody reads.
+func send(st, msg []byte) ([]byte, error) {
+	st, _, err := call(st, msg)
+	return st, err
 }
 
 func call(st, msg []byte) ([]byte, []byte, error) {
