@@ -2,7 +2,9 @@ package node_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -16,8 +18,10 @@ import (
 // request to the kv-notes example, whose handler makes the one call)
 // with a direct nats.go KV call on the same bucket, in the same run.
 // "guest-denied" is the same request refused before any I/O: the part
-// of the cost that is the actor, not the store.
+// of the cost that is the actor, not the store. The "-xN" pairs measure
+// one call inside a request: (T(xN) - T(x0)) / N.
 func BenchmarkStore(b *testing.B) {
+	const perCall = 16
 	srv := testServer(b)
 	ctx := context.Background()
 	js, err := jetstream.New(connect(b, srv))
@@ -37,7 +41,7 @@ func BenchmarkStore(b *testing.B) {
 		b.Fatal(err)
 	}
 	value := make([]byte, 64)
-	for _, k := range []string{"actor.bench.k", "actor.bench-rec.k"} { // every get finds its value
+	for _, k := range []string{"actor.bench.k", "actor.bench-rec.k", "actor.bench-timed.k"} { // every get finds its value
 		if _, err := kv.Put(ctx, k, value); err != nil {
 			b.Fatal(err)
 		}
@@ -82,6 +86,25 @@ func BenchmarkStore(b *testing.B) {
 	run("guest-get", a, notesMsg("get", "", "k", "", 0), nil)
 	run("guest-put", a, notesMsg("put", "", "k", string(value), 0), nil)
 	run("guest-denied", a, notesMsg("get", "other", "k", "", 0), nil)
+	// Per call: a request making perCall calls less one making none,
+	// divided by perCall, is one call's cost without the request's.
+	run("guest-get-x0", a, notesMsg("many", "", "k", "0", 0), nil)
+	run("guest-get-x"+strconv.Itoa(perCall), a, notesMsg("many", "", "k", strconv.Itoa(perCall), 0), nil)
+	run("guest-put-x0", a, notesMsg("putn", "", "k", string(value), 0), nil)
+	run("guest-put-x"+strconv.Itoa(perCall), a, notesMsg("putn", "", "k", string(value), perCall), nil)
+	// Where a call's time goes: the time inside the Store's Get (the
+	// network wait the guest makes) against the per-call figure.
+	ts := &timedStore{Store: s}
+	timed := spawn("bench-timed", ts)
+	b.Run("guest-get-x"+strconv.Itoa(perCall)+"-timed", func(b *testing.B) {
+		ts.n, ts.d = 0, 0
+		for b.Loop() {
+			if _, err := timed.Request(ctx, notesMsg("many", "", "k", strconv.Itoa(perCall), 0)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(ts.d.Nanoseconds())/float64(ts.n), "ns-in-store/get")
+	})
 	// As a node runs it: recorded, the put held and applied after the
 	// handler (here at once; a node waits for the event to be durable).
 	rec := replay.NewRecorder(nil, nil, nil)
@@ -97,4 +120,19 @@ func BenchmarkStore(b *testing.B) {
 	}
 	run("recorded-get", r, notesMsg("get", "", "k", "", 0), apply)
 	run("recorded-put", r, notesMsg("put", "", "k", string(value), 0), apply)
+}
+
+// timedStore sums the time its Gets take (one actor calls it: no lock).
+type timedStore struct {
+	actor.Store
+	n int
+	d time.Duration
+}
+
+func (s *timedStore) Get(ctx context.Context, ns, key string) (actor.StoreEntry, bool, error) {
+	t := time.Now()
+	e, found, err := s.Store.Get(ctx, ns, key)
+	s.d += time.Since(t)
+	s.n++
+	return e, found, err
 }

@@ -12,7 +12,8 @@
 // the write must not land), many (value gets of the key: the budget),
 // fill (a put of value repeated revision times: a large value from a
 // small request) and size (a get answering the value's length and its
-// first and last bytes, not the value).
+// first and last bytes, not the value) and putn (revision puts of the
+// value: with many, how a benchmark measures one call's cost).
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o notes.wasm ./examples/kv-notes/guest
 package main
@@ -77,6 +78,14 @@ func call(st, msg []byte) ([]byte, []byte, error) {
 		answer = result(guest.StorePut(ns, key, value, guest.Absent))
 	case "cas":
 		answer = result(guest.StorePut(ns, key, value, guest.IfRevision(rev)))
+	case "putn":
+		answer = "ok"
+		for i := range int(rev) {
+			if err := guest.StorePut(ns, key, value, guest.Always); err != nil {
+				answer = "call " + strconv.Itoa(i+1) + ": " + err.Error()
+				break
+			}
+		}
 	case "fill":
 		answer = result(guest.StorePut(ns, key, []byte(strings.Repeat(args[3], int(rev))), guest.Always))
 	case "size":
