@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,8 @@ type KVStore struct {
 	stream jetstream.Stream
 	values jetstream.ObjectStore
 	subj   string // "$KV.<bucket>."
+	nc     *nats.Conn
+	direct string // the direct get API's subject for the last message of subj+key, or "" without direct gets
 }
 
 // StoreObjectHeader is the header of a store entry whose value is a
@@ -61,7 +64,61 @@ func NewKVStore(ctx context.Context, js jetstream.JetStream, bucket, values stri
 	if err != nil {
 		return nil, fmt.Errorf("%w: store values %s: %w", wire.ErrNATS, values, err)
 	}
-	return &KVStore{kv: kv, js: js, stream: st, values: obs, subj: "$KV." + bucket + "."}, nil
+	s := &KVStore{kv: kv, js: js, stream: st, values: obs, subj: "$KV." + bucket + ".", nc: js.Conn()}
+	if st.CachedInfo().Config.AllowDirect {
+		s.direct = apiPrefix(js) + "DIRECT.GET.KV_" + bucket + "." + s.subj
+	}
+	return s, nil
+}
+
+// apiPrefix is the JetStream API prefix js sends requests under.
+func apiPrefix(js jetstream.JetStream) string {
+	o := js.Options()
+	if o.Domain != "" {
+		return "$JS." + o.Domain + ".API."
+	}
+	if o.APIPrefix == "" {
+		return jetstream.DefaultAPIPrefix
+	}
+	return strings.TrimSuffix(o.APIPrefix, ".") + "."
+}
+
+// last returns the last message of the key's subject, or nil when it has
+// none. It is one request to the direct get API when the bucket allows
+// it, as jetstream's GetLastMsgForSubject is, without the JSON request
+// body, formatted subject and reply conversion it builds per call: a get
+// is the store's hot path.
+func (s *KVStore) last(ctx context.Context, key string) (nats.Header, []byte, uint64, error) {
+	if s.direct == "" {
+		m, err := s.stream.GetLastMsgForSubject(ctx, s.subj+key)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, nil, 0, nil
+		}
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		return m.Header, m.Data, m.Sequence, nil
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.js.Options().DefaultTimeout)
+		defer cancel()
+	}
+	m, err := s.nc.RequestWithContext(ctx, s.direct+key, nil)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if st := m.Header.Get("Status"); st != "" && len(m.Data) == 0 {
+		if st == "404" {
+			return nil, nil, 0, nil
+		}
+		return nil, nil, 0, fmt.Errorf("direct get: status %s %s", st, m.Header.Get("Description"))
+	}
+	seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("direct get: sequence: %w", err)
+	}
+	return m.Header, m.Data, seq, nil
 }
 
 func objectName(ns, key, digest string) string { return ns + "." + key + "/" + digest }
@@ -69,22 +126,19 @@ func objectName(ns, key, digest string) string { return ns + "." + key + "/" + d
 // Get returns the key's value and revision; a large value is read from
 // its object, whose digest is checked.
 func (s *KVStore) Get(ctx context.Context, ns, key string) (actor.StoreEntry, bool, error) {
-	m, err := s.stream.GetLastMsgForSubject(ctx, s.subj+ns+"."+key)
+	h, data, seq, err := s.last(ctx, ns+"."+key)
 	switch {
-	case errors.Is(err, jetstream.ErrMsgNotFound):
-		return actor.StoreEntry{}, false, nil
 	case err != nil:
 		return actor.StoreEntry{}, false, fmt.Errorf("node: store get: %w", err)
-	}
-	if len(m.Header) == 0 {
-		return actor.StoreEntry{Value: m.Data, Revision: m.Sequence}, true, nil
-	}
-	if op := m.Header.Get("KV-Operation"); op == "DEL" || op == "PURGE" || m.Header.Get(jetstream.MarkerReasonHeader) != "" {
+	case h == nil && seq == 0:
 		return actor.StoreEntry{}, false, nil
 	}
-	d := m.Header.Get(StoreObjectHeader)
+	if op := h.Get("KV-Operation"); op == "DEL" || op == "PURGE" || h.Get(jetstream.MarkerReasonHeader) != "" {
+		return actor.StoreEntry{}, false, nil
+	}
+	d := h.Get(StoreObjectHeader)
 	if d == "" {
-		return actor.StoreEntry{Value: m.Data, Revision: m.Sequence}, true, nil
+		return actor.StoreEntry{Value: data, Revision: seq}, true, nil
 	}
 	v, ok, err := s.Value(ctx, ns, key, d)
 	switch {
@@ -93,7 +147,7 @@ func (s *KVStore) Get(ctx context.Context, ns, key string) (actor.StoreEntry, bo
 	case !ok:
 		return actor.StoreEntry{}, false, fmt.Errorf("node: store get: %w: %s/%s points at value %s, which is gone", wire.ErrNATS, ns, key, d)
 	}
-	return actor.StoreEntry{Value: v, Revision: m.Sequence}, true, nil
+	return actor.StoreEntry{Value: v, Revision: seq}, true, nil
 }
 
 // Value returns the large value of key in ns with digest d, and false
