@@ -373,3 +373,40 @@ func TestStoreLargeKill(t *testing.T) {
 	}
 	check()
 }
+
+// TestKVStoreWithoutDirectGet: on a bucket whose stream does not allow
+// direct gets (edited by an operator), gets go through the stream API
+// and answer the same: a value, a large value, a deleted and a missing key.
+func TestKVStoreWithoutDirectGet(t *testing.T) {
+	srv := testServer(t)
+	ctx := context.Background()
+	js, err := jetstream.New(connect(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, kvStream, _ := storeAssets(t, js)
+	cfg := kvStream.CachedInfo().Config
+	cfg.AllowDirect = false
+	if _, err := js.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	l := transport.Layout{}
+	s, err := node.NewKVStore(ctx, js, l.StoreBucket(), l.StoreValuesStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := actor.OwnStoreNamespace("a")
+	big := bytes.Repeat([]byte{7}, actor.StoreInlineBytes+1)
+	for _, w := range []actor.StoreWrite{{Namespace: ns, Key: "v", Value: []byte("x")}, {Namespace: ns, Key: "big", Value: big},
+		{Namespace: ns, Key: "gone", Value: []byte("y")}, {Namespace: ns, Key: "gone", Delete: true}} {
+		if err := s.Write(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for key, want := range map[string][]byte{"v": []byte("x"), "big": big, "gone": nil, "missing": nil} {
+		e, found, err := s.Get(ctx, ns, key)
+		if err != nil || found != (want != nil) || !bytes.Equal(e.Value, want) || found && e.Revision == 0 {
+			t.Fatalf("%s: found %v, %d bytes, revision %d, %v", key, found, len(e.Value), e.Revision, err)
+		}
+	}
+}
