@@ -3,6 +3,8 @@ package actor
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -85,13 +87,45 @@ type StoreEntry struct {
 
 // StoreWrite is one put (or, with Delete, delete) of Key in Namespace.
 // ID, when not empty, makes applying it again a no-op (the node uses an
-// id derived from the chain, as for sends).
+// id derived from the chain, as for sends). Digest, when not empty, says
+// the put's value is a large one already staged ([StoreStager]) under
+// that [StoreDigest]: Value may then be nil, and the store writes only
+// the pointer to it (a restore applies a recorded large write again this
+// way, as the chain keeps the digest, not the bytes).
 type StoreWrite struct {
 	Namespace, Key string
 	Value          []byte
 	Delete         bool
 	Cond           StoreCondition
 	ID             string
+	Digest         string
+}
+
+// StoreInlineBytes is the largest store value kept inline: in the
+// store's own entry and in the chain's record of the call. A larger one
+// is a large value: the node keeps it in an object store beside the KV
+// bucket, and the chain records its [StoreDigest] instead of its bytes,
+// so one handler's calls fit a chain message.
+const StoreInlineBytes = 32 << 10
+
+// StoreDigest names a store value: the hex SHA-256 of its bytes.
+func StoreDigest(value []byte) string {
+	d := sha256.Sum256(value)
+	return hex.EncodeToString(d[:])
+}
+
+// StoreStager is a [Store] that keeps large values apart from its
+// entries. StageValue stores value (over [StoreInlineBytes]) for key of
+// ns without making it visible, and returns its [StoreDigest]; a later
+// Write with that Digest makes it the key's value. The recorder stages
+// a large put during the handler, so the bytes are durable before the
+// event that records only their digest is. Value returns a staged or
+// stored value by digest, checked against it, and false when it is not
+// kept (never staged, or collected since).
+type StoreStager interface {
+	Store
+	StageValue(ctx context.Context, ns, key string, value []byte) (string, error)
+	Value(ctx context.Context, ns, key, digest string) ([]byte, bool, error)
 }
 
 // Store serves the store capability over namespaced keys (namespaces

@@ -294,3 +294,39 @@ func TestEncodeStoreEntryCanonical(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryStoreStaged: a large value staged and then written by its
+// digest alone becomes the key's value; a write by a digest never
+// staged is refused and changes nothing; Value answers by digest.
+func TestMemoryStoreStaged(t *testing.T) {
+	ctx := context.Background()
+	s := actor.NewMemoryStore()
+	ns := actor.OwnStoreNamespace("a")
+	v := bytes.Repeat([]byte("v"), actor.StoreInlineBytes+1)
+	d, err := s.StageValue(ctx, ns, "k", v)
+	if err != nil || d != actor.StoreDigest(v) {
+		t.Fatalf("stage: %s %v", d, err)
+	}
+	if _, found, _ := s.Get(ctx, ns, "k"); found {
+		t.Fatal("a staged value is visible before its write")
+	}
+	if err := s.Write(ctx, actor.StoreWrite{Namespace: ns, Key: "k", Digest: d}); err != nil {
+		t.Fatal(err)
+	}
+	if e, found, err := s.Get(ctx, ns, "k"); err != nil || !found || !bytes.Equal(e.Value, v) {
+		t.Fatalf("get: %v %v", found, err)
+	}
+	other := actor.StoreDigest([]byte("other"))
+	if err := s.Write(ctx, actor.StoreWrite{Namespace: ns, Key: "k", Digest: other}); !errors.Is(err, actor.ErrInvalidMessage) || !strings.HasPrefix(err.Error(), "actor: ") {
+		t.Fatalf("a write of a value never staged: %v", err)
+	}
+	if e, _, _ := s.Get(ctx, ns, "k"); !bytes.Equal(e.Value, v) {
+		t.Fatal("a refused write changed the value")
+	}
+	if got, ok, err := s.Value(ctx, ns, "k", d); err != nil || !ok || !bytes.Equal(got, v) {
+		t.Fatalf("value: %v %v", ok, err)
+	}
+	if _, ok, _ := s.Value(ctx, ns, "k", other); ok {
+		t.Fatal("a value never staged is found")
+	}
+}

@@ -360,6 +360,19 @@ func (l Layout) ModulesObjectStoreConfig(c StoreConfig) jetstream.ObjectStoreCon
 	}
 }
 
+// StoreValuesObjectStoreConfig is the object store of the store
+// capability's large values. Not compressed: values are the guests'
+// bytes, often compressed already, and read on every get.
+func (l Layout) StoreValuesObjectStoreConfig(c StoreConfig) jetstream.ObjectStoreConfig {
+	c = c.resolved()
+	return jetstream.ObjectStoreConfig{
+		Bucket:      l.StoreValuesStore(),
+		Description: "Theater store capability: large values, named <key>/<SHA-256>",
+		Storage:     jetstream.FileStorage,
+		Replicas:    c.Replicas,
+	}
+}
+
 // Ensure creates the layout's streams, KV buckets and object store, or
 // updates them to the configuration documented on each *Config method.
 // Running it again with the same config changes nothing, so every node
@@ -386,9 +399,10 @@ func (l Layout) Ensure(ctx context.Context, js jetstream.JetStream, c StoreConfi
 			return fmt.Errorf("transport: ensure KV bucket %s: %w", kc.Bucket, err)
 		}
 	}
-	oc := l.ModulesObjectStoreConfig(c)
-	if _, err := js.CreateOrUpdateObjectStore(ctx, oc); err != nil {
-		return fmt.Errorf("transport: ensure object store %s: %w", oc.Bucket, err)
+	for _, oc := range []jetstream.ObjectStoreConfig{l.ModulesObjectStoreConfig(c), l.StoreValuesObjectStoreConfig(c)} {
+		if _, err := js.CreateOrUpdateObjectStore(ctx, oc); err != nil {
+			return fmt.Errorf("transport: ensure object store %s: %w", oc.Bucket, err)
+		}
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func TestEnsureIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(streams)
-	want := []string{"KV_theater_actors", "KV_theater_children", "KV_theater_leases", "KV_theater_nodes", "KV_theater_restore", "KV_theater_store", "OBJ_theater_modules", "theater_chain", "theater_channels", "theater_events", "theater_mailbox", "theater_timers"}
+	want := []string{"KV_theater_actors", "KV_theater_children", "KV_theater_leases", "KV_theater_nodes", "KV_theater_restore", "KV_theater_store", "OBJ_theater_modules", "OBJ_theater_store_values", "theater_chain", "theater_channels", "theater_events", "theater_mailbox", "theater_timers"}
 	if !slices.Equal(streams, want) {
 		t.Errorf("streams %v, want %v", streams, want)
 	}

@@ -179,6 +179,12 @@ func (l Layout) ServiceName() string { return l.prefix() }
 // "shared.<name>.<key>" in a shared one.
 func (l Layout) StoreBucket() string { return l.prefix() + "_store" }
 
+// StoreValuesStore is the object store of the store capability's large
+// values (over actor.StoreInlineBytes): <prefix>_store_values, an
+// object per value named "<bucket key>/<hex SHA-256>", which the key's
+// entry in the StoreBucket points at.
+func (l Layout) StoreValuesStore() string { return l.prefix() + "_store_values" }
+
 // TimersStream is the stream of the timer capability's message
 // schedules and of the messages they fire: <prefix>_timers.
 func (l Layout) TimersStream() string { return l.prefix() + "_timers" }

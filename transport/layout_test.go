@@ -83,6 +83,7 @@ func TestLayoutNames(t *testing.T) {
 		l.ChildrenBucket():         "t1_children",
 		l.ChildSpawnSubject():      "t1.sup.spawn",
 		l.ModulesStore():           "t1_modules",
+		l.StoreValuesStore():       "t1_store_values",
 		l.ServiceName():            "t1",
 	} {
 		if got != want {

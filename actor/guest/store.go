@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -58,16 +59,25 @@ func (e *StoreError) Error() string {
 	return "theater: store: " + e.Case + ": " + e.Detail
 }
 
+// malformed is the error of a store answer that does not parse, naming
+// at most its first 64 bytes. It is built only on failure: formatting
+// costs more than a parse in a guest, and an entry may be megabytes.
+func malformed(what string, b []byte) error {
+	if len(b) > 64 {
+		return fmt.Errorf("theater: malformed %s %x... (%d bytes)", what, b[:64], len(b))
+	}
+	return fmt.Errorf("theater: malformed %s %x", what, b)
+}
+
 // ParseStoreError reads the msgpack of a store.error.
 func ParseStoreError(b []byte) error {
-	bad := fmt.Errorf("theater: malformed store error %x", b)
 	n, rest, err := ReadMapHeader(b)
 	if err != nil || n != 1 {
-		return bad
+		return malformed("store error", b)
 	}
 	e := &StoreError{}
 	if e.Case, rest, err = ReadString(rest); err != nil {
-		return bad
+		return malformed("store error", b)
 	}
 	switch e.Case {
 	case "budget", "conflict":
@@ -75,46 +85,48 @@ func ParseStoreError(b []byte) error {
 	case "denied", "too-large", "invalid", "failed":
 		e.Detail, rest, err = ReadString(rest)
 	default:
-		return bad
+		return malformed("store error", b)
 	}
 	if err != nil || len(rest) != 0 {
-		return bad
+		return malformed("store error", b)
 	}
 	return e
 }
 
+var errMalformed = errors.New("malformed")
+
 // ParseEntry reads the msgpack of an option<store.entry>; found is false
 // for none.
 func ParseEntry(b []byte) (e Entry, found bool, err error) {
-	bad := fmt.Errorf("theater: malformed store entry %x", b)
 	if len(b) == 1 && b[0] == mpNil {
 		return Entry{}, false, nil
 	}
 	n, rest, err := ReadMapHeader(b)
 	if err != nil || n != 2 {
-		return e, false, bad
+		return e, false, malformed("store entry", b)
 	}
-	seen := map[string]bool{}
+	var seenValue, seenRevision bool // the two fields, each once
 	for range n {
 		var k string
-		if k, rest, err = ReadString(rest); err != nil || seen[k] {
-			return e, false, bad
+		if k, rest, err = ReadString(rest); err != nil {
+			return e, false, malformed("store entry", b)
 		}
-		seen[k] = true
-		switch k {
-		case "value":
+		switch {
+		case k == "value" && !seenValue:
+			seenValue = true
 			e.Value, rest, err = ReadBytes(rest)
-		case "revision":
+		case k == "revision" && !seenRevision:
+			seenRevision = true
 			e.Revision, rest, err = ReadUint(rest)
 		default:
-			err = bad
+			err = errMalformed
 		}
 		if err != nil {
-			return e, false, bad
+			return e, false, malformed("store entry", b)
 		}
 	}
 	if len(rest) != 0 {
-		return e, false, bad
+		return e, false, malformed("store entry", b)
 	}
 	return e, true, nil
 }
@@ -123,18 +135,18 @@ func ParseEntry(b []byte) (e Entry, found bool, err error) {
 func ParseKeys(b []byte) ([]string, error) {
 	n, rest, err := ReadArrayHeader(b)
 	if err != nil {
-		return nil, fmt.Errorf("theater: malformed key list %x", b)
+		return nil, malformed("key list", b)
 	}
 	var keys []string // n is untrusted: no capacity from it
 	for range n {
 		var k string
 		if k, rest, err = ReadString(rest); err != nil {
-			return nil, fmt.Errorf("theater: malformed key list %x", b)
+			return nil, malformed("key list", b)
 		}
 		keys = append(keys, k)
 	}
 	if len(rest) != 0 {
-		return nil, fmt.Errorf("theater: malformed key list %x", b)
+		return nil, malformed("key list", b)
 	}
 	return keys, nil
 }

@@ -318,7 +318,10 @@ func (r *replayer) use(ctx context.Context, spec actor.Spec) error {
 	spec.ID = r.report.Actor
 	spec.Clock, spec.Entropy, spec.Router = playClock{&r.play}, playEntropy{&r.play}, playRouter{&r.play}
 	spec.HTTP = playHTTP{&r.play}
-	spec.Store = playStore{&r.play}
+	// Large store values are digests in the chain: the caller's store, if
+	// it keeps values by digest, answers a get of one, checked against it.
+	values, _ := spec.Store.(storeValues)
+	spec.Store = playStore{&r.play, values}
 	spec.Timers = playTimers{&r.play}
 	spec.Channels = playChannels{&r.play}
 	if spec.Supervision != nil || slices.Contains(spec.Capabilities, "supervisor") {

@@ -3,6 +3,8 @@ package replay
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,14 +19,19 @@ import (
 
 // CallStore is one store call; Data is the msgpack map
 // {"op": "get"|"put"|"delete"|"keys", "ns": str, "key": str,
-// "value": bin|nil, "cond": condition|nil, "result": {"ok": v} | {"err": error}},
+// "value": bin|nil, "cond": condition|nil, ["digest": str,]
+// "result": {"ok": v} | {"err": error}},
 // ns being the namespace as the [actor.Store] sees it, value the bytes a
 // put wrote, cond the WIT store.condition of a put or delete, v the
 // option<entry> of a get, the list<string> of keys or nil, and error the
-// WIT store.error the guest received, all in canonical form. A put or
-// delete whose result is ok is a write the owner applies once the
-// event is durable ([Recorder.Apply]); the input is also how a restore
-// finds the writes that may not have been applied ([WritesOf]).
+// WIT store.error the guest received, all in canonical form. A large
+// value (over [actor.StoreInlineBytes]) is not in the record: "digest"
+// is its [actor.StoreDigest], a put's "value" is nil and a get's entry
+// has an empty value (replay takes the bytes from the caller's store,
+// checked against the digest). A put or delete whose result is ok is a
+// write the owner applies once the event is durable ([Recorder.Apply]);
+// the input is also how a restore finds the writes that may not have
+// been applied ([WritesOf]).
 const CallStore = "store"
 
 // Store returns the store to put in the actor's spec. Reads go to s and
@@ -35,6 +42,10 @@ const CallStore = "store"
 // them to the owner, who calls [Recorder.Apply] once the handler's event
 // is durable, or [Recorder.Drop] if the handler failed or its event did
 // not land.
+//
+// A large put is staged during the call when s is an
+// [actor.StoreStager] (the node's is), so its bytes are stored before
+// the event that records only their digest is durable.
 //
 // Until a write is applied the actor sees it: its own handler reads the
 // value with revision 0 and may overwrite it, but a conditional write to
@@ -201,12 +212,17 @@ func (st *recStore) Get(ctx context.Context, ns, key string) (actor.StoreEntry, 
 		e, found, err = st.s.Get(ctx, ns, key)
 	}
 	var res []byte
+	c := storeCall{op: "get", ns: ns, key: key}
 	if err == nil {
-		if res, err = actor.EncodeStoreEntry(e, found); err != nil {
+		rec := e
+		if found && len(e.Value) > actor.StoreInlineBytes {
+			c.digest, rec.Value = actor.StoreDigest(e.Value), nil
+		}
+		if res, err = actor.EncodeStoreEntry(rec, found); err != nil {
 			err = &actor.StoreError{Case: "failed", Text: err.Error()}
 		}
 	}
-	st.r.record(CallStore, encodeStore(storeCall{op: "get", ns: ns, key: key}, res, err))
+	st.r.record(CallStore, encodeStore(c, res, err))
 	return e, found, err
 }
 
@@ -246,13 +262,22 @@ func (st *recStore) Keys(ctx context.Context, ns string) ([]string, error) {
 }
 
 func (st *recStore) Write(ctx context.Context, w actor.StoreWrite) error {
-	c := storeCall{op: "put", ns: w.Namespace, key: w.Key, value: w.Value, cond: w.Cond}
-	if w.Delete {
-		c.op, c.value = "delete", nil
-	}
+	c := writeCall(w)
 	err := st.check(ctx, w)
 	st.r.record(CallStore, encodeStore(c, nil, err))
 	return err
+}
+
+// writeCall is what a store input records of w.
+func writeCall(w actor.StoreWrite) storeCall {
+	c := storeCall{op: "put", ns: w.Namespace, key: w.Key, value: w.Value, cond: w.Cond}
+	switch {
+	case w.Delete:
+		c.op, c.value = "delete", nil
+	case len(w.Value) > actor.StoreInlineBytes:
+		c.value, c.digest = nil, actor.StoreDigest(w.Value)
+	}
+	return c
 }
 
 // check decides whether w's condition holds and, if it does, holds w.
@@ -262,11 +287,16 @@ func (st *recStore) check(ctx context.Context, w actor.StoreWrite) error {
 		return err
 	}
 	if p != nil {
-		defer st.mu.Unlock()
+		st.mu.Unlock()
 		if w.Cond.Kind != actor.StoreAlways {
 			return &actor.StoreConflict{}
 		}
+		if err := st.stage(ctx, &w); err != nil {
+			return err
+		}
+		st.mu.Lock()
 		st.hold(w)
+		st.mu.Unlock()
 		return nil
 	}
 	st.mu.Unlock()
@@ -284,12 +314,27 @@ func (st *recStore) check(ctx context.Context, w actor.StoreWrite) error {
 			return &actor.StoreConflict{Revision: e.Revision}
 		}
 	}
+	if err := st.stage(ctx, &w); err != nil {
+		return err
+	}
 	// The handler holds the turn: no other call of this actor came in
 	// between, so the key is still as checked.
 	st.mu.Lock()
 	st.hold(w)
 	st.mu.Unlock()
 	return nil
+}
+
+// stage stores w's value apart if it is a large one and the store keeps
+// large values so, setting w.Digest.
+func (st *recStore) stage(ctx context.Context, w *actor.StoreWrite) error {
+	sv, ok := st.s.(actor.StoreStager)
+	if w.Delete || len(w.Value) <= actor.StoreInlineBytes || !ok {
+		return nil
+	}
+	d, err := sv.StageValue(ctx, w.Namespace, w.Key, w.Value)
+	w.Digest = d
+	return err
 }
 
 // hold keeps w as the running handler's; st.mu is held.
@@ -308,6 +353,7 @@ type storeCall struct {
 	op, ns, key string
 	value       []byte
 	cond        actor.StoreCondition
+	digest      string // of a large value, whose bytes are not recorded
 }
 
 func (c storeCall) writes() bool { return c.op == "put" || c.op == "delete" }
@@ -316,13 +362,17 @@ func encodeStore(c storeCall, ok []byte, err error) []byte {
 	var buf bytes.Buffer
 	enc := msgpack.NewEncoder(&buf)
 	// Writes to a bytes.Buffer do not fail.
-	_ = enc.EncodeMapLen(6)
+	if c.digest != "" {
+		_ = enc.EncodeMapLen(7)
+	} else {
+		_ = enc.EncodeMapLen(6)
+	}
 	for _, kv := range [][2]string{{"op", c.op}, {"ns", c.ns}, {"key", c.key}} {
 		_ = enc.EncodeString(kv[0])
 		_ = enc.EncodeString(kv[1])
 	}
 	_ = enc.EncodeString("value")
-	if c.op == "put" {
+	if c.op == "put" && c.digest == "" {
 		_ = enc.EncodeBytes(nonNilBytes(c.value))
 	} else {
 		_ = enc.EncodeNil()
@@ -333,6 +383,10 @@ func encodeStore(c storeCall, ok []byte, err error) []byte {
 		buf.Write(cond)
 	} else {
 		_ = enc.EncodeNil()
+	}
+	if c.digest != "" {
+		_ = enc.EncodeString("digest")
+		_ = enc.EncodeString(c.digest)
 	}
 	_ = enc.EncodeString("result")
 	_ = enc.EncodeMapLen(1)
@@ -372,16 +426,20 @@ func decodeStore(data []byte) (c storeCall, ok []byte, serr *actor.StoreError, e
 		Key    string                        `msgpack:"key"`
 		Value  []byte                        `msgpack:"value"`
 		Cond   msgpack.RawMessage            `msgpack:"cond"`
+		Digest string                        `msgpack:"digest"`
 		Result map[string]msgpack.RawMessage `msgpack:"result"`
 	}
 	if derr := msgpack.Unmarshal(data, &env); derr != nil {
 		return c, nil, nil, bad(derr.Error())
 	}
-	c = storeCall{op: env.Op, ns: env.NS, key: env.Key, value: env.Value}
+	c = storeCall{op: env.Op, ns: env.NS, key: env.Key, value: env.Value, digest: env.Digest}
 	switch env.Op {
 	case "get", "keys", "put", "delete":
 	default:
 		return c, nil, nil, bad("unknown op " + strconv.Quote(env.Op))
+	}
+	if b, derr := hex.DecodeString(c.digest); c.digest != "" && (derr != nil || len(b) != sha256.Size || c.op != "get" && c.op != "put") {
+		return c, nil, nil, bad("digest " + strconv.Quote(c.digest) + " is not the SHA-256 of a get or put")
 	}
 	if c.writes() {
 		cond, derr := actor.DecodeStoreCondition(env.Cond)
@@ -438,46 +496,74 @@ func WritesOf(inputs []chain.Input) []actor.StoreWrite {
 		if err != nil || serr != nil || !c.writes() {
 			continue
 		}
-		ws = append(ws, actor.StoreWrite{Namespace: c.ns, Key: c.key, Value: nonNilBytes(c.value), Delete: c.op == "delete", Cond: c.cond})
+		w := actor.StoreWrite{Namespace: c.ns, Key: c.key, Value: nonNilBytes(c.value), Delete: c.op == "delete", Cond: c.cond, Digest: c.digest}
+		if c.digest != "" {
+			w.Value = nil // staged: the store has the bytes
+		}
+		ws = append(ws, w)
 	}
 	return ws
 }
 
-// playStore answers store calls from the record.
-type playStore struct{ p *player }
+// playStore answers store calls from the record, and large values a get
+// read from values, checked against the recorded digest.
+type playStore struct {
+	p      *player
+	values storeValues
+}
 
-// take returns the next store input's result if it records call c.
-func (s playStore) take(c storeCall) ([]byte, error) {
+// storeValues keeps large store values by digest, as [actor.StoreStager]
+// does (the node's store online; a [actor.MemoryStore] with the values
+// staged offline).
+type storeValues interface {
+	Value(ctx context.Context, ns, key, digest string) ([]byte, bool, error)
+}
+
+// take returns the next store input's result if it records call c, the
+// digest of the large value it recorded and the input's index.
+func (s playStore) take(c storeCall) ([]byte, string, int, error) {
 	in, i, ok := s.p.take(CallStore)
 	if !ok {
-		return nil, errReplayed
+		return nil, "", i, errReplayed
 	}
 	rc, res, serr, err := decodeStore(in.Data)
 	switch {
 	case err != nil:
 		s.p.misfit(i, CallStore, fmt.Sprintf("data %x", in.Data), err.Error())
-		return nil, errReplayed
-	case rc.op != c.op || rc.ns != c.ns || rc.key != c.key || !bytes.Equal(rc.value, c.value) && c.op == "put" || rc.cond != c.cond:
+		return nil, "", i, errReplayed
+	case rc.op != c.op || rc.ns != c.ns || rc.key != c.key || c.op == "put" && (!bytes.Equal(rc.value, c.value) || rc.digest != c.digest) || rc.cond != c.cond:
 		s.p.misfit(i, CallStore, fmt.Sprintf("%s %s/%s", rc.op, rc.ns, rc.key), fmt.Sprintf("%s %s/%s", c.op, c.ns, c.key))
-		return nil, errReplayed
+		return nil, "", i, errReplayed
 	case serr != nil:
-		return nil, serr
+		return nil, "", i, serr
 	}
-	return res, nil
+	return res, rc.digest, i, nil
 }
 
 var errReplayed = &actor.StoreError{Case: "failed", Text: "replay: no recorded answer"}
 
-func (s playStore) Get(_ context.Context, ns, key string) (actor.StoreEntry, bool, error) {
-	res, err := s.take(storeCall{op: "get", ns: ns, key: key})
+func (s playStore) Get(ctx context.Context, ns, key string) (actor.StoreEntry, bool, error) {
+	res, d, i, err := s.take(storeCall{op: "get", ns: ns, key: key})
 	if err != nil {
 		return actor.StoreEntry{}, false, err
 	}
-	return actor.DecodeStoreEntry(res) // checked by decodeStore
+	e, found, err := actor.DecodeStoreEntry(res) // checked by decodeStore
+	if d == "" || err != nil {
+		return e, found, err
+	}
+	var ok bool
+	if s.values != nil {
+		e.Value, ok, err = s.values.Value(ctx, ns, key, d)
+	}
+	if !ok || err != nil || actor.StoreDigest(e.Value) != d {
+		s.p.misfit(i, CallStore, "value "+d+" of "+ns+"/"+key, fmt.Sprintf("no such value in the replay's store (%v)", err))
+		return actor.StoreEntry{}, false, errReplayed
+	}
+	return e, true, nil
 }
 
 func (s playStore) Keys(_ context.Context, ns string) ([]string, error) {
-	res, err := s.take(storeCall{op: "keys", ns: ns})
+	res, _, _, err := s.take(storeCall{op: "keys", ns: ns})
 	if err != nil {
 		return nil, err
 	}
@@ -485,10 +571,6 @@ func (s playStore) Keys(_ context.Context, ns string) ([]string, error) {
 }
 
 func (s playStore) Write(_ context.Context, w actor.StoreWrite) error {
-	c := storeCall{op: "put", ns: w.Namespace, key: w.Key, value: w.Value, cond: w.Cond}
-	if w.Delete {
-		c.op, c.value = "delete", nil
-	}
-	_, err := s.take(c)
+	_, _, _, err := s.take(writeCall(w))
 	return err
 }

@@ -119,7 +119,7 @@ func TestStoreDeferredAndReplayed(t *testing.T) {
 
 	// Replay with no store at all: every answer comes from the record.
 	var p player
-	b, err := rt.Spawn(ctx, actor.Spec{ID: "notes", Module: mod, Capabilities: []string{"store"}, Store: playStore{&p}})
+	b, err := rt.Spawn(ctx, actor.Spec{ID: "notes", Module: mod, Capabilities: []string{"store"}, Store: playStore{p: &p}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +172,10 @@ func FuzzDecodeStore(f *testing.F) {
 	f.Add(encodeStore(storeCall{op: "get", ns: "shared.t", key: "k"}, entry, nil))
 	f.Add(encodeStore(storeCall{op: "keys", ns: "actor.a"}, actor.EncodeStoreKeys([]string{"a", "b"}), nil))
 	f.Add(encodeStore(storeCall{op: "delete", ns: "actor.a", key: "k", cond: actor.StoreCondition{Kind: actor.StoreAbsent}}, nil, &actor.StoreError{Case: "denied", Text: "x"}))
+	big := writeCall(actor.StoreWrite{Namespace: "actor.a", Key: "k", Value: make([]byte, actor.StoreInlineBytes+1)})
+	f.Add(encodeStore(big, nil, nil))
+	noValue, _ := actor.EncodeStoreEntry(actor.StoreEntry{Revision: 9}, true)
+	f.Add(encodeStore(storeCall{op: "get", ns: "actor.a", key: "k", digest: big.digest}, noValue, nil))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, ok, serr, err := decodeStore(data)
 		if errors.Is(err, ErrMalformedInput) {
@@ -246,4 +250,35 @@ func FuzzDecodeTimer(f *testing.F) {
 			t.Fatalf("%x decoded, encodes to %x", data, again)
 		}
 	})
+}
+
+// TestStoreLargeRecord: a put of a large value records its digest, not
+// its bytes, and WritesOf gives it back as a write by digest; a digest
+// that is not a SHA-256, or on a call that has no value, is malformed.
+func TestStoreLargeRecord(t *testing.T) {
+	v := bytes.Repeat([]byte("z"), actor.StoreInlineBytes+1)
+	data := encodeStore(writeCall(actor.StoreWrite{Namespace: "actor.a", Key: "k", Value: v}), nil, nil)
+	if len(data) > 200 || bytes.Contains(data, v[:64]) {
+		t.Fatalf("a large put records %d bytes", len(data))
+	}
+	small := encodeStore(writeCall(actor.StoreWrite{Namespace: "actor.a", Key: "k", Value: v[:actor.StoreInlineBytes]}), nil, nil)
+	if !bytes.Contains(small, v[:actor.StoreInlineBytes]) {
+		t.Fatal("a put at the inline size does not record its bytes")
+	}
+	ws := WritesOf([]chain.Input{{Call: CallStore, Data: data}})
+	if len(ws) != 1 || ws[0].Value != nil || ws[0].Digest != actor.StoreDigest(v) {
+		t.Fatalf("WritesOf: %+v", ws)
+	}
+	for _, c := range []storeCall{
+		{op: "put", ns: "actor.a", key: "k", digest: "abc"},
+		{op: "keys", ns: "actor.a", digest: actor.StoreDigest(v)},
+	} {
+		ok := []byte{0xc0}
+		if c.op == "keys" {
+			ok = actor.EncodeStoreKeys(nil)
+		}
+		if _, _, _, err := decodeStore(encodeStore(c, ok, nil)); !errors.Is(err, ErrMalformedInput) {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
 }

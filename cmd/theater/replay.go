@@ -20,6 +20,7 @@ import (
 	"github.com/theater-go/theater/actor/replay"
 	"github.com/theater-go/theater/transport"
 	"github.com/theater-go/theater/transport/chainstore"
+	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
 	"github.com/theater-go/theater/wit"
 )
@@ -96,6 +97,18 @@ func runReplay(ctx context.Context, cmd *cobra.Command, f *connFlags, id string,
 	spec, specFor, err := replaySpecs(ctx, obs, id, events[0], quiet)
 	if err != nil {
 		return err
+	}
+	// A large store value is a digest in the chain: the store's value
+	// objects answer a replayed get of one (checked against the digest).
+	// Without them (an older layout) such a get diverges, naming it.
+	if vs, err := node.NewKVStore(ctx, js, l.StoreBucket(), l.StoreValuesStore()); err == nil {
+		spec.Store = vs
+		next := specFor
+		specFor = func(ctx context.Context, sp *chain.Spawn) (actor.Spec, error) {
+			s, err := next(ctx, sp)
+			s.Store = vs
+			return s, err
+		}
 	}
 	rt, err := actor.NewRuntime(ctx, actor.WithLogger(quiet))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,15 +27,31 @@ import (
 // after a crash is stored once. A node gives one to every actor granted
 // store, wrapped in the actor's Recorder ([replay.Recorder.Store]), which
 // holds writes until their event is durable.
+//
+// A value over [actor.StoreInlineBytes] is a large value: it is put
+// first as an object of the layout's StoreValuesStore named
+// "<namespace>.<key>/<digest>" ([actor.StoreDigest]), and the key's
+// entry is then an empty value with the header [StoreObjectHeader]
+// naming that digest. The entry is published only once the object is
+// complete, so a crash between the two calls leaves an object nobody
+// points at (garbage for [KVStore.Sweep]), never a torn value.
 type KVStore struct {
 	kv     jetstream.KeyValue
 	js     jetstream.JetStream
 	stream jetstream.Stream
+	values jetstream.ObjectStore
 	subj   string // "$KV.<bucket>."
+	nc     *nats.Conn
+	direct string // the direct get API's subject for the last message of subj+key, or "" without direct gets
 }
 
-// NewKVStore opens the store on bucket, which must exist.
-func NewKVStore(ctx context.Context, js jetstream.JetStream, bucket string) (*KVStore, error) {
+// StoreObjectHeader is the header of a store entry whose value is a
+// large one: its hex SHA-256, the object "<bucket key>/<digest>".
+const StoreObjectHeader = "Theater-Store-Object"
+
+// NewKVStore opens the store on bucket and its large values on the
+// object store values; both must exist.
+func NewKVStore(ctx context.Context, js jetstream.JetStream, bucket, values string) (*KVStore, error) {
 	kv, err := js.KeyValue(ctx, bucket)
 	if err != nil {
 		return nil, fmt.Errorf("%w: store bucket %s: %w", wire.ErrNATS, bucket, err)
@@ -43,20 +60,164 @@ func NewKVStore(ctx context.Context, js jetstream.JetStream, bucket string) (*KV
 	if err != nil {
 		return nil, fmt.Errorf("%w: store bucket %s: %w", wire.ErrNATS, bucket, err)
 	}
-	return &KVStore{kv: kv, js: js, stream: st, subj: "$KV." + bucket + "."}, nil
+	obs, err := js.ObjectStore(ctx, values)
+	if err != nil {
+		return nil, fmt.Errorf("%w: store values %s: %w", wire.ErrNATS, values, err)
+	}
+	s := &KVStore{kv: kv, js: js, stream: st, values: obs, subj: "$KV." + bucket + ".", nc: js.Conn()}
+	if st.CachedInfo().Config.AllowDirect {
+		s.direct = apiPrefix(js) + "DIRECT.GET.KV_" + bucket + "." + s.subj
+	}
+	return s, nil
 }
 
-// Get returns the key's value and revision.
+// apiPrefix is the JetStream API prefix js sends requests under.
+func apiPrefix(js jetstream.JetStream) string {
+	o := js.Options()
+	if o.Domain != "" {
+		return "$JS." + o.Domain + ".API."
+	}
+	if o.APIPrefix == "" {
+		return jetstream.DefaultAPIPrefix
+	}
+	return strings.TrimSuffix(o.APIPrefix, ".") + "."
+}
+
+// last returns the last message of the key's subject, or nil when it has
+// none. It is one request to the direct get API when the bucket allows
+// it, as jetstream's GetLastMsgForSubject is, without the JSON request
+// body, formatted subject and reply conversion it builds per call: a get
+// is the store's hot path.
+func (s *KVStore) last(ctx context.Context, key string) (nats.Header, []byte, uint64, error) {
+	if s.direct == "" {
+		m, err := s.stream.GetLastMsgForSubject(ctx, s.subj+key)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil, nil, 0, nil
+		}
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		return m.Header, m.Data, m.Sequence, nil
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.js.Options().DefaultTimeout)
+		defer cancel()
+	}
+	m, err := s.nc.RequestWithContext(ctx, s.direct+key, nil)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if st := m.Header.Get("Status"); st != "" && len(m.Data) == 0 {
+		if st == "404" {
+			return nil, nil, 0, nil
+		}
+		return nil, nil, 0, fmt.Errorf("direct get: status %s %s", st, m.Header.Get("Description"))
+	}
+	seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("direct get: sequence: %w", err)
+	}
+	return m.Header, m.Data, seq, nil
+}
+
+func objectName(ns, key, digest string) string { return ns + "." + key + "/" + digest }
+
+// Get returns the key's value and revision; a large value is read from
+// its object, whose digest is checked.
 func (s *KVStore) Get(ctx context.Context, ns, key string) (actor.StoreEntry, bool, error) {
-	e, err := s.kv.Get(ctx, ns+"."+key)
+	h, data, seq, err := s.last(ctx, ns+"."+key)
 	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return actor.StoreEntry{}, false, nil
 	case err != nil:
 		return actor.StoreEntry{}, false, fmt.Errorf("node: store get: %w", err)
+	case h == nil && seq == 0:
+		return actor.StoreEntry{}, false, nil
 	}
-	return actor.StoreEntry{Value: e.Value(), Revision: e.Revision()}, true, nil
+	if op := h.Get("KV-Operation"); op == "DEL" || op == "PURGE" || h.Get(jetstream.MarkerReasonHeader) != "" {
+		return actor.StoreEntry{}, false, nil
+	}
+	d := h.Get(StoreObjectHeader)
+	if d == "" {
+		return actor.StoreEntry{Value: data, Revision: seq}, true, nil
+	}
+	v, ok, err := s.Value(ctx, ns, key, d)
+	switch {
+	case err != nil:
+		return actor.StoreEntry{}, false, fmt.Errorf("node: store get: %w", err)
+	case !ok:
+		return actor.StoreEntry{}, false, fmt.Errorf("node: store get: %w: %s/%s points at value %s, which is gone", wire.ErrNATS, ns, key, d)
+	}
+	return actor.StoreEntry{Value: v, Revision: seq}, true, nil
 }
+
+// Value returns the large value of key in ns with digest d, and false
+// when there is no such object.
+func (s *KVStore) Value(ctx context.Context, ns, key, d string) ([]byte, bool, error) {
+	v, err := s.values.GetBytes(ctx, objectName(ns, key, d))
+	switch {
+	case errors.Is(err, jetstream.ErrObjectNotFound):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("node: store value %s: %w", d, err)
+	case actor.StoreDigest(v) != d:
+		return nil, false, fmt.Errorf("node: store value %s: %w: its bytes hash to %s", d, wire.ErrNATS, actor.StoreDigest(v))
+	}
+	return v, true, nil
+}
+
+// StageValue puts value as the object of key in ns named by its digest,
+// which it returns; putting it again replaces the object with the same
+// bytes (and a fresh modification time, which Sweep's grace counts from).
+func (s *KVStore) StageValue(ctx context.Context, ns, key string, value []byte) (string, error) {
+	d := actor.StoreDigest(value)
+	if _, err := s.values.PutBytes(ctx, objectName(ns, key, d), value); err != nil {
+		return "", fmt.Errorf("node: store value %s/%s: %w", ns, key, err)
+	}
+	return d, nil
+}
+
+// Sweep deletes the large values no entry points at (overwritten,
+// deleted, or staged by a write that never landed) that were put more
+// than grace ago, and returns how many it deleted. The grace keeps the
+// object of a write between its two calls: a write publishes its entry
+// right after putting its object, and a restore puts a recorded one's
+// object again before pointing at it ([KVStore.Write]), so grace must
+// exceed how long one write takes, retries included (the node uses
+// [StoreSweepGrace]).
+func (s *KVStore) Sweep(ctx context.Context, grace time.Duration) (int, error) {
+	infos, err := s.values.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("node: store sweep: %w", err)
+	}
+	n := 0
+	for _, info := range infos {
+		k, d, ok := strings.Cut(info.Name, "/")
+		if !ok || time.Since(info.ModTime) < grace {
+			continue
+		}
+		m, err := s.stream.GetLastMsgForSubject(ctx, s.subj+k)
+		switch {
+		case err == nil && m.Header.Get(StoreObjectHeader) == d && m.Header.Get("KV-Operation") == "":
+			continue // live
+		case err != nil && !errors.Is(err, jetstream.ErrMsgNotFound):
+			return n, fmt.Errorf("node: store sweep: %w", err)
+		}
+		if err := s.values.Delete(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
+			return n, fmt.Errorf("node: store sweep: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// StoreSweepGrace is how old an unreferenced large value must be before
+// the node's sweep deletes it: far over a write's retries (about 20s),
+// and over a takeover's restore, which applies a crashed owner's
+// recorded writes again.
+const StoreSweepGrace = 10 * time.Minute
 
 // Keys returns the namespace's keys, sorted.
 func (s *KVStore) Keys(ctx context.Context, ns string) ([]string, error) {
@@ -73,9 +234,17 @@ func (s *KVStore) Keys(ctx context.Context, ns string) ([]string, error) {
 	return keys, nil
 }
 
-// Write publishes w on its key's subject if its condition holds.
+// Write publishes w on its key's subject if its condition holds. A large
+// value (over [actor.StoreInlineBytes], or a write by Digest) is staged
+// first, or for a write by Digest without bytes checked to be staged: a
+// pointer is never published to a value that is not there.
 func (s *KVStore) Write(ctx context.Context, w actor.StoreWrite) error {
 	subj := s.subj + w.Namespace + "." + w.Key
+	if !w.Delete && (w.Digest != "" || len(w.Value) > actor.StoreInlineBytes) {
+		if err := s.stage(ctx, &w); err != nil {
+			return err
+		}
+	}
 	expect, check := uint64(0), w.Cond.Kind != actor.StoreAlways
 	if w.Cond.Kind == actor.StoreIfRevision {
 		expect = w.Cond.Revision
@@ -116,13 +285,47 @@ func (s *KVStore) Write(ctx context.Context, w actor.StoreWrite) error {
 	}
 }
 
+// stage makes sure w's large value is an object and sets w.Digest. A
+// write by digest with its bytes was staged by the recorder moments ago;
+// one by digest alone (applied again from the chain) puts the staged
+// object again, refreshing its time against Sweep, or fails if it is gone.
+func (s *KVStore) stage(ctx context.Context, w *actor.StoreWrite) error {
+	v := w.Value
+	if w.Digest != "" && v != nil {
+		return nil // staged by the caller during the handler
+	}
+	if w.Digest != "" {
+		got, ok, err := s.Value(ctx, w.Namespace, w.Key, w.Digest)
+		switch {
+		case err != nil:
+			return fmt.Errorf("node: store write: %w", err)
+		case !ok:
+			return fmt.Errorf("node: store write: %w: value %s of %s/%s is not staged", wire.ErrNATS, w.Digest, w.Namespace, w.Key)
+		}
+		v = got
+	}
+	d, err := s.StageValue(ctx, w.Namespace, w.Key, v)
+	if err != nil {
+		return fmt.Errorf("node: store write: %w", err)
+	}
+	if w.Digest != "" && d != w.Digest {
+		return fmt.Errorf("node: store write: %w: value of %s/%s hashes to %s, not %s", actor.ErrInvalidMessage, w.Namespace, w.Key, d, w.Digest)
+	}
+	w.Digest = d
+	return nil
+}
+
 func (s *KVStore) publish(ctx context.Context, subj string, w actor.StoreWrite, expect uint64, check bool) error {
 	m := nats.NewMsg(subj)
 	m.Data = w.Value
 	var opts []jetstream.PublishOpt
-	if w.Delete {
+	switch {
+	case w.Delete:
 		m.Data = nil
 		m.Header.Set("KV-Operation", "DEL")
+	case w.Digest != "":
+		m.Data = nil
+		m.Header.Set(StoreObjectHeader, w.Digest)
 	}
 	if w.ID != "" {
 		opts = append(opts, jetstream.WithMsgID(w.ID))
@@ -139,13 +342,32 @@ func (n *Node) storeOf(ctx context.Context) (*KVStore, error) {
 	n.kvMu.Lock()
 	defer n.kvMu.Unlock()
 	if n.kvStore == nil {
-		s, err := NewKVStore(ctx, n.js, n.cfg.Layout.StoreBucket())
+		s, err := NewKVStore(ctx, n.js, n.cfg.Layout.StoreBucket(), n.cfg.Layout.StoreValuesStore())
 		if err != nil {
 			return nil, err
 		}
 		n.kvStore = s
+		go n.sweepStore(s)
 	}
 	return n.kvStore, nil
+}
+
+// sweepStore deletes the store's garbage large values every
+// StoreSweepGrace while the node runs. Every node hosting store actors
+// sweeps; two sweeps deleting one object is harmless.
+func (n *Node) sweepStore(s *KVStore) {
+	t := time.NewTicker(StoreSweepGrace)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		if k, err := s.Sweep(n.ctx, StoreSweepGrace); err != nil && n.ctx.Err() == nil {
+			n.log.Warn("store sweep failed", "deleted", k, "err", err)
+		}
+	}
 }
 
 // storeFields are what a Node keeps for the store capability.

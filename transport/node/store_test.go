@@ -237,7 +237,7 @@ func TestKVStoreConditions(t *testing.T) {
 	if err := l.Ensure(ctx, js, transport.StoreConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	s, err := node.NewKVStore(ctx, js, l.StoreBucket())
+	s, err := node.NewKVStore(ctx, js, l.StoreBucket(), l.StoreValuesStore())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,19 @@
 // Command guest is the kv-notes example: an actor that keeps notes in
 // theater:actor/store. A request is a msgpack array [op, namespace, key,
 // value, revision] of strings and an unsigned revision; the reply is a
-// msgpack string saying what the store answered. Its state is a msgpack
+// msgpack string saying what the store answered; a send is handled as
+// a request whose answer is only kept in the state. Its state is a msgpack
 // array [calls, last answer], so a replay that reproduces the state has
 // reproduced every answer the store gave.
 //
 // Ops: get, put (last write wins), create (only if absent), cas (only
 // at revision), del, keys, putget (a put then a get of the same key: the
 // handler sees its own write), putfail (a put, then the handler fails:
-// the write must not land) and many (value gets of the key: the budget).
+// the write must not land), many (value gets of the key: the budget),
+// fill (a put of value repeated revision times: a large value from a
+// small request) and size (a get answering the value's length and its
+// first and last bytes, not the value) and putn (revision puts of the
+// value: with many, how a benchmark measures one call's cost).
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o notes.wasm ./examples/kv-notes/guest
 package main
@@ -22,7 +27,7 @@ import (
 )
 
 func init() {
-	guest.Handle(guest.Handlers{Init: start, Request: call})
+	guest.Handle(guest.Handlers{Init: start, Request: call, Send: send})
 }
 
 func main() {}
@@ -32,6 +37,12 @@ func start([]byte) ([]byte, error) { return state(0, ""), nil }
 func state(calls uint64, last string) []byte {
 	b := guest.AppendArrayHeader(nil, 2)
 	return guest.AppendString(guest.AppendUint(b, calls), last)
+}
+
+// send handles a one-way message as a request whose reply nobody reads.
+func send(st, msg []byte) ([]byte, error) {
+	st, _, err := call(st, msg)
+	return st, err
 }
 
 func call(st, msg []byte) ([]byte, []byte, error) {
@@ -67,6 +78,28 @@ func call(st, msg []byte) ([]byte, []byte, error) {
 		answer = result(guest.StorePut(ns, key, value, guest.Absent))
 	case "cas":
 		answer = result(guest.StorePut(ns, key, value, guest.IfRevision(rev)))
+	case "putn":
+		answer = "ok"
+		for i := range int(rev) {
+			if err := guest.StorePut(ns, key, value, guest.Always); err != nil {
+				answer = "call " + strconv.Itoa(i+1) + ": " + err.Error()
+				break
+			}
+		}
+	case "fill":
+		answer = result(guest.StorePut(ns, key, []byte(strings.Repeat(args[3], int(rev))), guest.Always))
+	case "size":
+		e, found, err := guest.StoreGet(ns, key)
+		switch {
+		case err != nil:
+			answer = err.Error()
+		case !found:
+			answer = "none"
+		case len(e.Value) == 0:
+			answer = "found 0 bytes"
+		default:
+			answer = "found " + strconv.Itoa(len(e.Value)) + " bytes " + string(e.Value[:1]) + ".." + string(e.Value[len(e.Value)-1:])
+		}
 	case "del":
 		answer = result(guest.StoreDelete(ns, key, guest.Always))
 	case "keys":
