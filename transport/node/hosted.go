@@ -820,12 +820,7 @@ func (h *hosted) refuseStopping(m *nats.Msg) bool {
 // when the stop began, or ctx ends, or the pump ends (the actor was lost).
 // What is left is logged: the next spawn of the id starts after it.
 func (h *hosted) drain(ctx context.Context) {
-	l := h.n.cfg.Layout
-	s, err := h.n.js.Stream(ctx, l.MailboxStream())
-	var last *jetstream.RawStreamMsg
-	if err == nil {
-		last, err = s.GetLastMsgForSubject(ctx, l.SendSubject(h.id))
-	}
+	last, err := h.n.mailbox.GetLastMsgForSubject(ctx, h.n.cfg.Layout.SendSubject(h.id))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return
 	}
@@ -870,11 +865,7 @@ func (h *hosted) checkSend(data []byte, enc wire.Encoding) ([]byte, error) {
 // purge removes the durably handled sends from the actor's mailbox
 // subject, up to and including upTo.
 func (h *hosted) purge(ctx context.Context, upTo uint64) {
-	l := h.n.cfg.Layout
-	s, err := h.n.js.Stream(ctx, l.MailboxStream())
-	if err == nil {
-		err = s.Purge(ctx, jetstream.WithPurgeSubject(l.SendSubject(h.id)), jetstream.WithPurgeSequence(upTo+1))
-	}
+	err := h.n.mailbox.Purge(ctx, jetstream.WithPurgeSubject(h.n.cfg.Layout.SendSubject(h.id)), jetstream.WithPurgeSequence(upTo+1))
 	if err != nil {
 		if ctx.Err() == nil {
 			h.n.log.Warn("cannot purge mailbox", "actor", h.id, "err", err)

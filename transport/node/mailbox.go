@@ -1,13 +1,17 @@
 package node
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/theater-go/theater/actor/chain"
 	"github.com/theater-go/theater/transport/wire"
@@ -56,29 +60,20 @@ func (h *hosted) pump() {
 		if !h.waitServing() {
 			return
 		}
-		msgs, err := jetstreamext.GetBatch(h.n.ctx, h.n.js, l.MailboxStream(), mailboxPage,
-			jetstreamext.GetBatchSeq(next), jetstreamext.GetBatchSubject(l.SendSubject(h.id)))
-		n := 0
-		if err == nil {
-			for m, merr := range msgs {
-				if errors.Is(merr, jetstreamext.ErrNoMessages) {
-					break
-				}
-				if merr != nil {
-					err = merr
-					break
-				}
-				n++
-				lastID = m.Header.Get(jetstream.MsgIDHeader)
-				if !h.deliver(m) {
-					return
-				}
-				select {
-				case h.progress <- struct{}{}:
-				default:
-				}
-				next = m.Sequence + 1
+		n, err := h.n.reads.get(h.n.ctx, h.n.nc, l.MailboxStream(), l.SendSubject(h.id), next, mailboxPage, func(m *jetstream.RawStreamMsg) bool {
+			lastID = m.Header.Get(jetstream.MsgIDHeader)
+			if !h.deliver(m) {
+				return false
 			}
+			select {
+			case h.progress <- struct{}{}:
+			default:
+			}
+			next = m.Sequence + 1
+			return true
+		})
+		if errors.Is(err, errStopRead) {
+			return
 		}
 		if err != nil {
 			if h.n.ctx.Err() != nil {
@@ -203,4 +198,141 @@ func (h *hosted) deliverAs(m *jetstream.RawStreamMsg, enc wire.Encoding, hdrErr 
 	}
 	h.seen.add(from, seenKey(h.id, msgID))
 	return true
+}
+
+// mailboxReads is the node's one reply subscription for its pumps' direct
+// batch gets: a read publishes its request with a reply subject of its
+// own under the node's inbox and takes the answers the subscription
+// routes to it. A read through jetstreamext.GetBatch subscribes anew
+// each time, and a synchronous subscription allocates a channel of 65,536
+// messages (512 KB): a live node reading a send or two per wake-up spent
+// more on those allocations and their garbage than on the reads.
+type mailboxReads struct {
+	mu      sync.Mutex
+	sub     *nats.Subscription
+	inbox   string
+	waiting map[string]chan *nats.Msg
+	next    atomic.Uint64
+}
+
+// errStopRead ends a read whose callback asked to stop.
+var errStopRead = errors.New("node: mailbox read stopped")
+
+// errBadRead is an answer to a direct get that is not one.
+var errBadRead = errors.New("node: not a direct get response")
+
+// get reads up to batch messages of subject subj from stream sequence
+// seq on, handing each to yield in order; it returns how many it handed,
+// and errStopRead when yield returned false.
+func (r *mailboxReads) get(ctx context.Context, nc *nats.Conn, stream, subj string, seq uint64, batch int, yield func(*jetstream.RawStreamMsg) bool) (int, error) {
+	token := strconv.FormatUint(r.next.Add(1), 36)
+	ch := make(chan *nats.Msg, batch+1) // the batch and its end
+	reply, err := r.register(nc, token, ch)
+	if err != nil {
+		return 0, err
+	}
+	defer r.unregister(token)
+	req, _ := json.Marshal(struct {
+		Seq   uint64 `json:"seq"`
+		Next  string `json:"next_by_subj"`
+		Batch int    `json:"batch"`
+	}{seq, subj, batch})
+	if err := nc.PublishRequest("$JS.API.DIRECT.GET."+stream, reply, req); err != nil {
+		return 0, err
+	}
+	timeout := nc.Opts.Timeout
+	if timeout <= 0 {
+		timeout = nats.DefaultTimeout
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	n := 0
+	for {
+		var m *nats.Msg
+		select {
+		case m = <-ch:
+		case <-t.C:
+			return n, fmt.Errorf("node: mailbox read of %s from %d: %w", subj, seq, nats.ErrTimeout)
+		case <-ctx.Done():
+			return n, ctx.Err()
+		}
+		if len(m.Data) == 0 && m.Header.Get("Status") != "" {
+			switch m.Header.Get("Status") {
+			case "204", "404": // the batch's end; nothing stored from seq
+				return n, nil
+			default:
+				return n, fmt.Errorf("node: mailbox read of %s from %d: status %s %s", subj, seq, m.Header.Get("Status"), m.Header.Get("Description"))
+			}
+		}
+		sm, err := streamMsg(m)
+		if err != nil {
+			// A header block that does not parse reaches here without
+			// headers: the pump reads that send by the message API.
+			return n, err
+		}
+		n++
+		if !yield(sm) {
+			return n, errStopRead
+		}
+		t.Reset(timeout)
+	}
+}
+
+// streamMsg is the stored message a direct get answered with.
+func streamMsg(m *nats.Msg) (*jetstream.RawStreamMsg, error) {
+	seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+	if err != nil || m.Header.Get("Nats-Num-Pending") == "" {
+		return nil, fmt.Errorf("%w: headers %v", errBadRead, m.Header)
+	}
+	return &jetstream.RawStreamMsg{Subject: m.Header.Get(jetstream.SubjectHeader), Sequence: seq, Header: m.Header, Data: m.Data}, nil
+}
+
+// register makes ch the receiver of the answers to token, subscribing on
+// the first read; it returns the reply subject.
+func (r *mailboxReads) register(nc *nats.Conn, token string, ch chan *nats.Msg) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sub == nil {
+		inbox := nc.NewInbox()
+		sub, err := nc.Subscribe(inbox+".*", r.route)
+		if err != nil {
+			return "", err
+		}
+		r.sub, r.inbox, r.waiting = sub, inbox, map[string]chan *nats.Msg{}
+	}
+	r.waiting[token] = ch
+	return r.inbox + "." + token, nil
+}
+
+func (r *mailboxReads) unregister(token string) {
+	r.mu.Lock()
+	delete(r.waiting, token)
+	r.mu.Unlock()
+}
+
+// route hands an answer to its read. One for a read that ended (timed
+// out, or stopped) finds nobody and is dropped; a read whose channel is
+// full has more answers than it asked for, and loses them (it times out).
+func (r *mailboxReads) route(m *nats.Msg) {
+	token := m.Subject[len(r.inbox)+1:]
+	r.mu.Lock()
+	ch := r.waiting[token]
+	r.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case ch <- m:
+	default:
+	}
+}
+
+// close ends the subscription (Close of the node).
+func (r *mailboxReads) close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sub != nil {
+		_ = r.sub.Unsubscribe()
+		r.sub = nil
+	}
 }

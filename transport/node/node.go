@@ -96,6 +96,10 @@ type Node struct {
 	rt     *actor.Runtime
 	svc    micro.Service
 	router *Router
+	reads  mailboxReads // the pumps' direct gets (mailbox.go)
+	// mailbox is the mailbox stream's handle, looked up once: a lookup
+	// is a stream info request, which a purge has no need of.
+	mailbox jetstream.Stream
 
 	// ctx lives until Close; background work and handlers derive from it.
 	ctx    context.Context
@@ -193,6 +197,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("%w: %w", wire.ErrNATS, err)
 	}
 	n.depth = mb.CachedInfo().Config.MaxMsgsPerSubject
+	n.mailbox = mb
 	n.snapshotEvery = cfg.SnapshotEvery
 	if n.snapshotEvery <= 0 {
 		n.snapshotEvery = DefaultSnapshotEvery
@@ -269,6 +274,7 @@ func (n *Node) abort(ctx context.Context) {
 	for _, l := range ls {
 		n.releaseLease(ctx, l)
 	}
+	n.reads.close()
 }
 
 func defaultName() string {
@@ -555,6 +561,7 @@ func (n *Node) Close(ctx context.Context) error {
 	n.cancel()
 	n.ctl.Wait()
 	n.bg.Wait()
+	n.reads.close()
 	if err := n.nodes.Delete(ctx, n.name); err != nil {
 		errs = append(errs, fmt.Errorf("%w: remove heartbeat: %w", wire.ErrNATS, err))
 	}
