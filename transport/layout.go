@@ -210,7 +210,10 @@ func (l Layout) ChildTimerSubject(parent, child string) string {
 // ChildFireSubject is where parent's delayed spawns fire:
 // <prefix>.timer.<parent>.spawn, in the [Layout.TimersStream]; the node
 // hosting the parent spawns each child from there.
-func (l Layout) ChildFireSubject(parent string) string { return l.prefix() + ".timer." + parent + ".spawn" }
+func (l Layout) ChildFireSubject(parent string) string {
+	return l.prefix() + ".timer." + parent + ".spawn"
+}
+
 // TimerSubjects matches every subject of actor id's timers (schedules,
 // fired messages, done marks): <prefix>.timer.<id>.>.
 func (l Layout) TimerSubjects(id string) string { return l.prefix() + ".timer." + id + ".>" }
