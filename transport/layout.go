@@ -204,7 +204,9 @@ func (l Layout) ChildTimerSubject(parent, child string) string {
 // ChildFireSubject is where parent's delayed spawns fire:
 // <prefix>.timer.<parent>.spawn, in the [Layout.TimersStream]; the node
 // hosting the parent spawns each child from there.
-func (l Layout) ChildFireSubject(parent string) string { return l.prefix() + ".timer." + parent + ".spawn" }
+func (l Layout) ChildFireSubject(parent string) string {
+	return l.prefix() + ".timer." + parent + ".spawn"
+}
 
 // ChannelsStream is the stream of the channel capability's
 // publications: <prefix>_channels.
