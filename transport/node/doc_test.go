@@ -303,14 +303,14 @@ var docCommands = []struct {
 	{"nats micro info theater", func(t *testing.T, e docEnv) {
 		reply, err := e.nc.Request("$SRV.INFO.theater", nil, time.Second)
 		var info micro.Info
-		if err != nil || json.Unmarshal(reply.Data, &info) != nil || len(info.Endpoints) != 10 {
+		if err != nil || json.Unmarshal(reply.Data, &info) != nil || len(info.Endpoints) != 11 {
 			t.Fatalf("%s %v", reply.Data, err)
 		}
 	}},
 	{"nats micro stats theater", func(t *testing.T, e docEnv) {
 		reply, err := e.nc.Request("$SRV.STATS.theater", nil, time.Second)
 		var stats micro.Stats
-		if err != nil || json.Unmarshal(reply.Data, &stats) != nil || len(stats.Endpoints) != 10 {
+		if err != nil || json.Unmarshal(reply.Data, &stats) != nil || len(stats.Endpoints) != 11 {
 			t.Fatalf("%s %v", reply.Data, err)
 		}
 	}},
