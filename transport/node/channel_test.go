@@ -22,6 +22,7 @@ import (
 	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/actor/replay"
 	"github.com/theater-go/theater/transport/client"
+	"github.com/theater-go/theater/transport/embedded"
 	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
 )
@@ -73,10 +74,23 @@ func spawnPublisher(t *testing.T, c *client.Client, id, on, grant string) *manif
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Spawn(context.Background(), m, mod, nil, client.SpawnOptions{ID: id, Node: on}); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), goSpawnTimeout)
+	defer cancel()
+	if _, err := c.Spawn(ctx, m, mod, nil, client.SpawnOptions{ID: id, Node: on}); err != nil {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// goSpawnTimeout bounds a spawn of the publisher or the timer agent, Go
+// guests: compiling one takes minutes under the race detector on a
+// loaded machine.
+const goSpawnTimeout = 5 * time.Minute
+
+// startGoNode starts node name with room for goSpawnTimeout spawns.
+func startGoNode(t *testing.T, srv *embedded.Server, name string) *node.Node {
+	t.Helper()
+	return startNodeCfg(t, srv, node.Config{Name: name, SpawnTimeout: goSpawnTimeout})
 }
 
 func publish(t *testing.T, c *client.Client, id, topic, payload string, count uint64) string {
@@ -142,7 +156,7 @@ func waitWaiting(t *testing.T, st jetstream.Stream, id string, n uint64) {
 func TestChannels(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
-	n := startNode(t, srv, "a")
+	n := startGoNode(t, srv, "a")
 	c := newClient(t, srv)
 	mpub := spawnPublisher(t, c, "pub", "a", `publish = ["news.*"]`)
 	mall := spawnPublisher(t, c, "all", "a", `subscribe = ["news.*"]`)
@@ -198,7 +212,7 @@ func TestChannels(t *testing.T) {
 // at spawn when its manifest has no channel grant, naming the import.
 func TestChannelRefusedWithoutGrant(t *testing.T) {
 	srv := testServer(t)
-	startNode(t, srv, "a")
+	startGoNode(t, srv, "a")
 	c := newClient(t, srv)
 	mod, err := publisherWasm()
 	if err != nil {
@@ -219,7 +233,7 @@ func TestChannelAfterKill(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
 	child := startServe(t, srv.ClientURL(), "victim")
-	startNodeCfg(t, srv, node.Config{Name: "subs", Logger: quiet})
+	startNodeCfg(t, srv, node.Config{Name: "subs", Logger: quiet, SpawnTimeout: goSpawnTimeout})
 	c := newClient(t, srv)
 	spawnPublisher(t, c, "s1", "subs", `subscribe = ["feed"]`)
 	spawnPublisher(t, c, "s2", "subs", `subscribe = [">"]`)
@@ -243,7 +257,7 @@ func TestChannelAfterKill(t *testing.T) {
 	}
 	_ = child.Wait()
 	killedAt := len(received(t, c, "s1"))
-	startNode(t, srv, "victim")
+	startNodeCfg(t, srv, node.Config{Name: "victim", SpawnTimeout: goSpawnTimeout})
 	waitReceived(t, c, "s1", want)
 	waitReceived(t, c, "s2", want)
 	time.Sleep(time.Second) // a second delivery is what is tested against
@@ -263,7 +277,7 @@ func stoppedSubscriber(t *testing.T) (*client.Client, jetstream.Stream) {
 	t.Helper()
 	ctx := context.Background()
 	srv := testServer(t)
-	startNode(t, srv, "a")
+	startGoNode(t, srv, "a")
 	c := newClient(t, srv)
 	spawnPublisher(t, c, "pub", "a", `publish = ["feed"]`)
 	spawnPublisher(t, c, "sub", "a", `subscribe = ["feed"]`)

@@ -23,7 +23,7 @@ func TestChannelRepublishPastWindow(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
 	store := transport.StoreConfig{DuplicateWindow: time.Second}
-	a := startNodeCfg(t, srv, node.Config{Name: "a", Store: store, Logger: quiet})
+	a := startNodeCfg(t, srv, node.Config{Name: "a", Store: store, Logger: quiet, SpawnTimeout: goSpawnTimeout})
 	c := newClient(t, srv)
 	spawnPublisher(t, c, "pub", "a", `publish = ["feed"]`)
 	spawnPublisher(t, c, "sub", "a", `subscribe = ["feed"]`)
@@ -44,7 +44,7 @@ func TestChannelRepublishPastWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2500 * time.Millisecond) // past both streams' duplicate window
-	startNodeCfg(t, srv, node.Config{Name: "b", Store: store, Logger: quiet})
+	startNodeCfg(t, srv, node.Config{Name: "b", Store: store, Logger: quiet, SpawnTimeout: goSpawnTimeout})
 	checkFor(t, 20*time.Second, func() error {
 		info, err := st.Info(ctx)
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 func TestTimersEndWithActor(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
-	startNode(t, srv, "a")
+	startGoNode(t, srv, "a")
 	c := newClient(t, srv)
 	st, err := natsJS(t, connect(t, srv)).Stream(ctx, "theater_timers")
 	if err != nil {

@@ -61,7 +61,9 @@ func spawnTimer(t *testing.T, c *client.Client, id, on string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Spawn(context.Background(), m, mod, nil, client.SpawnOptions{ID: id, Node: on}); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), goSpawnTimeout)
+	defer cancel()
+	if _, err := c.Spawn(ctx, m, mod, nil, client.SpawnOptions{ID: id, Node: on}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -115,7 +117,7 @@ func cancelQuiet(t *testing.T, c *client.Client, id, timer string) string {
 // timers is measured (docs/BENCHMARKS.md).
 func TestTimers(t *testing.T) {
 	srv := testServer(t)
-	startNode(t, srv, "a")
+	startGoNode(t, srv, "a")
 	c := newClient(t, srv)
 	spawnTimer(t, c, "tim", "a")
 	for msg, want := range map[string]string{
@@ -175,7 +177,7 @@ func TestTimers(t *testing.T) {
 func TestTimerSurvivesMove(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
-	a, err := node.Start(ctx, node.Config{Conn: connect(t, srv), Runtime: newRuntime(t), Name: "a", Logger: quiet})
+	a, err := node.Start(ctx, node.Config{Conn: connect(t, srv), Runtime: newRuntime(t), Name: "a", Logger: quiet, SpawnTimeout: goSpawnTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +226,7 @@ func TestTimerAfterKill(t *testing.T) {
 	}
 	_ = child.Wait()
 	time.Sleep(3 * time.Second) // both timers fire while no node hosts the actor
-	victim := startNode(t, srv, "victim")
+	victim := startGoNode(t, srv, "victim")
 	var first string
 	checkFor(t, 30*time.Second, func() error {
 		r, err := c.Request(ctx, "sleeper", timerMsg("count", "", 0, 0, ""), wire.Msgpack)

@@ -19,7 +19,7 @@ func TestOneShotTimerNotRecreated(t *testing.T) {
 	ctx := context.Background()
 	srv := testServer(t)
 	store := transport.StoreConfig{DuplicateWindow: time.Second}
-	a := startNodeCfg(t, srv, node.Config{Name: "a", Store: store})
+	a := startNodeCfg(t, srv, node.Config{Name: "a", Store: store, SpawnTimeout: goSpawnTimeout})
 	c := newClient(t, srv)
 	spawnTimer(t, c, "once", "a")
 	if got, err := timerAsk(t, c, "once", timerMsg("set", "soon", 100, 0, "x")); err != nil || got != "ok" {
