@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/theater-go/theater/actor/guest"
 	"github.com/theater-go/theater/actor/manifest"
@@ -31,8 +33,11 @@ func TestReplayCommandLargeStoreValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := natstest.RunServer(t)
-	ctx := natstest.Context(t)
-	natstest.StartNode(t, srv.ClientURL(), node.Config{Name: "a"})
+	// A Go guest's spawn under the race detector on a loaded machine can
+	// take over the defaults' minute.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	natstest.StartNode(t, srv.ClientURL(), node.Config{Name: "a", SpawnTimeout: 5 * time.Minute})
 	c := natstest.NewClient(t, srv.ClientURL())
 	m, err := manifest.Parse("notes.toml", []byte(`name = "notes"
 module = "notes.wasm"
