@@ -556,7 +556,14 @@ func (s playStore) Get(ctx context.Context, ns, key string) (actor.StoreEntry, b
 		e.Value, ok, err = s.values.Value(ctx, ns, key, d)
 	}
 	if !ok || err != nil || actor.StoreDigest(e.Value) != d {
-		s.p.misfit(i, CallStore, "value "+d+" of "+ns+"/"+key, fmt.Sprintf("no such value in the replay's store (%v)", err))
+		got := "no such value in the replay's store"
+		switch {
+		case err != nil:
+			got += ": " + err.Error()
+		case ok:
+			got = "a value hashing to " + actor.StoreDigest(e.Value)
+		}
+		s.p.misfit(i, CallStore, "value "+d+" of "+ns+"/"+key, got)
 		return actor.StoreEntry{}, false, errReplayed
 	}
 	return e, true, nil

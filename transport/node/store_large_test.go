@@ -92,9 +92,12 @@ func objectNames(t testing.TB, obs jetstream.ObjectStore) []string {
 // values exported beforehand, and diverges, naming the digest, without.
 func TestStoreLargeValues(t *testing.T) {
 	srv := testServer(t)
-	n := startNode(t, srv, "n1")
+	// A Go guest's spawn under the race detector on a loaded machine can
+	// take over the defaults' minute.
+	n := startNodeCfg(t, srv, node.Config{Name: "n1", SpawnTimeout: 5 * time.Minute})
 	c := newClient(t, srv)
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	m, err := manifest.Parse("notes.toml", []byte(bigNotesManifest))
 	if err != nil {
 		t.Fatal(err)
