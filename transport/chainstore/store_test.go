@@ -263,8 +263,9 @@ func TestGroupCommit(t *testing.T) {
 		t.Fatalf("stream holds %d records, appended %d", events, n)
 	}
 	// 5000 records queue far faster than a commit's round trip: most
-	// messages must be full frames.
-	if frames+singles > n/50 {
+	// messages must hold many records (one a record would be 5000; a
+	// loaded machine under -race was seen at 134).
+	if frames+singles > n/20 {
 		t.Fatalf("%d messages for %d records: not grouped", frames+singles, n)
 	}
 	if rep, err := e.store.Verify(ctx, "busy", chain.Head{}); err != nil || !rep.OK() || rep.Events != n {
