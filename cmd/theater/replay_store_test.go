@@ -66,7 +66,7 @@ state = "tuple<u64, string>"
 			t.Fatalf("%s: %.80q", op[0], s)
 		}
 	}
-	code, stdout, stderr := runCLI(t, "", "replay", "notes", "--server", srv.ClientURL())
+	code, stdout, stderr := runCLI(t, "", "replay", "notes", "--server", srv.ClientURL(), "--timeout", "5m")
 	if code != 0 || !strings.Contains(stdout, "all states equal") {
 		t.Fatalf("replay: exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
 	}
