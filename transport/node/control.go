@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -110,12 +111,34 @@ func (n *Node) endpoint(admit int, h func(context.Context, micro.Request) (any, 
 			if slot {
 				defer func() { <-n.ctlSlots }()
 			}
-			ctx, cancel := context.WithTimeout(n.ctx, time.Minute)
+			ctx, cancel := context.WithDeadline(n.ctx, controlDeadline(req))
 			defer cancel()
 			v, err := h(ctx, req)
 			n.respondLater(req, v, err)
 		}()
 	})
+}
+
+// controlWait bounds a control request that carries no deadline.
+const controlWait = time.Minute
+
+// controlDeadline is the deadline the caller put in the request's
+// [wire.DeadlineHeader], or controlWait from now: a tree of Go guests
+// compiles for minutes under load, and a caller that said it waits that
+// long must not be cut off at a minute.
+func controlDeadline(req micro.Request) time.Time {
+	return headerDeadline(nats.Header(req.Headers()), controlWait)
+}
+
+// headerDeadline is the deadline in h's [wire.DeadlineHeader], or wait
+// from now.
+func headerDeadline(h nats.Header, wait time.Duration) time.Time {
+	if v := h.Get(wire.DeadlineHeader); v != "" {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.UnixMilli(ms)
+		}
+	}
+	return time.Now().Add(wait)
 }
 
 // respondLater answers a request whose handler runs on a goroutine of its

@@ -1,7 +1,10 @@
 package node
 
 import (
+	"context"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/theater-go/theater/actor"
 )
@@ -107,4 +110,10 @@ func SetMailboxPoll(d time.Duration) time.Duration {
 	old := mailboxPoll
 	mailboxPoll = d
 	return old
+}
+
+// SweepListed is KVStore.Sweep over a listing taken earlier, for the test
+// of an object staged again after the listing.
+func SweepListed(ctx context.Context, s *KVStore, infos []*jetstream.ObjectInfo, grace time.Duration) (int, error) {
+	return s.sweep(ctx, infos, grace)
 }

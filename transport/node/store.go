@@ -192,6 +192,15 @@ func (s *KVStore) Sweep(ctx context.Context, grace time.Duration) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("node: store sweep: %w", err)
 	}
+	return s.sweep(ctx, infos, grace)
+}
+
+// sweep is Sweep over a listing, which may be old by the time an object's
+// turn comes: an object found unreferenced has its age read again before
+// it is deleted, so a write that staged the same bytes again since (a
+// key set back to a value it had) keeps them. What is left is the one
+// round trip between that read and the delete (docs/NATS.md).
+func (s *KVStore) sweep(ctx context.Context, infos []*jetstream.ObjectInfo, grace time.Duration) (int, error) {
 	n := 0
 	for _, info := range infos {
 		k, d, ok := strings.Cut(info.Name, "/")
@@ -204,6 +213,15 @@ func (s *KVStore) Sweep(ctx context.Context, grace time.Duration) (int, error) {
 			continue // live
 		case err != nil && !errors.Is(err, jetstream.ErrMsgNotFound):
 			return n, fmt.Errorf("node: store sweep: %w", err)
+		}
+		now, err := s.values.GetInfo(ctx, info.Name)
+		switch {
+		case errors.Is(err, jetstream.ErrObjectNotFound):
+			continue
+		case err != nil:
+			return n, fmt.Errorf("node: store sweep: %w", err)
+		case time.Since(now.ModTime) < grace:
+			continue // staged again since the listing
 		}
 		if err := s.values.Delete(ctx, info.Name); err != nil && !errors.Is(err, jetstream.ErrObjectNotFound) {
 			return n, fmt.Errorf("node: store sweep: %w", err)

@@ -416,3 +416,50 @@ func TestKVStoreWithoutDirectGet(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepRestagedValue sets a key A → B → A while a sweep's listing
+// is old: the listing saw A's object stale and unreferenced, the write
+// back to A staged its bytes again (its entry not yet published) before
+// the sweep reached it. The sweep must read the object's age again and
+// keep it, or the entry then published points at nothing.
+func TestSweepRestagedValue(t *testing.T) {
+	srv := testServer(t)
+	ctx := context.Background()
+	js, err := jetstream.New(connect(t, srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, obs := storeAssets(t, js)
+	ns := actor.OwnStoreNamespace("a")
+	a, b := bytes.Repeat([]byte{'a'}, 100<<10), bytes.Repeat([]byte{'b'}, 100<<10)
+	if err := s.Write(ctx, actor.StoreWrite{Namespace: ns, Key: "k", Value: a, ID: "w1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(ctx, actor.StoreWrite{Namespace: ns, Key: "k", Value: b, ID: "w2"}); err != nil {
+		t.Fatal(err)
+	}
+	const grace = 2 * time.Second
+	infos, err := obs.List(ctx)
+	if err != nil || len(infos) != 2 {
+		t.Fatalf("listing: %d objects, %v", len(infos), err)
+	}
+	// The listing must be older than the grace for A's object to be a
+	// candidate: wait for the clock, not for a goroutine.
+	for _, i := range infos {
+		if d := grace - time.Since(i.ModTime); d > 0 {
+			time.Sleep(d)
+		}
+	}
+	if _, err := s.StageValue(ctx, ns, "k", a); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := node.SweepListed(ctx, s, infos, grace); err != nil || k != 0 {
+		t.Fatalf("sweep of the old listing deleted %d objects (%v); A's was staged again after it", k, err)
+	}
+	if err := s.Write(ctx, actor.StoreWrite{Namespace: ns, Key: "k", Digest: actor.StoreDigest(a), ID: "w3"}); err != nil {
+		t.Fatal(err)
+	}
+	if e, found, err := s.Get(ctx, ns, "k"); err != nil || !found || !bytes.Equal(e.Value, a) {
+		t.Fatalf("get after A → B → A: found %v, %v", found, err)
+	}
+}

@@ -587,12 +587,7 @@ const requestWait = 30 * time.Second
 // requestDeadline is the deadline a request carries in its
 // [wire.DeadlineHeader], or requestWait from now.
 func requestDeadline(m *nats.Msg) time.Time {
-	if v := m.Header.Get(wire.DeadlineHeader); v != "" {
-		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return time.UnixMilli(ms)
-		}
-	}
-	return time.Now().Add(requestWait)
+	return headerDeadline(m.Header, requestWait)
 }
 
 var (
