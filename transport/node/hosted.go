@@ -581,7 +581,7 @@ func (h *hosted) handle(call chain.Call, from, msgID string, mbox uint64, payloa
 		writes, timers, pubs = nil, nil, nil
 		bodies := h.withWake(
 			&chain.Handled{Call: call, From: from, MsgID: msgID, MailboxSeq: mbox, Payload: payload, Inputs: inputs, State: h.stateHash},
-			&chain.Failure{Reason: reason, Call: call, Detail: herr.Error(), MsgID: msgID, MailboxSeq: mbox})
+			&chain.Failure{Reason: reason, Call: call, Detail: failureDetail(herr), MsgID: msgID, MailboxSeq: mbox})
 		ps, err := h.app.AppendAll(ctx, bodies...)
 		if errors.Is(err, chainstore.ErrTooLarge) {
 			// The pair does not fit in one message (a long error text

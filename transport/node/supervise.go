@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/theater-go/theater/actor"
 	"github.com/theater-go/theater/actor/chain"
+	"github.com/theater-go/theater/actor/replay"
 	"github.com/theater-go/theater/supervisor"
 	"github.com/theater-go/theater/transport/chainstore"
 	"github.com/theater-go/theater/transport/wire"
@@ -534,11 +536,20 @@ func (h *hosted) end(reason, what, stopReason, status, kind string) {
 // ended it did not get to write it. The takeover's owner event is already
 // appended then; the chain is no worse for it (a later spawn of the id
 // continues it).
+//
+// A chain that ends with a failure its supervisor does not restart (any
+// failure of a temporary actor, a normal exit of a transient or
+// temporary one) ends the actor too: the node that recorded the failure
+// died, or could not append the end, before closing the chain.
 func (n *Node) ended(ctx context.Context, id string, e wire.Entry, last []chain.Body) error {
 	status, why := "", ""
 scan:
 	for i := len(last) - 1; i >= 0; i-- {
 		switch b := last[i].(type) {
+		case *chain.Failure:
+			if status, why = notRestarted(e, b); status != "" {
+				break scan
+			}
 		case *chain.Stop:
 			status, why = wire.StatusStopped, "its chain ends with its stop"
 			if b.Reason == stopFailed {
@@ -550,7 +561,7 @@ scan:
 				status, why = wire.StatusStopped, "its chain ends with its on-stop handler (a stop cut short)"
 			}
 			break scan
-		case *chain.Owner, *chain.Snapshot, *chain.Failure:
+		case *chain.Owner, *chain.Snapshot:
 			continue
 		default:
 			break scan
@@ -570,6 +581,50 @@ scan:
 	}
 	return fmt.Errorf("%w: %q: %s", wire.ErrStopped, id, why)
 }
+
+// notRestarted is the status an actor ends with when failure f is the
+// last thing its chain records and the manifest's restart type does not
+// restart it after f, with why; "" when it restarts, or when another
+// decides (a tree's supervisor, a supervisor agent, which hears of the
+// failure from the chain: supcap.go). Failures that keep the instance
+// (a guest error, a rejected send, a call too large) and a failed
+// on-stop handler end nothing here.
+func notRestarted(e wire.Entry, f *chain.Failure) (status, why string) {
+	if e.Tree != "" || e.Parent != "" || f.Call == chain.CallStop {
+		return "", ""
+	}
+	switch f.Reason {
+	case "guest_error", "rejected", replay.TooLarge:
+		return "", ""
+	}
+	restart := e.Manifest.WithDefaults().Supervision.Restart
+	switch {
+	case normalExitDetail(f.Detail) && restart != supervisor.Permanent:
+		return wire.StatusStopped, "its chain ends with its normal exit, which a " + string(restart) + " actor is not restarted after"
+	case restart == supervisor.Temporary && !normalExitDetail(f.Detail):
+		return wire.StatusFailed, "its chain ends with a failure (" + f.Reason + "), which a temporary actor is not restarted after"
+	}
+	return "", ""
+}
+
+// normalExitPrefix starts the detail of a normal exit's failure event, so
+// a restore can tell it from proc_exit with another code.
+const normalExitPrefix = "proc_exit(0): "
+
+// failureDetail is the detail a failure event records for herr.
+func failureDetail(herr error) string {
+	var f actor.Failure
+	var pf *actor.Failure
+	switch {
+	case errors.As(herr, &f) && normalExit(&f):
+		return normalExitPrefix + herr.Error()
+	case errors.As(herr, &pf) && normalExit(pf):
+		return normalExitPrefix + herr.Error()
+	}
+	return herr.Error()
+}
+
+func normalExitDetail(d string) bool { return strings.HasPrefix(d, normalExitPrefix) }
 
 // inst is the actor's current instance. The turn guards h.a for the
 // handlers; readers that must not wait for the turn (info, state, a kill
