@@ -21,6 +21,16 @@ import (
 // TimerHeader names the timer a fired message comes from.
 const TimerHeader = "Theater-Timer"
 
+// TimerDueHeader and TimerFiredHeader tell, on a fired one-shot timer's
+// mailbox message, when it was due and when the server fired it (its
+// stream timestamp), both RFC 3339 UTC: lateness is readable with `nats
+// stream view` and measured by BenchmarkTimerLateness. They are not in
+// the chain.
+const (
+	TimerDueHeader   = "Theater-Timer-Due"
+	TimerFiredHeader = "Theater-Timer-Fired"
+)
+
 // timerSetHeader carries a one-shot timer's set id (its chain-derived
 // message id) from the schedule to the message it fires.
 const timerSetHeader = "Theater-Timer-Set"
@@ -51,7 +61,9 @@ func (t jsTimers) Timer(ctx context.Context, op actor.TimerOp) error {
 	if op.Interval > 0 {
 		m.Header.Set("Nats-Schedule", "@every "+op.Interval.String())
 	} else {
-		m.Header.Set("Nats-Schedule", "@at "+t.now().Add(op.Delay).UTC().Format(time.RFC3339Nano))
+		due := t.now().Add(op.Delay).UTC().Format(time.RFC3339Nano)
+		m.Header.Set("Nats-Schedule", "@at "+due)
+		m.Header.Set(TimerDueHeader, due)
 		if op.MsgID != "" {
 			m.Header.Set(timerSetHeader, op.MsgID)
 		}
@@ -129,6 +141,10 @@ func (h *hosted) forwardTimers(ctx context.Context, st jetstream.Stream) (stop f
 		out.Data = m.Data()
 		out.Header.Set(wire.FromHeader, h.id)
 		out.Header.Set(TimerHeader, m.Headers().Get(TimerHeader))
+		if due := m.Headers().Get(TimerDueHeader); due != "" {
+			out.Header.Set(TimerDueHeader, due)
+			out.Header.Set(TimerFiredHeader, meta.Timestamp.UTC().Format(time.RFC3339Nano))
+		}
 		if err := wire.PublishSend(n.ctx, n.js, out, "timer:"+h.id+":"+strconv.FormatUint(seq, 10)); err != nil {
 			n.log.Error("cannot deliver a fired timer", "actor", h.id, "timer", m.Headers().Get(TimerHeader), "err", err)
 			return

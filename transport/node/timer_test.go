@@ -51,7 +51,7 @@ state = "tuple<u64, string>"
 [capabilities.timer]
 `
 
-func spawnTimer(t *testing.T, c *client.Client, id, on string) {
+func spawnTimer(t testing.TB, c *client.Client, id, on string) {
 	t.Helper()
 	mod, err := timerWasm()
 	if err != nil {
@@ -75,7 +75,7 @@ func timerMsg(op, id string, delay, interval uint32, payload string) []byte {
 	return guest.AppendString(b, payload)
 }
 
-func timerAsk(t *testing.T, c *client.Client, id string, msg []byte) (string, error) {
+func timerAsk(t testing.TB, c *client.Client, id string, msg []byte) (string, error) {
 	t.Helper()
 	r, err := c.Request(context.Background(), id, msg, wire.Msgpack)
 	if err != nil {
