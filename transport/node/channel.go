@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -104,20 +103,13 @@ func (h *hosted) forwardChannels(ctx context.Context, subscribe []string) (stop 
 	if err != nil {
 		return nil, fmt.Errorf("%w: channels of %q: %w", wire.ErrNATS, h.id, err)
 	}
-	var wg sync.WaitGroup
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		wg.Add(1)
-		defer wg.Done()
-		meta, err := m.Metadata()
-		if err != nil {
-			return
-		}
+	stop, err = consume(cons, func(m jetstream.Msg, meta *jetstream.MsgMetadata) {
 		from := m.Headers().Get(wire.FromHeader)
 		out := nats.NewMsg(l.SendSubject(h.id))
 		out.Data = m.Data()
 		out.Header.Set(wire.FromHeader, from)
 		out.Header.Set(ChannelHeader, m.Headers().Get(ChannelHeader))
-		err = wire.PublishSend(n.ctx, n.js, out, channelSendID(h.id, from, m.Headers().Get(jetstream.MsgIDHeader), meta.Sequence.Stream))
+		err := wire.PublishSend(n.ctx, n.js, out, channelSendID(h.id, from, m.Headers().Get(jetstream.MsgIDHeader), meta.Sequence.Stream))
 		if err != nil {
 			// A full mailbox is back-pressure: the server offers it again.
 			if !errors.Is(err, wire.ErrMailboxFull) {
@@ -133,7 +125,7 @@ func (h *hosted) forwardChannels(ctx context.Context, subscribe []string) (stop 
 	if err != nil {
 		return nil, fmt.Errorf("%w: channels of %q: %w", wire.ErrNATS, h.id, err)
 	}
-	return func() { cc.Stop(); wg.Wait() }, nil
+	return stop, nil
 }
 
 // channelSendID is the mailbox id of the publication at stream sequence

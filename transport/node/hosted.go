@@ -83,6 +83,7 @@ type hosted struct {
 
 	sub, wakeSub *nats.Subscription
 	stopTimers   func()             // ends the move of fired timers into the mailbox (timer.go)
+	soon         *soonTimers        // fires one-shots set here at their due time (timer.go)
 	stopDelayed  func()             // ends the spawns of a supervisor agent's fired delayed children (supcap.go)
 	stopChannels func()             // ends the move of publications into the mailbox (channel.go)
 	stopSub      *nats.Subscription // answers "stopping" during a stop
@@ -218,6 +219,8 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 		if err != nil {
 			return err
 		}
+		t.soon = newSoonTimers(h.fireSoon)
+		h.soon = t.soon
 		tms = t
 		live.Timers = h.rec.Timers(t)
 	}
@@ -256,6 +259,7 @@ func (n *Node) hostFrom(ctx context.Context, id string, e wire.Entry, l *lease, 
 		if h.wakeSub != nil {
 			_ = h.wakeSub.Unsubscribe()
 		}
+		h.soon.close()
 		if h.stopTimers != nil {
 			h.stopTimers()
 		}

@@ -146,14 +146,7 @@ func (h *hosted) spawnDelayed(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: delayed spawns of %q: %w", wire.ErrNATS, h.id, err)
 	}
-	var wg sync.WaitGroup
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		wg.Add(1)
-		defer wg.Done()
-		meta, err := m.Metadata()
-		if err != nil {
-			return
-		}
+	stop, err := consume(cons, func(m jetstream.Msg, meta *jetstream.MsgMetadata) {
 		seq := meta.Sequence.Stream
 		r, err := wire.DecodeSpawnRequest(m.Data())
 		if err == nil && r.Parent == h.id {
@@ -177,7 +170,7 @@ func (h *hosted) spawnDelayed(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: delayed spawns of %q: %w", wire.ErrNATS, h.id, err)
 	}
-	return func() { cc.Stop(); wg.Wait() }, nil
+	return stop, nil
 }
 
 // delayedChildren are parent's delayed spawns not yet fired, in the

@@ -46,10 +46,12 @@ type jsTimers struct {
 	layout transport.Layout
 	id     string
 	now    func() time.Time
+	soon   *soonTimers // nil: the server's firing alone
 }
 
 func (t jsTimers) Timer(ctx context.Context, op actor.TimerOp) error {
 	subj := t.layout.TimerSubject(t.id, op.ID)
+	t.soon.stop(op.ID) // a cancel, or a set that replaces it
 	if op.Cancel {
 		if err := t.stream.Purge(ctx, jetstream.WithPurgeSubject(subj)); err != nil {
 			return fmt.Errorf("node: cancel timer %s: %w", op.ID, err)
@@ -58,12 +60,13 @@ func (t jsTimers) Timer(ctx context.Context, op actor.TimerOp) error {
 	}
 	m := nats.NewMsg(subj)
 	m.Data = op.Payload
+	var due time.Time
 	if op.Interval > 0 {
 		m.Header.Set("Nats-Schedule", "@every "+op.Interval.String())
 	} else {
-		due := t.now().Add(op.Delay).UTC().Format(time.RFC3339Nano)
-		m.Header.Set("Nats-Schedule", "@at "+due)
-		m.Header.Set(TimerDueHeader, due)
+		due = t.now().Add(op.Delay).UTC()
+		m.Header.Set("Nats-Schedule", "@at "+due.Format(time.RFC3339Nano))
+		m.Header.Set(TimerDueHeader, due.Format(time.RFC3339Nano))
 		if op.MsgID != "" {
 			m.Header.Set(timerSetHeader, op.MsgID)
 		}
@@ -78,7 +81,139 @@ func (t jsTimers) Timer(ctx context.Context, op actor.TimerOp) error {
 	if _, err := t.js.PublishMsg(ctx, m, opts...); err != nil {
 		return fmt.Errorf("node: set timer %s: %w", op.ID, err)
 	}
+	if op.Interval == 0 && op.MsgID != "" {
+		t.soon.arm(op, due)
+	}
 	return nil
+}
+
+// soonTimers fire the one-shot timers an actor set on this node from the
+// node itself, at their due time: the server's scheduler fires in ticks
+// of 250 ms (docs/BENCHMARKS.md), so its firing alone makes a timer up to
+// that late. Both firings put the message in the mailbox under the set's
+// id (timerSendID), so the mailbox stream keeps whichever lands first and
+// drops the other within its duplicate window; the server's firing is
+// the durable one, which a node that dies or lets the actor go leaves to
+// the next host, and the one the forwarder marks done and deletes.
+type soonTimers struct {
+	fire func(op actor.TimerOp, due time.Time)
+
+	mu     sync.Mutex
+	timers map[string]*time.Timer // by timer id
+	closed bool
+}
+
+func newSoonTimers(fire func(op actor.TimerOp, due time.Time)) *soonTimers {
+	return &soonTimers{fire: fire, timers: map[string]*time.Timer{}}
+}
+
+// arm fires op at due, in place of any earlier set of its timer.
+func (s *soonTimers) arm(op actor.TimerOp, due time.Time) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	if old := s.timers[op.ID]; old != nil {
+		old.Stop()
+	}
+	var tm *time.Timer
+	tm = time.AfterFunc(time.Until(due), func() {
+		s.mu.Lock()
+		live := !s.closed && s.timers[op.ID] == tm
+		if live {
+			delete(s.timers, op.ID)
+		}
+		s.mu.Unlock()
+		if live {
+			s.fire(op, due)
+		}
+	})
+	s.timers[op.ID] = tm
+}
+
+// stop disarms timer id.
+func (s *soonTimers) stop(id string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tm := s.timers[id]; tm != nil {
+		tm.Stop()
+		delete(s.timers, id)
+	}
+}
+
+// close disarms every timer: the actor is not hosted here any more.
+func (s *soonTimers) close() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	for id, tm := range s.timers {
+		tm.Stop()
+		delete(s.timers, id)
+	}
+}
+
+// timerSendID is the mailbox message id of a fired timer: a one-shot's
+// set id (chain-derived, one firing per set) whichever fired it, else
+// the fired message's stream sequence.
+func timerSendID(actorID, set string, seq uint64) string {
+	if set != "" {
+		return "timer:" + set
+	}
+	return "timer:" + actorID + ":" + strconv.FormatUint(seq, 10)
+}
+
+// fireSoon puts one-shot op, due at due, into actor h's mailbox from the
+// node (soonTimers). A failure is logged: the server's firing delivers it.
+func (h *hosted) fireSoon(op actor.TimerOp, due time.Time) {
+	n := h.n
+	out := nats.NewMsg(n.cfg.Layout.SendSubject(h.id))
+	out.Data = op.Payload
+	out.Header.Set(wire.FromHeader, h.id)
+	out.Header.Set(TimerHeader, op.ID)
+	out.Header.Set(TimerDueHeader, due.Format(time.RFC3339Nano))
+	out.Header.Set(TimerFiredHeader, time.Now().UTC().Format(time.RFC3339Nano))
+	if err := wire.PublishSend(n.ctx, n.js, out, timerSendID(h.id, op.MsgID, 0)); err != nil {
+		if n.ctx.Err() == nil {
+			n.log.Debug("a timer fired by the node did not reach the mailbox; the server's firing will", "actor", h.id, "timer", op.ID, "err", err)
+		}
+		return
+	}
+	// The server's firing of this set may be moved by a node that comes
+	// after the mailbox's duplicate window: the mark tells it the set was
+	// delivered.
+	if err := h.markTimerDone(op.ID, op.MsgID); err != nil && n.ctx.Err() == nil {
+		n.log.Warn("cannot record a timer fired by the node", "actor", h.id, "timer", op.ID, "err", err)
+	}
+}
+
+// markTimerDone records on timer's done subject that its one-shot set
+// was delivered into the mailbox.
+func (h *hosted) markTimerDone(timer, set string) error {
+	done := nats.NewMsg(h.n.cfg.Layout.TimerDoneSubject(h.id, timer))
+	done.Data = []byte(set)
+	done.Header.Set("Nats-Rollup", "sub")
+	_, err := h.n.js.PublishMsg(h.n.ctx, done)
+	return err
+}
+
+// timerDelivered reports whether timer's done subject says its one-shot
+// set was delivered.
+func (h *hosted) timerDelivered(ctx context.Context, st jetstream.Stream, timer, set string) (bool, error) {
+	m, err := st.GetLastMsgForSubject(ctx, h.n.cfg.Layout.TimerDoneSubject(h.id, timer))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return false, nil
+	}
+	return err == nil && string(m.Data) == set, err
 }
 
 // timersOf returns actor id's timers, the stream opened on first use.
@@ -117,9 +252,9 @@ type timerFields struct {
 }
 
 // forwardTimers moves the messages actor h's timers fire into its
-// mailbox, as sends from itself, each under the id
-// "timer:<actor>:<stream sequence>" so that one moved twice (the node
-// stopped between the move and the delete) is stored once, then deletes
+// mailbox, as sends from itself, each under its timerSendID so that one
+// moved twice (the node stopped between the move and the delete), or
+// fired by the node too (soonTimers), is stored once, then deletes
 // it. It reads from the first message left, so what fired while no node
 // hosted the actor is delivered when one does. The returned stop ends it.
 func (h *hosted) forwardTimers(ctx context.Context, st jetstream.Stream) (stop func(), err error) {
@@ -128,36 +263,39 @@ func (h *hosted) forwardTimers(ctx context.Context, st jetstream.Stream) (stop f
 	if err != nil {
 		return nil, fmt.Errorf("%w: timers of %q: %w", wire.ErrNATS, h.id, err)
 	}
-	var wg sync.WaitGroup
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		wg.Add(1)
-		defer wg.Done()
-		meta, err := m.Metadata()
-		if err != nil {
-			return
-		}
+	moving, err := consume(cons, func(m jetstream.Msg, meta *jetstream.MsgMetadata) {
 		seq := meta.Sequence.Stream
-		out := nats.NewMsg(n.cfg.Layout.SendSubject(h.id))
-		out.Data = m.Data()
-		out.Header.Set(wire.FromHeader, h.id)
-		out.Header.Set(TimerHeader, m.Headers().Get(TimerHeader))
-		if due := m.Headers().Get(TimerDueHeader); due != "" {
-			out.Header.Set(TimerDueHeader, due)
-			out.Header.Set(TimerFiredHeader, meta.Timestamp.UTC().Format(time.RFC3339Nano))
-		}
-		if err := wire.PublishSend(n.ctx, n.js, out, "timer:"+h.id+":"+strconv.FormatUint(seq, 10)); err != nil {
-			n.log.Error("cannot deliver a fired timer", "actor", h.id, "timer", m.Headers().Get(TimerHeader), "err", err)
-			return
-		}
-		if set := m.Headers().Get(timerSetHeader); set != "" {
-			// Before the delete: a restore must find, one way or the
-			// other, that this set fired (reapplyTimers).
-			done := nats.NewMsg(n.cfg.Layout.TimerDoneSubject(h.id, m.Headers().Get(TimerHeader)))
-			done.Data = []byte(set)
-			done.Header.Set("Nats-Rollup", "sub")
-			if _, err := n.js.PublishMsg(n.ctx, done); err != nil {
-				n.log.Warn("cannot record a fired timer; it stays in the stream", "actor", h.id, "timer", m.Headers().Get(TimerHeader), "err", err)
+		timer, set := m.Headers().Get(TimerHeader), m.Headers().Get(timerSetHeader)
+		delivered := false
+		if set != "" {
+			// Fired by the node already (soonTimers), maybe before a
+			// restart that outlasted the mailbox's duplicate window.
+			var err error
+			if delivered, err = h.timerDelivered(n.ctx, st, timer, set); err != nil {
+				n.log.Error("cannot tell whether a fired timer was delivered", "actor", h.id, "timer", timer, "err", err)
 				return
+			}
+		}
+		if !delivered {
+			out := nats.NewMsg(n.cfg.Layout.SendSubject(h.id))
+			out.Data = m.Data()
+			out.Header.Set(wire.FromHeader, h.id)
+			out.Header.Set(TimerHeader, timer)
+			if due := m.Headers().Get(TimerDueHeader); due != "" {
+				out.Header.Set(TimerDueHeader, due)
+				out.Header.Set(TimerFiredHeader, meta.Timestamp.UTC().Format(time.RFC3339Nano))
+			}
+			if err := wire.PublishSend(n.ctx, n.js, out, timerSendID(h.id, set, seq)); err != nil {
+				n.log.Error("cannot deliver a fired timer", "actor", h.id, "timer", timer, "err", err)
+				return
+			}
+			if set != "" {
+				// Before the delete: a restore must find, one way or the
+				// other, that this set fired (reapplyTimers).
+				if err := h.markTimerDone(timer, set); err != nil {
+					n.log.Warn("cannot record a fired timer; it stays in the stream", "actor", h.id, "timer", timer, "err", err)
+					return
+				}
 			}
 		}
 		if err := st.DeleteMsg(n.ctx, seq); err != nil {
@@ -167,7 +305,7 @@ func (h *hosted) forwardTimers(ctx context.Context, st jetstream.Stream) (stop f
 	if err != nil {
 		return nil, fmt.Errorf("%w: timers of %q: %w", wire.ErrNATS, h.id, err)
 	}
-	return func() { cc.Stop(); wg.Wait() }, nil
+	return func() { h.soon.close(); moving() }, nil
 }
 
 // applyTimers does the timer ops of the event at chain sequence seq,
