@@ -21,6 +21,7 @@ import (
 	"github.com/theater-go/theater/actor/guest"
 	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/actor/replay"
+	"github.com/theater-go/theater/transport"
 	"github.com/theater-go/theater/transport/client"
 	"github.com/theater-go/theater/transport/embedded"
 	"github.com/theater-go/theater/transport/node"
@@ -238,7 +239,14 @@ func TestChannelAfterKill(t *testing.T) {
 	spawnPublisher(t, c, "s1", "subs", `subscribe = ["feed"]`)
 	spawnPublisher(t, c, "s2", "subs", `subscribe = [">"]`)
 	spawnPublisher(t, c, "pub", "victim", `publish = ["feed"]`)
-	const total = 60
+	// The kill comes when s1's chain takes its first delivery: seen on
+	// its chain subject, at once, where a poll of s1 would be slow under
+	// the race detector and the stream already through.
+	s1Chain, err := connect(t, srv).SubscribeSync(transport.Layout{}.ChainSubject("s1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 200
 	var want []string
 	for k := range total {
 		want = append(want, fmt.Sprint("m", k))
@@ -246,12 +254,9 @@ func TestChannelAfterKill(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	checkFor(t, 20*time.Second, func() error {
-		if n := len(received(t, c, "s1")); n < total/4 {
-			return fmt.Errorf("s1 has %d", n)
-		}
-		return nil
-	})
+	if _, err := s1Chain.NextMsg(20 * time.Second); err != nil {
+		t.Fatalf("s1 handled nothing: %v", err)
+	}
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -98,9 +98,10 @@ func (t jsTimers) Timer(ctx context.Context, op actor.TimerOp) error {
 type soonTimers struct {
 	fire func(op actor.TimerOp, due time.Time)
 
-	mu     sync.Mutex
-	timers map[string]*time.Timer // by timer id
-	closed bool
+	mu      sync.Mutex
+	timers  map[string]*time.Timer // by timer id
+	closed  bool
+	running sync.WaitGroup // fires under way, which close waits for
 }
 
 func newSoonTimers(fire func(op actor.TimerOp, due time.Time)) *soonTimers {
@@ -126,9 +127,11 @@ func (s *soonTimers) arm(op actor.TimerOp, due time.Time) {
 		live := !s.closed && s.timers[op.ID] == tm
 		if live {
 			delete(s.timers, op.ID)
+			s.running.Add(1)
 		}
 		s.mu.Unlock()
 		if live {
+			defer s.running.Done()
 			s.fire(op, due)
 		}
 	})
@@ -148,18 +151,21 @@ func (s *soonTimers) stop(id string) {
 	}
 }
 
-// close disarms every timer: the actor is not hosted here any more.
+// close disarms every timer and waits for a fire under way: the actor is
+// not hosted here any more, and nothing of this node's may mark a set
+// done after the next host's marks.
 func (s *soonTimers) close() {
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.closed = true
 	for id, tm := range s.timers {
 		tm.Stop()
 		delete(s.timers, id)
 	}
+	s.mu.Unlock()
+	s.running.Wait()
 }
 
 // timerSendID is the mailbox message id of a fired timer: a one-shot's
