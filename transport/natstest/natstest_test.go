@@ -55,10 +55,16 @@ func TestStartCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	procs[0].Kill()
-	natstest.CheckFor(t, 30*time.Second, 100*time.Millisecond, func() error {
-		_, err := js.Publish(ctx, l.SendSubject("a"), []byte("after"))
+	// Each try has a context of its own: Ensure may have used most of
+	// ctx on a loaded machine, and a try must not fail for that alone.
+	natstest.CheckFor(t, time.Minute, 100*time.Millisecond, func() error {
+		pctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		_, err := js.Publish(pctx, l.SendSubject("a"), []byte("after"), jetstream.WithMsgID("after"))
 		return err
 	})
+	ctx, cancel = context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
 	s, err := js.Stream(ctx, l.MailboxStream())
 	if err != nil {
 		t.Fatal(err)
