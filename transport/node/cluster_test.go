@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -236,6 +237,36 @@ func TestFencedNodeLetsGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The taker is a live node: a lease held by a node without a
+	// heartbeat is an orphan, and a's next sweep (every TTL) takes it back.
+	nodes, err := natsJS(t, nc).KeyValue(ctx, "theater_nodes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	beating, stopBeating := context.WithCancel(ctx)
+	beaten := make(chan struct{})
+	t.Cleanup(func() { stopBeating(); <-beaten })
+	beat := func() error {
+		b, _ := json.Marshal(wire.Heartbeat{Node: "elsewhere", Beat: time.Now().UTC()})
+		_, err := nodes.Put(beating, "elsewhere", b)
+		return err
+	}
+	if err := beat(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(beaten)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-beating.Done():
+				return
+			case <-tick.C:
+				_ = beat()
+			}
+		}
+	}()
 	taken := `{"node":"elsewhere","incarnation":"stolen"}`
 	checkFor(t, 10*time.Second, func() error { // a renewal may land between the read and the update
 		kve, err := kv.Get(ctx, "contested")

@@ -449,11 +449,22 @@ func (n *Node) adopt(ctx context.Context, dead string, atStart bool) error {
 		// unanswered only from the fence on. Otherwise nobody serves it,
 		// and the lease comes first, so no node takes it mid-resume.
 		var prep *restored
-		if ok && v.Node == n.name && atStart {
+		twin := ok && v.Node == n.name && atStart
+		if twin {
 			prep = n.prepare(ctx, id, e)
 		}
 		l, err := n.takeLease(ctx, id, rev)
-		if err != nil {
+		for try := 0; twin && errors.Is(err, wire.ErrExists) && try < 3; try++ {
+			// The earlier process renewed its lease while this one
+			// prepared (a long chain, a Go guest compiling under load):
+			// take it at the revision it renewed to, while it is still
+			// held under this name.
+			if v, rev, ok, err = n.readLease(ctx, id); err != nil || !ok || v.Node != n.name {
+				break
+			}
+			l, err = n.takeLease(ctx, id, rev)
+		}
+		if err != nil || l == nil {
 			continue
 		}
 		if err := n.hostFrom(ctx, id, e, l, false, 0, prep); err != nil {

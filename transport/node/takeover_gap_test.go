@@ -10,7 +10,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/theater-go/theater/actor/manifest"
 	"github.com/theater-go/theater/transport"
+	"github.com/theater-go/theater/transport/client"
 	"github.com/theater-go/theater/transport/node"
 	"github.com/theater-go/theater/transport/wire"
 )
@@ -151,5 +153,44 @@ func TestSameNameTakeoverGap(t *testing.T) {
 	// the race detector on a loaded machine.
 	if worst > 100*time.Millisecond {
 		t.Fatalf("an actor found no responder for %v during the takeover", worst)
+	}
+}
+
+// TestSameNameSlowPrepare: a process started under the name of a live
+// one prepares each actor (compiles its module, reads its chain) before
+// it takes the lease, and the live one renews that lease meanwhile. A Go
+// guest compiles for seconds, many renewals: the newcomer must take the
+// lease at the revision it was renewed to, not give the actor up to the
+// older process for good (as it did, in CI, for one of four C counters
+// whose chains it read under the race detector).
+func TestSameNameSlowPrepare(t *testing.T) {
+	ctx := context.Background()
+	srv := testServer(t)
+	cfg := node.Config{Name: "twin", Store: transport.StoreConfig{NodeTTL: time.Second}} // a renewal every 333 ms
+	first := startNodeCfg(t, srv, cfg)
+	c := newClient(t, srv)
+	m, err := manifest.Load(counterManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Module = goCounter(t)
+	m.Limits.HandlerDeadline = manifest.Duration(time.Minute) // a Go guest under the race detector
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if _, err := c.Spawn(sctx, m, readFile(t, m.Module), readFile(t, m.WIT), client.SpawnOptions{ID: "slow"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := requestAdd(sctx, c, "slow", 5); err != nil {
+		t.Fatal(err)
+	}
+	second := startNodeCfg(t, srv, cfg)
+	checkFor(t, 2*time.Minute, func() error {
+		if !node.Hosts(second, "slow") || node.Hosts(first, "slow") {
+			return fmt.Errorf("second hosts it: %v, first: %v", node.Hosts(second, "slow"), node.Hosts(first, "slow"))
+		}
+		return nil
+	})
+	if got, err := requestAdd(sctx, c, "slow", 1); err != nil || got != 6 {
+		t.Fatalf("after the takeover: %v, %v (want 6)", got, err)
 	}
 }
