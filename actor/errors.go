@@ -97,6 +97,10 @@ func (f Failure) Error() string {
 	return fmt.Sprintf("actor: %q failed in %s: %s: %v", f.Actor, f.Handler, f.Kind, f.Err)
 }
 
+// Normal reports whether f is a proc_exit(0): the guest ended itself on
+// purpose, which a supervisor reads as a normal exit.
+func (f Failure) Normal() bool { return f.Kind == ProcExit && f.ExitCode == 0 }
+
 // Unwrap returns the kind's sentinel and the cause.
 func (f Failure) Unwrap() []error {
 	var s error
@@ -148,11 +152,15 @@ type Exit struct {
 }
 
 // Err is the ending as a supervisor reads it: nil for a stop (the owner
-// asked for it, even if theater_on_stop failed), the [Failure] for a
+// asked for it, even if theater_on_stop failed) and for proc_exit(0),
+// the actor's normal exit (an OTP process that returns: a transient or
+// temporary child is not restarted); the [Failure] for any other
 // failure, and an error wrapping [ErrKilled] for a kill, which the owner
 // did not necessarily ask for.
 func (x Exit) Err() error {
 	switch {
+	case x.Reason == Failed && x.Failure != nil && x.Failure.Normal():
+		return nil
 	case x.Reason == Failed && x.Failure != nil:
 		return *x.Failure
 	case x.Reason == Killed:

@@ -292,3 +292,41 @@ func TestSupervisorCapabilityEscalation(t *testing.T) {
 		t.Errorf("children after stopping the delayed one %q", got)
 	}
 }
+
+// A child that calls proc_exit(0) exits normally, as an OTP process that
+// returns: a transient child stays down, a permanent one is restarted.
+// (Read as a failure, the transient child was restarted too.)
+func TestSupervisorCapabilityNormalExit(t *testing.T) {
+	ctx := context.Background()
+	f := newSupFixture(t)
+	faulty, err := f.rt.Compile(ctx, wasmFile(t, "../transport/node/testdata/faulty.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sv.Register("faulty", actor.Spec{Digest: faulty})
+	spec := f.bossSpec()
+	spec.SupervisorGrant.AllowManifest = func(n string) bool { return n == "worker" || n == "faulty" }
+	spec.SupervisorGrant.MaxChildren = 3
+	boss, err := f.rt.Spawn(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmdExit = 5 // faulty.wat: proc_exit(0)
+	for _, restart := range []string{"transient", "permanent"} {
+		if got := bossAsk(t, boss, "spawn", restart, "faulty", restart); !slices.Equal(got, []string{"ok"}) {
+			t.Fatalf("spawn %s: %q", restart, got)
+		}
+		child, _ := f.rt.Actor(restart)
+		if err := child.Send(ctx, []byte{cmdExit}); err != nil {
+			t.Fatal(err)
+		}
+		waitLogLine(t, boss, restart+" ended: proc-exit")
+	}
+	f.events.wait(t, "permanent", supervisor.Restarted)
+	if got, want := bossAsk(t, boss, "children"), []string{"worker:temporary:true:0", "transient:transient:false:0", "permanent:permanent:true:1"}; !slices.Equal(got, want) {
+		t.Errorf("children %q, want %q", got, want)
+	}
+	if _, ok := f.rt.Actor("transient"); ok {
+		t.Error("the transient child runs again after its normal exit")
+	}
+}

@@ -133,30 +133,17 @@ func (s *supervised) onExit(gen uint64) func(actor.Exit) {
 			return
 		}
 		if !s.attached {
-			s.pending, s.early = exitErr(x), true
+			s.pending, s.early = x.Err(), true
 			return
 		}
 		if s.exited != nil {
-			s.exited(exitErr(x))
+			s.exited(x.Err())
 		}
 	}
 }
 
-// exitErr is an instance's end as its supervisor reads it: proc_exit(0)
-// is the actor's normal exit (nil), as an OTP process that returns, so a
-// transient or temporary actor is not restarted; any other failure is
-// that failure.
-func exitErr(x actor.Exit) error {
-	if normalExit(x.Failure) {
-		return nil
-	}
-	return x.Err()
-}
-
 // normalExit reports whether f is a proc_exit(0).
-func normalExit(f *actor.Failure) bool {
-	return f != nil && f.Kind == actor.ProcExit && f.ExitCode == 0
-}
+func normalExit(f *actor.Failure) bool { return f != nil && f.Normal() }
 
 // handlerFailed is told of every failed handler, under the turn: a
 // failure that ended the instance (any kind but a guest error, which is
